@@ -1,0 +1,88 @@
+"""Settings from the environment and ``.env``: ``NEWSDESK_*`` variables, plus ``DISCORD_TOKEN``.
+
+Only the entry points (the ``newsdesk`` CLI and the bot) read settings; the libraries in
+``index/`` and ``retrieval/`` take explicit arguments.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from index.embed import DEFAULT_MODEL
+from retrieval.engine import EngineConfig
+
+# A bot token is three base64url parts separated by dots (user id, timestamp, HMAC).
+_TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{20,}$")
+_PLACEHOLDERS = frozenset({"changeme", "your-token-here", "token", "xxx"})
+
+
+class Settings(BaseSettings):
+    """Every setting of newsdesk; see ``.env.example`` for what each one does."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSDESK_", env_file=".env", env_ignore_empty=True, extra="ignore", populate_by_name=True
+    )
+
+    data_dir: Path = Path("data")
+    model: str = DEFAULT_MODEL
+    encoder: Literal["auto", "torch", "openvino"] = "auto"
+    threads: int | None = Field(default=None, ge=1, le=256)
+    chunk_words: int = Field(default=80, ge=20, le=400)
+    chunk_overlap: int = Field(default=1, ge=0, le=5)
+    top_k: int = Field(default=6, ge=1, le=50)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    discord_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("DISCORD_TOKEN", "NEWSDESK_DISCORD_TOKEN")
+    )
+    guild_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    moderator_role: str | None = None
+    discord_api_base: str | None = None
+    use_embeds: bool = True
+    asks_per_minute: int = Field(default=6, ge=1, le=600)
+    allow_private_urls: bool = False
+    feed_interval_minutes: float = Field(default=15.0, gt=0)
+
+    @field_validator("guild_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [int(part) for part in re.split(r"[,\s]+", value.strip()) if part]
+        if isinstance(value, int):
+            return [value]
+        return value
+
+    def engine_config(self) -> EngineConfig:
+        """The engine's view of these settings."""
+        return EngineConfig(
+            data_dir=self.data_dir, model=self.model, backend=self.encoder, chunk_words=self.chunk_words,
+            chunk_overlap=self.chunk_overlap, top_k=self.top_k, threads=self.threads,
+        )
+
+    def require_token(self) -> str:
+        """The Discord token, or a clear error when it is missing or malformed.
+
+        Raises:
+            ValueError: with a message that says what to set.
+        """
+        if self.discord_token is None:
+            raise ValueError("DISCORD_TOKEN is not set: put the bot token in the environment or in .env")
+        token = self.discord_token.get_secret_value().strip()
+        if token.casefold() in _PLACEHOLDERS or not _TOKEN_SHAPE.match(token):
+            raise ValueError(
+                "DISCORD_TOKEN does not look like a bot token (three dot-separated parts); "
+                "copy it from the Developer Portal, Bot tab"
+            )
+        return token
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,92 @@
+"""The article and passage records that flow from ingestion to retrieval.
+
+``RawArticle`` is the pydantic boundary: whatever a file, a JSON record or a web page
+gives us is validated into it. ``Article`` and ``Passage`` are the cleaned, immutable
+records the store keeps; a passage's ``start``/``end`` index into ``Article.text``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+GLOBAL_COLLECTION = "global"
+
+
+class RawArticle(BaseModel):
+    """An article as read from a file, record or page, before cleaning."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    title: str = ""
+    text: str = Field(min_length=1)
+    url: str | None = None
+    source: str | None = None
+    published: datetime | None = None
+    highlights: list[str] = Field(default_factory=list)
+    author: str | None = None
+
+    @field_validator("published", mode="before")
+    @classmethod
+    def _parse_published(cls, value: object) -> object:
+        if value in ("", None):
+            return None
+        if isinstance(value, str):
+            from index.dates import parse_published
+
+            return parse_published(value)
+        return value
+
+    @field_validator("published")
+    @classmethod
+    def _to_utc(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    @field_validator("url", "source", "author", mode="before")
+    @classmethod
+    def _empty_to_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """A cleaned article; ``text`` is the exact text that quotes and offsets refer to."""
+
+    id: str
+    collection: str
+    title: str
+    text: str
+    source: str | None = None
+    url: str | None = None
+    published: datetime | None = None
+    highlights: tuple[str, ...] = ()
+    dateline: str | None = None
+    author: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Identity of "the same article" across edits: its URL, else its title."""
+        return self.url or f"title:{self.title.casefold()}"
+
+    @staticmethod
+    def make_id(collection: str, title: str, text: str) -> str:
+        """Content hash: re-ingesting identical content yields the same id (a no-op)."""
+        digest = hashlib.sha256(f"{collection}\x00{title}\x00{text}".encode()).hexdigest()
+        return digest[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A run of whole sentences of one article, with offsets into the cleaned text."""
+
+    article_id: str
+    position: int
+    start: int
+    end: int
+    text: str
+    sentence_spans: tuple[tuple[int, int], ...] = field(default=())

@@ -1,0 +1,41 @@
+"""Turn a validated ``RawArticle`` into the cleaned ``Article`` the store keeps."""
+
+from __future__ import annotations
+
+from index.clean import clean_body, clean_title
+from index.errors import NotAnArticleError
+from index.models import Article, RawArticle
+from index.sentences import split_sentences
+
+MIN_WORDS = 5
+MAX_TITLE_CHARS = 200
+
+
+def prepare_article(raw: RawArticle, *, collection: str) -> Article:
+    """Clean text and title, take the dateline out of the body, and compute the content id.
+
+    Raises:
+        NotAnArticleError: when no article text is left after cleaning.
+    """
+    body = clean_body(raw.text)
+    if len(body.text.split()) < MIN_WORDS:
+        raise NotAnArticleError("no article text left after cleaning (fewer than 5 words)")
+    title = clean_title(raw.title)
+    if not title:
+        first = split_sentences(body.text)[0]
+        title = body.text[first[0] : first[1]]
+    if len(title) > MAX_TITLE_CHARS:
+        title = title[: MAX_TITLE_CHARS - 1].rsplit(" ", 1)[0] + "…"
+    highlights = tuple(h for h in (clean_title(x) for x in raw.highlights) if h)
+    return Article(
+        id=Article.make_id(collection, title, body.text),
+        collection=collection,
+        title=title,
+        text=body.text,
+        source=raw.source or body.agency,
+        url=raw.url,
+        published=raw.published,
+        highlights=highlights,
+        dateline=body.dateline,
+        author=raw.author,
+    )

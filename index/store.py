@@ -1,0 +1,346 @@
+"""The article store: SQLite, the single source of truth for articles, passages and vectors.
+
+Layout of ``data_dir``::
+
+    newsdesk.db          SQLite (WAL): meta, articles, passages (+ float32 vectors), feeds
+    snapshots/gen-N/     search indexes derived from the database (see ``index/snapshot.py``)
+    CURRENT              name of the snapshot that readers load, replaced atomically
+
+Every write happens in one SQLite transaction and bumps ``meta.generation``; a snapshot
+records the generation it was built from, so a snapshot that is missing, half-written or
+stale is detected and rebuilt from the database without re-embedding anything.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from index.errors import IndexError_, ModelMismatchError
+from index.models import Article, Passage
+
+SCHEMA_VERSION = 1
+DB_NAME = "newsdesk.db"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY,
+    collection TEXT NOT NULL,
+    key TEXT NOT NULL,
+    title TEXT NOT NULL,
+    text TEXT NOT NULL,
+    source TEXT,
+    url TEXT,
+    published TEXT,
+    highlights TEXT NOT NULL DEFAULT '[]',
+    dateline TEXT,
+    author TEXT,
+    added_at TEXT NOT NULL,
+    UNIQUE (collection, key)
+);
+CREATE INDEX IF NOT EXISTS articles_collection ON articles (collection);
+CREATE TABLE IF NOT EXISTS passages (
+    id INTEGER PRIMARY KEY,
+    article_id TEXT NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    sentences TEXT NOT NULL,
+    vector BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS passages_article ON passages (article_id);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPassage:
+    """A passage row joined with what a citation needs of its article."""
+
+    id: int
+    article_id: str
+    position: int
+    start: int
+    end: int
+    sentence_spans: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertResult:
+    """What ``Store.put`` did with one article: ``added``, ``replaced`` or ``unchanged``."""
+
+    article_id: str
+    status: str
+    replaced_id: str | None = None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat() if value else None
+
+
+def _article(row: sqlite3.Row) -> Article:
+    published = datetime.fromisoformat(row["published"]) if row["published"] else None
+    return Article(
+        id=row["id"], collection=row["collection"], title=row["title"], text=row["text"], source=row["source"],
+        url=row["url"], published=published, highlights=tuple(json.loads(row["highlights"])),
+        dateline=row["dateline"], author=row["author"],
+    )
+
+
+class Store:
+    """Thread-safe access to ``newsdesk.db``: one connection per thread, one writer at a time."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.path = data_dir / DB_NAME
+        self._local = threading.local()
+        self._write_lock = threading.Lock()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db.executescript(_SCHEMA)  # executescript manages its own transaction
+            with self._write() as db:
+                db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+                db.execute("INSERT OR IGNORE INTO meta VALUES ('generation', '0')")
+        except sqlite3.DatabaseError as exc:
+            raise IndexError_(f"{self.path} is not a newsdesk database or is corrupt ({exc})") from None
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """This thread's connection (SQLite connections must not cross threads)."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One transaction; readers keep seeing the previous state until it commits."""
+        with self._write_lock:
+            db = self.db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    # -- meta -------------------------------------------------------------------------------------
+    def meta(self, key: str) -> str | None:
+        """A value of the ``meta`` table."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    @property
+    def generation(self) -> int:
+        """Bumped by every write; snapshots record the generation they were built from."""
+        return int(self.meta("generation") or 0)
+
+    def check_model(self, model: str, dim: int) -> None:
+        """Refuse to mix vectors of two models in one index.
+
+        Raises:
+            ModelMismatchError: when the stored vectors come from another model or dimension.
+        """
+        stored, stored_dim = self.meta("model"), self.meta("dim")
+        if stored is None or self.passage_count() == 0:
+            return
+        if stored != model or int(stored_dim or 0) != dim:
+            raise ModelMismatchError(
+                f"the index in {self.data_dir} was built with model {stored!r} ({stored_dim}-d), "
+                f"but the configured model is {model!r} ({dim}-d); run `newsdesk reindex` to re-embed, "
+                "or point NEWSDESK_DATA_DIR elsewhere"
+            )
+
+    # -- writes -----------------------------------------------------------------------------------
+    def put(self, article: Article, passages: Sequence[Passage], vectors: np.ndarray, *, model: str) -> UpsertResult:
+        """Insert one article with its passages and vectors; see ``put_many``."""
+        return self.put_many([(article, passages, vectors)], model=model)[0]
+
+    def put_many(
+        self, items: Sequence[tuple[Article, Sequence[Passage], np.ndarray]], *, model: str
+    ) -> list[UpsertResult]:
+        """Insert articles with their passages and vectors in one transaction.
+
+        An identical article (same content id) is left as it is; an article with the same
+        key (URL, else title) in the same collection but other content is replaced.
+        """
+        results: list[UpsertResult] = []
+        with self._write() as db:
+            changed, dim = False, None
+            for article, passages, vectors in items:
+                if len(passages) != len(vectors):
+                    raise ValueError("one vector per passage")
+                if db.execute("SELECT 1 FROM articles WHERE id = ?", (article.id,)).fetchone():
+                    results.append(UpsertResult(article.id, "unchanged"))
+                    continue
+                old = db.execute(
+                    "SELECT id FROM articles WHERE collection = ? AND key = ?", (article.collection, article.key)
+                ).fetchone()
+                if old:
+                    db.execute("DELETE FROM articles WHERE id = ?", (old["id"],))
+                self._insert(db, article, passages, vectors)
+                changed, dim = True, int(vectors.shape[1]) if len(vectors) else dim
+                results.append(UpsertResult(article.id, "replaced" if old else "added", old["id"] if old else None))
+            if changed:
+                self._bump(db, model=model, dim=dim)
+        return results
+
+    def _insert(self, db: sqlite3.Connection, article: Article, passages: Sequence[Passage], vectors: np.ndarray) -> None:
+        db.execute(
+            "INSERT INTO articles (id, collection, key, title, text, source, url, published, highlights, dateline,"
+            " author, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                article.id, article.collection, article.key, article.title, article.text, article.source,
+                article.url, _iso(article.published), json.dumps(list(article.highlights)), article.dateline,
+                article.author, datetime.now(UTC).isoformat(),
+            ),
+        )
+        db.executemany(
+            "INSERT INTO passages (article_id, position, start, end, sentences, vector) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (article.id, p.position, p.start, p.end, json.dumps(p.sentence_spans), np.asarray(v, np.float32).tobytes())
+                for p, v in zip(passages, vectors, strict=True)
+            ],
+        )
+
+    def _bump(self, db: sqlite3.Connection, *, model: str | None = None, dim: int | None = None) -> None:
+        db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
+        if model is not None and dim is not None:
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('model', ?)", (model,))
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('dim', ?)", (str(dim),))
+
+    def replace_passages(
+        self, items: Iterable[tuple[str, Sequence[Passage], np.ndarray]], *, model: str
+    ) -> None:
+        """Swap every article's passages and vectors at once (``reindex``): all or nothing."""
+        with self._write() as db:
+            db.execute("DELETE FROM passages")
+            dim = None
+            for article_id, passages, vectors in items:
+                db.executemany(
+                    "INSERT INTO passages (article_id, position, start, end, sentences, vector)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    [
+                        (article_id, p.position, p.start, p.end, json.dumps(p.sentence_spans),
+                         np.asarray(v, np.float32).tobytes())
+                        for p, v in zip(passages, vectors, strict=True)
+                    ],
+                )
+                dim = int(vectors.shape[1]) if len(vectors) else dim
+            self._bump(db, model=model, dim=dim)
+
+    def delete(self, article_id: str) -> bool:
+        """Remove one article and its passages; returns whether it existed."""
+        with self._write() as db:
+            gone = db.execute("DELETE FROM articles WHERE id = ?", (article_id,)).rowcount > 0
+            if gone:
+                self._bump(db)
+        return gone
+
+    # -- reads ------------------------------------------------------------------------------------
+    def article(self, article_id: str) -> Article | None:
+        """One article by id."""
+        row = self.db.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return None if row is None else _article(row)
+
+    def articles(self, ids: Iterable[str]) -> dict[str, Article]:
+        """Several articles by id."""
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
+        rows = self.db.execute(f"SELECT * FROM articles WHERE id IN ({marks})", wanted).fetchall()  # noqa: S608
+        return {row["id"]: _article(row) for row in rows}
+
+    def iter_articles(self, collections: Sequence[str] | None = None) -> Iterator[Article]:
+        """Every article, oldest first, optionally only of some collections."""
+        if collections is None:
+            rows = self.db.execute("SELECT * FROM articles ORDER BY added_at, id")
+        else:
+            marks = ",".join("?" * len(collections))
+            rows = self.db.execute(
+                f"SELECT * FROM articles WHERE collection IN ({marks}) ORDER BY added_at, id",  # noqa: S608
+                list(collections),
+            )
+        for row in rows:
+            yield _article(row)
+
+    def find_articles(self, text: str, *, collections: Sequence[str] | None = None, limit: int = 25) -> list[Article]:
+        """Articles whose title contains ``text`` (case-insensitive), newest first; for autocomplete."""
+        sql = "SELECT * FROM articles WHERE title LIKE ? ESCAPE '\\'"
+        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        params: list[object] = [f"%{escaped}%"]
+        if collections is not None:
+            sql += f" AND collection IN ({','.join('?' * len(collections))})"
+            params.extend(collections)
+        sql += " ORDER BY COALESCE(published, added_at) DESC LIMIT ?"
+        params.append(limit)
+        return [_article(row) for row in self.db.execute(sql, params)]
+
+    def passages(self, ids: Sequence[int]) -> dict[int, StoredPassage]:
+        """Passage rows by id."""
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(
+            f"SELECT id, article_id, position, start, end, sentences FROM passages WHERE id IN ({marks})",  # noqa: S608
+            list(ids),
+        ).fetchall()
+        return {
+            row["id"]: StoredPassage(
+                row["id"], row["article_id"], row["position"], row["start"], row["end"],
+                tuple(tuple(s) for s in json.loads(row["sentences"])),
+            )
+            for row in rows
+        }
+
+    def passage_rows(self) -> Iterator[tuple[int, str, int, int, bytes]]:
+        """``(id, article_id, start, end, vector)`` of every passage in id order, for building snapshots."""
+        yield from self.db.execute("SELECT id, article_id, start, end, vector FROM passages ORDER BY id")
+
+    def article_count(self) -> int:
+        """Number of articles."""
+        return int(self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+
+    def passage_count(self) -> int:
+        """Number of passages."""
+        return int(self.db.execute("SELECT COUNT(*) FROM passages").fetchone()[0])
+
+    def stats(self) -> dict[str, object]:
+        """Counts per collection and source, for ``newsdesk stats``."""
+        per_collection = dict(self.db.execute("SELECT collection, COUNT(*) FROM articles GROUP BY collection"))
+        per_source = dict(
+            self.db.execute("SELECT COALESCE(source, '(unknown)'), COUNT(*) FROM articles GROUP BY 1 ORDER BY 2 DESC")
+        )
+        dates = self.db.execute("SELECT MIN(published), MAX(published) FROM articles").fetchone()
+        return {
+            "articles": self.article_count(),
+            "passages": self.passage_count(),
+            "collections": per_collection,
+            "sources": per_source,
+            "published_range": [dates[0], dates[1]],
+            "model": self.meta("model"),
+            "dim": int(self.meta("dim") or 0) or None,
+            "generation": self.generation,
+        }
+
+    def close(self) -> None:
+        """Close this thread's connection."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None

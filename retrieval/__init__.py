@@ -1,0 +1,1 @@
+"""Retrieval and answering over the index: hybrid search, extractive answers, summaries. Never imports discord."""

@@ -1,0 +1,211 @@
+"""Answers with citations: the result types, the answerer interface, and the extractive answerer.
+
+The extractive answerer needs no external service. It scores every sentence of the
+retrieved passages by meaning (cosine with the question), by the weight of question terms
+it contains (IDF-weighted coverage, in the sentence and around it), by how well its
+passage ranked, and, for "what did X say" questions, by whether X is the speaker of a
+quotation in it. It quotes the best sentences verbatim, with character offsets into the
+cleaned article, and abstains when even the best evidence is weak.
+
+An LLM answerer plugs in by implementing ``Answerer.answer`` with the same inputs and
+``Answer`` output (see ``README.md``): quotes must still be exact article text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+
+from index.embed import Encoder
+from index.lexical import LexicalIndex, terms
+from retrieval.hybrid import Hit
+from retrieval.question import Question, is_attributed_quote
+
+MIN_SENTENCE_WORDS = 4
+NOT_FOUND = "I could not find an answer to that in the indexed articles."
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """One quoted piece of evidence: ``quote == article.text[start:end]`` always holds."""
+
+    n: int
+    article_id: str
+    title: str
+    source: str | None
+    url: str | None
+    published: datetime | None
+    quote: str
+    start: int
+    end: int
+
+    def to_json(self) -> dict[str, object]:
+        """The ``ask --json`` shape."""
+        return {
+            "n": self.n, "article_id": self.article_id, "title": self.title, "source": self.source,
+            "url": self.url, "published": self.published.isoformat() if self.published else None,
+            "quote": self.quote, "start": self.start, "end": self.end,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What the user sees: ``text`` with ``[n]`` markers, and the citations they refer to."""
+
+    question: str
+    answered: bool
+    text: str
+    citations: tuple[Citation, ...] = ()
+    confidence: float = 0.0
+    latency_ms: float = 0.0
+    notes: tuple[str, ...] = field(default=())
+
+    def to_json(self) -> dict[str, object]:
+        """The ``ask --json`` shape."""
+        return {
+            "question": self.question, "answered": self.answered, "answer": self.text,
+            "citations": [c.to_json() for c in self.citations], "confidence": round(self.confidence, 4),
+            "latency_ms": round(self.latency_ms, 2), "notes": list(self.notes),
+        }
+
+
+class Answerer(Protocol):
+    """Turns a question and retrieved passages into an ``Answer``."""
+
+    def answer(self, question: Question, hits: Sequence[Hit], *, lexical: LexicalIndex) -> Answer:
+        """Answer from ``hits`` only; abstain when they do not answer the question."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    hit: Hit
+    start: int
+    end: int
+    text: str
+    score: float
+    cosine: float
+    coverage: float
+
+
+@dataclass(frozen=True)
+class ExtractiveWeights:
+    """Weights of the sentence score and the abstention threshold (measured in ``benchmarks/quality.py``)."""
+
+    cosine: float = 0.45
+    coverage: float = 0.35
+    context: float = 0.15
+    passage: float = 0.10
+    speaker: float = 0.15
+    min_confidence: float = 0.30
+    max_quotes: int = 2
+    passages: int = 6
+
+
+def _coverage(question_terms: Sequence[str], idf: dict[str, float], text_terms: set[str]) -> float:
+    total = sum(idf[t] for t in question_terms)
+    return sum(idf[t] for t in question_terms if t in text_terms) / total if total else 0.0
+
+
+def _speaker_score(question: Question, sentence: str, context: str) -> float:
+    """1 when the sentence is a quotation and the asked-about speaker is named in it or right before it."""
+    if not question.asks_for_quote or not is_attributed_quote(sentence):
+        return 0.0
+    named = set(terms(sentence))
+    if all(t in named for t in question.speaker_terms[-1:]):
+        return 1.0
+    return 0.5 if all(t in set(terms(context)) for t in question.speaker_terms[-1:]) else 0.0
+
+
+class ExtractiveAnswerer:
+    """Quotes the sentences of the retrieved passages that best answer the question."""
+
+    def __init__(self, encoder: Encoder, weights: ExtractiveWeights | None = None) -> None:
+        self.encoder = encoder
+        self.weights = weights or ExtractiveWeights()
+
+    def _candidates(self, question: Question, hits: Sequence[Hit], idf: dict[str, float]) -> list[_Candidate]:
+        w = self.weights
+        spans: list[tuple[Hit, int, int, str, str]] = []
+        seen: set[tuple[str, int]] = set()
+        for hit in hits[: w.passages]:
+            text = hit.article.text
+            sentences = hit.passage.sentence_spans
+            for i, (start, end) in enumerate(sentences):
+                sentence = text[start:end]
+                if (hit.article.id, start) in seen or len(sentence.split()) < MIN_SENTENCE_WORDS:
+                    continue
+                seen.add((hit.article.id, start))
+                lo, hi = sentences[max(i - 1, 0)][0], sentences[min(i + 1, len(sentences) - 1)][1]
+                spans.append((hit, start, end, sentence, f"{hit.article.title}\n{text[lo:hi]}"))
+        if not spans:
+            return []
+        query = self.encoder.encode([question.text])[0]
+        cosines = self.encoder.encode([s[3] for s in spans], batch_size=32) @ query
+        best_passage = max(h.score for h in hits) or 1.0
+        out = []
+        for (hit, start, end, sentence, context), cosine in zip(spans, cosines.tolist(), strict=True):
+            coverage = _coverage(question.terms, idf, set(terms(sentence)))
+            context_coverage = _coverage(question.terms, idf, set(terms(context)))
+            score = (
+                w.cosine * cosine
+                + w.coverage * coverage
+                + w.context * context_coverage
+                + w.passage * hit.score / best_passage
+                + w.speaker * _speaker_score(question, sentence, context)
+            )
+            out.append(_Candidate(hit, start, end, sentence, score, cosine, coverage))
+        return sorted(out, key=lambda c: -c.score)
+
+    def confidence(self, best: _Candidate, hits: Sequence[Hit], question: Question, idf: dict[str, float]) -> float:
+        """How sure we are that the best sentence answers the question (0..1, uncalibrated)."""
+        article_terms = set(terms(best.hit.article.title + "\n" + best.hit.article.text))
+        return 0.5 * max(best.hit.dense, best.cosine) + 0.5 * _coverage(question.terms, idf, article_terms)
+
+    def answer(self, question: Question, hits: Sequence[Hit], *, lexical: LexicalIndex) -> Answer:
+        """Quote the best sentences, or abstain."""
+        idf = lexical.idf(question.terms)
+        candidates = self._candidates(question, hits, idf)
+        if not candidates:
+            return Answer(question.text, False, NOT_FOUND)
+        best = candidates[0]
+        confidence = self.confidence(best, hits, question, idf)
+        if confidence < self.weights.min_confidence:
+            return Answer(question.text, False, NOT_FOUND, confidence=confidence)
+        chosen = [best]
+        for cand in candidates[1:]:
+            if len(chosen) >= self.weights.max_quotes or cand.score < 0.8 * best.score:
+                break
+            if all(abs(cand.start - c.start) > 0 or cand.hit.article.id != c.hit.article.id for c in chosen):
+                chosen.append(cand)
+        citations = _cite(chosen)
+        lines = [f"> {c.quote} [{c.n}]" for c in citations]
+        return Answer(question.text, True, "\n".join(lines), tuple(citations), confidence=confidence)
+
+
+def _cite(chosen: Sequence[_Candidate]) -> list[Citation]:
+    """Number citations by article, in order of first use."""
+    numbers: dict[str, int] = {}
+    out = []
+    for cand in chosen:
+        article = cand.hit.article
+        n = numbers.setdefault(article.id, len(numbers) + 1)
+        quote = article.text[cand.start : cand.end]
+        out.append(
+            Citation(n, article.id, article.title, article.source, article.url, article.published, quote,
+                     cand.start, cand.end)
+        )
+    return out
+
+
+def shorten(text: str, limit: int) -> str:
+    """Cut ``text`` at a word boundary to at most ``limit`` characters, marking the cut."""
+    if len(text) <= limit:
+        return text
+    return re.sub(r"\s+\S*$", "", text[: limit - 1]) + "…"
+
+

@@ -1,0 +1,230 @@
+"""The newsdesk engine: one object that ingests, indexes, answers and summarizes.
+
+The CLI and the bot both drive this class; it holds no settings object, only explicit
+arguments. Reads are lock-free: each question takes the current ``HybridSearcher`` (an
+immutable snapshot) once and uses it throughout, while a writer (ingest, re-index) builds
+the next snapshot beside it and swaps the reference when it is complete. Questions asked
+during a re-index are therefore answered from the previous, consistent index.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from index.embed import DEFAULT_MODEL, Backend, Encoder, load_encoder
+from index.models import GLOBAL_COLLECTION, Article, RawArticle
+from index.pipeline import ChunkSettings, Indexer, IngestReport, Progress
+from index.readers import ReadResult, read_paths
+from index.snapshot import Snapshot, load_or_build, select_rows
+from index.store import Store
+from retrieval.answer import Answer, Answerer, ExtractiveAnswerer
+from retrieval.errors import IndexNotReadyError, RetrievalError
+from retrieval.hybrid import Hit, HybridSearcher
+from retrieval.question import analyse
+from retrieval.summarize import summarize_article, summarize_topic
+
+log = logging.getLogger(__name__)
+
+EMPTY_INDEX = "No articles are indexed yet; a moderator can add some with /ingest (or `newsdesk ingest`)."
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Everything the engine needs; built from settings by the entry points."""
+
+    data_dir: Path
+    model: str = DEFAULT_MODEL
+    backend: Backend = "auto"
+    chunk_words: int = 80
+    chunk_overlap: int = 1
+    top_k: int = 6
+    threads: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which articles a request may see: collections, and optional filters."""
+
+    collections: tuple[str, ...] | None = None
+    sources: tuple[str, ...] | None = None
+    article_ids: tuple[str, ...] | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class Engine:
+    """Ingest, index, answer and summarize over one data directory."""
+
+    def __init__(
+        self,
+        config: EngineConfig,
+        *,
+        encoder: Encoder | None = None,
+        answerer: Answerer | None = None,
+        check_model: bool = True,
+    ) -> None:
+        """Open (or create) the index in ``config.data_dir``.
+
+        Args:
+            config: paths and model.
+            encoder: an already loaded encoder (tests inject a fake one).
+            answerer: the answerer to use (default: extractive).
+            check_model: refuse an index built with another model; ``reindex`` turns this off.
+        """
+        self.config = config
+        self.store = Store(config.data_dir)
+        self.encoder = encoder or load_encoder(
+            config.model, backend=config.backend, cache_dir=config.data_dir / "models", threads=config.threads
+        )
+        if check_model:
+            self.store.check_model(self.encoder.name, self.encoder.dim)
+        self.answerer: Answerer = answerer or ExtractiveAnswerer(self.encoder)
+        self.indexer = Indexer(
+            self.store, self.encoder,
+            chunking=ChunkSettings(target_words=config.chunk_words, overlap_sentences=config.chunk_overlap),
+        )
+        self._write_lock = threading.Lock()
+        self._refresh_lock = threading.Lock()
+        self._searcher = HybridSearcher(load_or_build(self.store, config.data_dir), self.store)
+
+    # -- reading ----------------------------------------------------------------------------------
+    @property
+    def snapshot(self) -> Snapshot:
+        """The snapshot questions are answered from right now."""
+        return self._searcher.snapshot
+
+    def _current(self) -> HybridSearcher:
+        """The current searcher, picking up writes made by another process (e.g. the CLI)."""
+        searcher = self._searcher
+        if searcher.snapshot.generation != self.store.generation and self._refresh_lock.acquire(blocking=False):
+            try:
+                if not self._write_lock.locked():
+                    self._swap(load_or_build(self.store, self.config.data_dir))
+            finally:
+                self._refresh_lock.release()
+        return self._searcher
+
+    def _swap(self, snapshot: Snapshot) -> None:
+        self._searcher = HybridSearcher(snapshot, self.store)
+        log.info("serving snapshot generation %d (%d passages)", snapshot.generation, snapshot.rows)
+
+    def search(self, question: str, scope: Scope | None = None, *, k: int | None = None, mode: str = "hybrid") -> list[Hit]:
+        """Retrieve passages for a question within ``scope``."""
+        q = analyse(question)
+        searcher = self._current()
+        return self._search(searcher, q.text, scope or Scope(), k or self.config.top_k, mode)
+
+    def _search(self, searcher: HybridSearcher, text: str, scope: Scope, k: int, mode: str) -> list[Hit]:
+        snap = searcher.snapshot
+        mask = select_rows(
+            snap, collections=scope.collections, sources=scope.sources, article_ids=scope.article_ids,
+            since=scope.since.timestamp() if scope.since else None,
+            until=scope.until.timestamp() if scope.until else None,
+        )
+        if snap.rows == 0 or (mask is not None and not mask.any()):
+            if scope.since or scope.until or scope.sources or scope.article_ids:
+                return []
+            raise IndexNotReadyError(EMPTY_INDEX)
+        vector = self.encoder.encode([text])[0]
+        return searcher.search(text, vector, k=k, mask=mask, mode=mode)
+
+    def ask(self, question: str, scope: Scope | None = None, *, mode: str = "hybrid") -> Answer:
+        """Answer a question with quoted, cited evidence (or say the articles do not answer it).
+
+        Raises:
+            BadQuestionError: for an empty or oversized question.
+            IndexNotReadyError: when nothing is indexed in scope.
+        """
+        started = time.perf_counter()
+        q = analyse(question)
+        searcher = self._current()
+        hits = self._search(searcher, q.text, scope or Scope(), self.config.top_k, mode)
+        answer = self.answerer.answer(q, hits, lexical=searcher.snapshot.lexical)
+        return _timed(answer, started)
+
+    def summarize_article(self, article_id: str, scope: Scope | None = None) -> Answer:
+        """Extractive summary of one article (which must be in ``scope``)."""
+        started = time.perf_counter()
+        article = self.store.article(article_id)
+        collections = (scope or Scope()).collections
+        if article is None or (collections is not None and article.collection not in collections):
+            raise RetrievalError(f"No article with id {article_id!r} here.")
+        return _timed(summarize_article(article, self.encoder), started)
+
+    def summarize_topic(self, topic: str, scope: Scope | None = None) -> Answer:
+        """Extractive summary of what the articles in ``scope`` say on ``topic``."""
+        started = time.perf_counter()
+        q = analyse(topic)
+        hits = self._search(self._current(), q.text, scope or Scope(), max(self.config.top_k, 8), "hybrid")
+        return _timed(summarize_topic(q.text, hits, self.encoder), started)
+
+    def find_articles(self, text: str, scope: Scope | None = None, *, limit: int = 25) -> list[Article]:
+        """Articles whose title contains ``text``, newest first (autocomplete)."""
+        return self.store.find_articles(text, collections=(scope or Scope()).collections, limit=limit)
+
+    def stats(self) -> dict[str, object]:
+        """Counts, model and the search index in use."""
+        stats = self.store.stats()
+        stats.update(
+            encoder=self.encoder.backend, index_type=self.snapshot.index_type, data_dir=str(self.config.data_dir)
+        )
+        return stats
+
+    # -- writing ----------------------------------------------------------------------------------
+    def ingest(
+        self,
+        items: Iterable[ReadResult | RawArticle],
+        *,
+        collection: str = GLOBAL_COLLECTION,
+        progress: Progress | None = None,
+    ) -> IngestReport:
+        """Ingest articles, then build and swap in a new snapshot."""
+        with self._write_lock:
+            report = self.indexer.ingest(items, collection=collection, progress=progress)
+            if report.changed or self.snapshot.generation != self.store.generation:
+                self._publish()
+        return report
+
+    def ingest_paths(self, paths: Sequence[Path], **kwargs: object) -> IngestReport:
+        """Ingest files and folders (txt, json, jsonl, html)."""
+        return self.ingest(read_paths(paths), **kwargs)  # type: ignore[arg-type]
+
+    def reindex(self, *, progress: Progress | None = None) -> int:
+        """Re-chunk and re-embed every stored article, then swap in the new index atomically.
+
+        Returns:
+            The number of passages indexed.
+        """
+        with self._write_lock:
+            total = self.indexer.reembed_all(progress=progress)
+            self._publish()
+        return total
+
+    def delete(self, article_id: str) -> bool:
+        """Remove an article from the index."""
+        with self._write_lock:
+            gone = self.store.delete(article_id)
+            if gone:
+                self._publish()
+        return gone
+
+    def _publish(self) -> None:
+        snapshot = Snapshot.build(self.store)
+        snapshot.save(self.config.data_dir)
+        self._swap(snapshot)
+
+    def close(self) -> None:
+        """Release the database connection of this thread."""
+        self.store.close()
+
+
+def _timed(answer: Answer, started: float) -> Answer:
+    from dataclasses import replace
+
+    return replace(answer, latency_ms=(time.perf_counter() - started) * 1000)

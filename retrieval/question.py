@@ -1,0 +1,75 @@
+"""What the answerer needs to know about a question: its terms, and who it asks about.
+
+"What did Peskov say about the strikes?" asks for a *quote by Peskov*: the answerer then
+prefers sentences where Peskov is the speaker of a quotation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from index.lexical import terms
+from retrieval.errors import BadQuestionError
+
+MAX_QUESTION_CHARS = 1_000
+SPEECH_VERBS = (
+    "say|says|said|saying|tell|tells|told|add|adds|added|claim|claims|claimed|warn|warns|warned|state|states|stated|"
+    "announce|announced|explain|explained|note|noted|insist|insisted|argue|argued|respond|responded|reply|replied|"
+    "describe|described|call|called|comment|commented|write|wrote|think|thinks|believe|believes|admit|admitted|"
+    "acknowledge|acknowledged|deny|denied|suggest|suggested|urge|urged|tweet|tweeted|declare|declared|lament|lamented"
+)
+_SPEAKER_QUESTION = re.compile(
+    rf"\b(?:what|how|why|when|where)\s+(?:did|does|do|has|have|had|is|was|will|would)\s+(?P<who>.+?)\s+"
+    rf"(?:{SPEECH_VERBS})\b",
+    re.IGNORECASE,
+)
+_ACCORDING = re.compile(r"\baccording to\s+(?P<who>[^,?.]+)", re.IGNORECASE)
+_SPEECH = re.compile(rf"\b(?:{SPEECH_VERBS}|according to)\b", re.IGNORECASE)
+# Words that carry no content for matching: question words and the speech verbs themselves.
+_QUESTION_NOISE = frozenset(terms("what who whom whose which when where why how did does do say says said tell told"))
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """A validated question and its analysis."""
+
+    text: str
+    terms: tuple[str, ...]
+    speaker_terms: tuple[str, ...]
+
+    @property
+    def asks_for_quote(self) -> bool:
+        """Whether the question asks what somebody said."""
+        return bool(self.speaker_terms)
+
+
+def validate(text: str) -> str:
+    """Strip and check a question.
+
+    Raises:
+        BadQuestionError: when it is empty or longer than ``MAX_QUESTION_CHARS``.
+    """
+    text = re.sub(r"\s+", " ", text or "").strip()
+    if not text:
+        raise BadQuestionError("Please ask a question: the text is empty.")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise BadQuestionError(
+            f"That question is {len(text):,} characters long; please keep it under {MAX_QUESTION_CHARS:,}."
+        )
+    return text
+
+
+def analyse(text: str) -> Question:
+    """Validate and analyse a question."""
+    text = validate(text)
+    speaker: tuple[str, ...] = ()
+    if match := (_SPEAKER_QUESTION.search(text) or _ACCORDING.search(text)):
+        speaker = tuple(t for t in terms(match.group("who")) if t not in _QUESTION_NOISE)
+    content = tuple(dict.fromkeys(t for t in terms(text) if t not in _QUESTION_NOISE))
+    return Question(text=text, terms=content, speaker_terms=speaker)
+
+
+def is_attributed_quote(sentence: str) -> bool:
+    """Whether a sentence reports speech: a quotation or a speech verb."""
+    return '"' in sentence or bool(_SPEECH.search(sentence))

@@ -1,0 +1,568 @@
+"""REST half of the Discord double.  See ``discord_double.py`` for the overview.
+
+Every call under ``/api/v<N>/`` is recorded in ``double.requests`` (also unknown routes, answered
+404 like Discord).  Responses carry ``Content-Type: application/json`` exactly (discord.py compares
+the header with ``==``) and the X-RateLimit-* headers discord.py reads; a 429 also carries ``Via``
+(without it discord.py assumes a Cloudflare ban and raises instead of retrying).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import mimetypes
+import re
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from .discord_double import DiscordDouble
+
+FLAG_EPHEMERAL = 1 << 6
+FLAG_LOADING = 1 << 7
+MENTION_RE = re.compile(r"<@!?(\d+)>")
+
+
+@dataclass
+class RecordedFile:
+    field: str  # multipart field name, e.g. "files[0]"
+    filename: str | None
+    content_type: str | None
+    data: bytes
+
+
+@dataclass
+class RecordedRequest:
+    """One REST call the client made (``double.requests``)."""
+
+    method: str
+    path: str  # percent-decoded, without the "/api/v10" prefix, e.g. "/webhooks/1/tok/messages/@original"
+    query: dict[str, str]
+    json: Any  # parsed JSON body, or the parsed ``payload_json`` part of a multipart body, else None
+    files: list[RecordedFile]
+    headers: dict[str, str]
+    time: float  # time.monotonic() at arrival
+    route: str = ""  # route template, e.g. "POST /channels/{channel_id}/messages" ("" when unknown)
+    params: dict[str, str] = field(default_factory=dict)  # path parameters of the template
+    status: int = 0  # status the double answered with
+    response: Any = None  # JSON the double answered with (None for 204)
+    injected: bool = False  # True when the answer came from fail_next()
+
+
+@dataclass
+class Fault:
+    method: str
+    path_regex: re.Pattern[str]
+    status: int
+    retry_after: float
+    global_: bool
+    times: int
+    code: int
+    message: str | None
+
+
+@dataclass
+class InteractionRecord:
+    """What happened to one interaction the double sent (``double.interactions[interaction_id]``)."""
+
+    id: str
+    token: str
+    payload: dict[str, Any]  # the INTERACTION_CREATE ``d``
+    callbacks: list[dict[str, Any]] = field(default_factory=list)  # bodies of POST .../callback
+    original: dict[str, Any] | None = None  # the @original message (type 4/5/7 callbacks)
+    followups: list[dict[str, Any]] = field(default_factory=list)  # messages returned for follow-ups
+
+    @property
+    def acked(self) -> bool:
+        return bool(self.callbacks)
+
+
+# (method, path regex on the raw path, handler, template, needs bot auth)
+_ROUTES: list[tuple[str, str, str, str, bool]] = [
+    ("GET", r"/gateway/bot", "_r_gateway_bot", "/gateway/bot", True),
+    ("GET", r"/gateway", "_r_gateway", "/gateway", False),
+    ("GET", r"/users/@me", "_r_users_me", "/users/@me", True),
+    ("POST", r"/users/@me/channels", "_r_create_dm", "/users/@me/channels", True),
+    ("GET", r"/(?:oauth2/)?applications/@me", "_r_application", "/applications/@me", True),
+    ("PUT", r"/applications/(?P<app>\d+)/commands", "_r_put_commands", "/applications/{app}/commands", True),
+    ("GET", r"/applications/(?P<app>\d+)/commands", "_r_get_commands", "/applications/{app}/commands", True),
+    ("PUT", r"/applications/(?P<app>\d+)/guilds/(?P<guild>\d+)/commands", "_r_put_commands",
+     "/applications/{app}/guilds/{guild}/commands", True),
+    ("GET", r"/applications/(?P<app>\d+)/guilds/(?P<guild>\d+)/commands", "_r_get_commands",
+     "/applications/{app}/guilds/{guild}/commands", True),
+    ("POST", r"/interactions/(?P<iid>\d+)/(?P<token>[^/]+)/callback", "_r_callback",
+     "/interactions/{iid}/{token}/callback", False),
+    ("POST", r"/webhooks/(?P<app>\d+)/(?P<token>[^/]+)", "_r_followup", "/webhooks/{app}/{token}", False),
+    ("*", r"/webhooks/(?P<app>\d+)/(?P<token>[^/]+)/messages/(?P<mid>@original|\d+)", "_r_webhook_message",
+     "/webhooks/{app}/{token}/messages/{mid}", False),
+    ("POST", r"/channels/(?P<cid>\d+)/messages", "_r_create_message", "/channels/{cid}/messages", True),
+    ("GET", r"/channels/(?P<cid>\d+)/messages", "_r_list_messages", "/channels/{cid}/messages", True),
+    ("*", r"/channels/(?P<cid>\d+)/messages/(?P<mid>\d+)", "_r_channel_message", "/channels/{cid}/messages/{mid}",
+     True),
+    ("*", r"/channels/(?P<cid>\d+)/messages/(?P<mid>\d+)/reactions/(?P<emoji>[^/]+)/@me", "_r_reaction",
+     "/channels/{cid}/messages/{mid}/reactions/{emoji}/@me", True),
+    ("POST", r"/channels/(?P<cid>\d+)/typing", "_r_typing", "/channels/{cid}/typing", True),
+    ("GET", r"/channels/(?P<cid>\d+)", "_r_get_channel", "/channels/{cid}", True),
+]
+_COMPILED = [(m, re.compile(rx + r"/?"), h, t, a) for m, rx, h, t, a in _ROUTES]
+_API_RE = re.compile(r"^/api/v(\d+)(/.*)$")
+
+
+def _json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    # NOT web.json_response: its "application/json; charset=utf-8" fails discord.py's equality check.
+    return web.Response(
+        status=status, body=json.dumps(data).encode(), headers={"Content-Type": "application/json", **(headers or {})}
+    )
+
+
+def _error(status: int, code: int, message: str) -> web.Response:
+    return _json_response({"message": message, "code": code}, status)
+
+
+async def _read_body(request: web.Request) -> tuple[Any, list[RecordedFile]]:
+    if request.content_type.startswith("multipart/"):
+        payload: Any = None
+        files: list[RecordedFile] = []
+        reader = await request.multipart()
+        async for part in reader:
+            data = bytes(await part.read(decode=False))  # type: ignore[union-attr]
+            if part.name == "payload_json":
+                payload = json.loads(data)
+            else:
+                files.append(RecordedFile(part.name or "", part.filename, part.headers.get("Content-Type"), data))
+        return payload, files
+    raw = await request.read()
+    if not raw:
+        return None, []
+    if request.content_type == "application/json":
+        return json.loads(raw), []
+    return raw.decode(errors="replace"), []
+
+
+class RestMixin:
+    """REST side of :class:`DiscordDouble` (mixed in; uses its state)."""
+
+    def _init_rest(self: DiscordDouble) -> None:
+        self.requests: list[RecordedRequest] = []
+        self.commands: list[dict[str, Any]] = []
+        self.guild_commands: dict[str, list[dict[str, Any]]] = {}
+        self.interactions: dict[str, InteractionRecord] = {}
+        self.messages: dict[str, dict[str, Any]] = {}  # every non-ephemeral message by id
+        self._faults: list[Fault] = []
+        self.attachments: dict[str, dict[str, Any]] = {}  # attachment objects by id
+        self._blobs: dict[str, tuple[bytes, str]] = {}  # "/attachments/<id>/<name>" -> (bytes, content type)
+
+    # ------------------------------------------------------------------ plumbing
+    def _ratelimit_headers(self, template: str) -> dict[str, str]:
+        # Constant, never-exhausted bucket: discord.py only sleeps pre-emptively when Remaining hits 0.
+        return {
+            "X-RateLimit-Limit": "50",
+            "X-RateLimit-Remaining": "49",
+            "X-RateLimit-Reset": f"{time.time() + 1:.3f}",
+            "X-RateLimit-Reset-After": "1.000",
+            "X-RateLimit-Bucket": hashlib.sha1(template.encode()).hexdigest()[:16],
+        }
+
+    def _take_fault(self: DiscordDouble, method: str, path: str) -> Fault | None:
+        for fault in self._faults:
+            if fault.method in ("*", method) and fault.path_regex.search(path):
+                fault.times -= 1
+                if fault.times <= 0:
+                    self._faults.remove(fault)
+                return fault
+        return None
+
+    @staticmethod
+    def _fault_response(fault: Fault) -> web.Response:
+        if fault.status == 429:
+            body = {
+                "message": fault.message or "You are being rate limited.",
+                "retry_after": fault.retry_after,
+                "global": fault.global_,
+            }
+            if not fault.global_:
+                body["code"] = fault.code
+            headers = {
+                "Retry-After": str(max(1, round(fault.retry_after))),
+                "X-RateLimit-Scope": "global" if fault.global_ else "user",
+                "Via": "1.1 google",
+            }
+            if fault.global_:
+                headers["X-RateLimit-Global"] = "true"
+            return _json_response(body, 429, headers)
+        reason = {500: "500: Internal Server Error", 502: "502: Bad Gateway", 503: "503: Service Unavailable"}
+        return _json_response({"message": fault.message or reason.get(fault.status, "error"), "code": fault.code},
+                              fault.status)
+
+    async def _api_handler(self: DiscordDouble, request: web.Request) -> web.StreamResponse:
+        m = _API_RE.match(request.rel_url.raw_path)
+        raw_tail = m.group(2) if m else request.rel_url.raw_path
+        body, files = await _read_body(request)
+        rec = RecordedRequest(
+            method=request.method, path=unquote(raw_tail), query=dict(request.query), json=body, files=files,
+            headers=dict(request.headers), time=time.monotonic(),
+        )
+        resp: web.Response | None = None
+        for method, rx, handler, template, needs_auth in _COMPILED:
+            match = rx.fullmatch(raw_tail)
+            if match is None or method not in ("*", request.method):
+                continue
+            rec.route = f"{request.method} {template}"
+            rec.params = {k: unquote(v) for k, v in match.groupdict().items()}
+            fault = self._take_fault(request.method, rec.path)
+            if fault is not None:
+                rec.injected = True
+                resp = self._fault_response(fault)
+            elif needs_auth and not self._authorized(request):
+                resp = _error(401, 0, "401: Unauthorized")
+            else:
+                resp = await getattr(self, handler)(rec)
+            for k, v in self._ratelimit_headers(template).items():
+                resp.headers.setdefault(k, v)
+            break
+        if resp is None:
+            resp = _error(405 if any(rx.fullmatch(raw_tail) for _, rx, *_ in _COMPILED) else 404, 0, "404: Not Found")
+        rec.status = resp.status
+        rec.response = json.loads(resp.body) if isinstance(resp.body, bytes) and resp.body else None
+        self.requests.append(rec)
+        self._notify()
+        return resp
+
+    def _authorized(self: DiscordDouble, request: web.Request) -> bool:
+        auth = request.headers.get("Authorization", "")
+        return auth.startswith("Bot ") and (self.token is None or auth == f"Bot {self.token}")
+
+    async def _attachment_handler(self: DiscordDouble, request: web.Request) -> web.StreamResponse:
+        blob = self._blobs.get(request.path)
+        if blob is None:
+            return web.Response(status=404, text="Not Found")
+        return web.Response(body=blob[0], headers={"Content-Type": blob[1]})
+
+    # ------------------------------------------------------------------ messages (shared with the test API)
+    def _store_files(self: DiscordDouble, body: dict[str, Any], files: list[RecordedFile]) -> list[dict[str, Any]]:
+        """Turn ``attachments`` (+ uploaded ``files[n]`` parts) into attachment objects served by the double.
+        Entries whose id names an upload (``files[<id>]``) are new; other ids are kept existing attachments."""
+        uploads = {f.field: f for f in files}
+        out, used = [], set()
+        for att in body.get("attachments") or []:
+            f = uploads.get(f"files[{att.get('id')}]")
+            if f is None:
+                if str(att.get("id")) in self.attachments:
+                    out.append(self.attachments[str(att["id"])])
+                continue
+            used.add(f.field)
+            out.append(self._store_upload(f, att.get("filename"), att.get("description")))
+        out.extend(self._store_upload(f) for f in files if f.field not in used)
+        return out
+
+    def _store_upload(self: DiscordDouble, f: RecordedFile, filename: str | None = None,
+                      description: str | None = None) -> dict[str, Any]:
+        name = filename or f.filename or "file"
+        ctype = f.content_type
+        if not ctype or ctype == "application/octet-stream":  # discord.py always sends octet-stream
+            ctype = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        return self.add_attachment(name, f.data, ctype, description=description)
+
+    def _mentions(self: DiscordDouble, content: str) -> list[dict[str, Any]]:
+        return [dict(self.users[uid]) for uid in dict.fromkeys(MENTION_RE.findall(content)) if uid in self.users]
+
+    def _build_message(
+        self: DiscordDouble, channel_id: str, author: dict[str, Any], body: dict[str, Any],
+        files: list[RecordedFile] = (), *, msg_type: int = 0, flags: int = 0, **extra: Any,
+    ) -> dict[str, Any]:
+        msg_id = self.next_id()
+        content = body.get("content") or ""
+        msg = {
+            "id": msg_id,
+            "channel_id": str(channel_id),
+            "type": msg_type,
+            "content": content,
+            "author": dict(author),
+            "timestamp": self.iso_time(msg_id),
+            "edited_timestamp": None,
+            "tts": bool(body.get("tts", False)),
+            "mention_everyone": False,
+            "mentions": self._mentions(content),
+            "mention_roles": [],
+            "attachments": self._store_files(body, list(files)),
+            "embeds": body.get("embeds") or [],
+            "components": body.get("components") or [],
+            "pinned": False,
+            "flags": flags | int(body.get("flags") or 0),
+        }
+        if body.get("nonce") is not None:
+            msg["nonce"] = body["nonce"]
+        if body.get("message_reference"):
+            msg["message_reference"] = {"channel_id": str(channel_id), **body["message_reference"]}
+            msg["type"] = 19 if msg_type == 0 else msg_type
+        msg.update(extra)
+        return msg
+
+    def _edit_message(self: DiscordDouble, msg: dict[str, Any], body: dict[str, Any],
+                      files: list[RecordedFile]) -> dict[str, Any]:
+        for key in ("content", "embeds", "components"):
+            if key in body:
+                msg[key] = body[key] if body[key] is not None else ([] if key != "content" else "")
+        if "content" in body:
+            msg["mentions"] = self._mentions(msg["content"])
+        if "attachments" in body or files:
+            msg["attachments"] = self._store_files(body, files)
+        if "flags" in body and body["flags"] is not None:
+            msg["flags"] = (msg["flags"] & (FLAG_EPHEMERAL | FLAG_LOADING)) | int(body["flags"])
+        msg["flags"] &= ~FLAG_LOADING
+        msg["edited_timestamp"] = self.iso_time(self.next_id())
+        return msg
+
+    async def _publish(self: DiscordDouble, msg: dict[str, Any], event: str = "MESSAGE_CREATE") -> None:
+        """Store a non-ephemeral message and echo it on the gateway like Discord does."""
+        if msg["flags"] & FLAG_EPHEMERAL:
+            return
+        self.messages[msg["id"]] = msg
+        if self.echo_own_messages and self._session is not None:
+            await self._dispatch(event, self.gateway_message(msg))
+
+    # ------------------------------------------------------------------ handlers: identity / gateway
+    async def _r_gateway_bot(self: DiscordDouble, rec: RecordedRequest) -> web.Response:
+        return _json_response({
+            "url": self.gateway_url.rstrip("/"),
+            "shards": 1,
+            "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 14_400_000, "max_concurrency": 1},
+        })
+
+    async def _r_gateway(self: DiscordDouble, rec: RecordedRequest) -> web.Response:
+        return _json_response({"url": self.gateway_url.rstrip("/")})
+
+    async def _r_users_me(self: DiscordDouble, rec: RecordedRequest) -> web.Response:
+        return _json_response(self.bot_user)
+
+    async def _r_application(self: DiscordDouble, rec: RecordedRequest) -> web.Response:
+        return _json_response(self.application)
+
+    async def _r_create_dm(self: DiscordDouble, rec: RecordedRequest) -> web.Response:
+        uid = str((rec.json or {}).get("recipient_id"))
+        if uid not in self.users:
+            return _error(400, 50033, "Invalid Recipients")
+        cid = self._dm_channels.get(uid)
+        if cid is None:
+            cid = self._dm_channels[uid] = self.next_id()
+            self.channels[cid] = {"id": cid, "type": 1, "last_message_id": None, "flags": 0,
+                                  "recipients": [dict(self.users[uid])]}
+        return _json_response(self.channels[cid])
+
+    # ------------------------------------------------------------------ handlers: commands
+    async def _r_put_commands(self: DiscordDouble, rec: RecordedRequest) -> web.Response:
+        if rec.params["app"] != self.application_id:
+            return _error(403, 50001, "Missing Access")
+        guild_id = rec.params.get("guild")
+        old = self.guild_commands.get(guild_id, []) if guild_id else self.commands
+        old_ids = {(c["name"], c.get("type", 1)): c["id"] for c in old}
+        stored = []
+        for cmd in rec.json or []:
+            cmd = json.loads(json.dumps(cmd))
+            _fill_descriptions(cmd)
+            cmd.setdefault("type", 1)
+            cmd["id"] = old_ids.get((cmd["name"], cmd["type"])) or self.next_id()
+            cmd["application_id"] = self.application_id
+            cmd["version"] = self.next_id()
+            cmd.setdefault("default_member_permissions", None)
+            cmd.setdefault("nsfw", False)
+            cmd.setdefault("integration_types", [0])
+            cmd.setdefault("contexts", None)
+            if guild_id:
+                cmd["guild_id"] = guild_id
+            stored.append(cmd)
+        if guild_id:
+            self.guild_commands[guild_id] = stored
+        else:
+            self.commands = stored
+        return _json_response(stored)
+
+    async def _r_get_commands(self: DiscordDouble, rec: RecordedRequest) -> web.Response:
+        guild_id = rec.params.get("guild")
+        return _json_response(self.guild_commands.get(guild_id, []) if guild_id else self.commands)
+
+    # ------------------------------------------------------------------ handlers: interactions
+    def _interaction_by_token(self: DiscordDouble, app_id: str, token: str) -> InteractionRecord | None:
+        if app_id != self.application_id:
+            return None
+        return next((r for r in self.interactions.values() if r.token == token), None)
+
+    async def _r_callback(self: DiscordDouble, rec: RecordedRequest) -> web.Response:
+        record = self.interactions.get(rec.params["iid"])
+        if record is None or record.token != rec.params["token"]:
+            return _error(404, 10062, "Unknown interaction")
+        if record.acked:
+            return _error(400, 40060, "Interaction has already been acknowledged.")
+        body = rec.json or {}
+        record.callbacks.append(body)
+        cb_type, data = int(body.get("type", 0)), body.get("data") or {}
+        payload = record.payload
+        resource: dict[str, Any] | None = {"type": cb_type}
+        if cb_type in (4, 5):
+            flags = int(data.get("flags") or 0) & FLAG_EPHEMERAL
+            if cb_type == 5:
+                flags |= FLAG_LOADING
+                data = {}
+            msg = self._build_message(
+                payload["channel_id"], self.bot_user, data, rec.files, msg_type=20, flags=flags,
+                webhook_id=self.application_id, application_id=self.application_id,
+                interaction_metadata=self._interaction_metadata(payload),
+            )
+            record.original = msg
+            resource["message"] = msg
+            await self._publish(msg)
+        elif cb_type == 7 and payload.get("message"):
+            msg = self.messages.get(payload["message"]["id"], payload["message"])
+            resource["message"] = self._edit_message(msg, data, rec.files)
+            record.original = msg
+            if not msg["flags"] & FLAG_EPHEMERAL:
+                await self._publish(msg, "MESSAGE_UPDATE")
+        elif cb_type in (6, 8, 9):
+            resource = None if cb_type != 9 else resource
+        result: dict[str, Any] = {
+            "interaction": {
+                "id": record.id,
+                "type": payload["type"],
+                "response_message_id": record.original["id"] if record.original else None,
+                "response_message_loading": cb_type == 5,
+                "response_message_ephemeral": bool(record.original and record.original["flags"] & FLAG_EPHEMERAL),
+            }
+        }
+        if resource is not None:
+            result["resource"] = resource
+        return _json_response(result)
+
+    def _interaction_metadata(self: DiscordDouble, payload: dict[str, Any]) -> dict[str, Any]:
+        user = payload.get("member", {}).get("user") or payload.get("user")
+        meta = {"id": payload["id"], "type": payload["type"], "user": user,
+                "authorizing_integration_owners": payload.get("authorizing_integration_owners", {})}
+        if payload.get("data", {}).get("name"):
+            meta["name"] = payload["data"]["name"]
+        return meta
+
+    async def _r_followup(self: DiscordDouble, rec: RecordedRequest) -> web.Response:
+        record = self._interaction_by_token(rec.params["app"], rec.params["token"])
+        if record is None or not record.acked:
+            return _error(404, 10015, "Unknown Webhook")
+        body = rec.json or {}
+        original = record.original
+        if original is not None and original["flags"] & FLAG_LOADING and not record.followups:
+            # Discord: the first follow-up after a "thinking" defer replaces the loading message.
+            msg = self._edit_message(original, {k: v for k, v in body.items() if k != "flags"}, rec.files)
+            if not msg["flags"] & FLAG_EPHEMERAL:
+                await self._publish(msg, "MESSAGE_UPDATE")
+        else:
+            msg = self._build_message(
+                record.payload["channel_id"], self.bot_user, body, rec.files,
+                webhook_id=self.application_id, application_id=self.application_id,
+                interaction_metadata=self._interaction_metadata(record.payload),
+            )
+            await self._publish(msg)
+        record.followups.append(msg)
+        return _json_response(msg)
+
+    async def _r_webhook_message(self: DiscordDouble, rec: RecordedRequest) -> web.Response:
+        record = self._interaction_by_token(rec.params["app"], rec.params["token"])
+        if record is None:
+            return _error(404, 10015, "Unknown Webhook")
+        mid = rec.params["mid"]
+        candidates = [m for m in [record.original, *record.followups] if m is not None]
+        msg = record.original if mid == "@original" else next((m for m in candidates if m["id"] == mid), None)
+        if msg is None or rec.method not in ("GET", "PATCH", "DELETE"):
+            return _error(404, 10008, "Unknown Message") if msg is None else _error(405, 0, "405: Method Not Allowed")
+        if rec.method == "GET":
+            return _json_response(msg)
+        if rec.method == "DELETE":
+            self.messages.pop(msg["id"], None)
+            if mid == "@original":
+                record.original = None
+            return web.Response(status=204)
+        self._edit_message(msg, rec.json or {}, rec.files)
+        if not msg["flags"] & FLAG_EPHEMERAL:
+            await self._publish(msg, "MESSAGE_UPDATE")
+        return _json_response(msg)
+
+    # ------------------------------------------------------------------ handlers: channels
+    async def _r_get_channel(self: DiscordDouble, rec: RecordedRequest) -> web.Response:
+        ch = self.channels.get(rec.params["cid"])
+        return _json_response(ch) if ch else _error(404, 10003, "Unknown Channel")
+
+    async def _r_typing(self: DiscordDouble, rec: RecordedRequest) -> web.Response:
+        return web.Response(status=204) if rec.params["cid"] in self.channels else _error(404, 10003, "Unknown Channel")
+
+    async def _r_create_message(self: DiscordDouble, rec: RecordedRequest) -> web.Response:
+        cid = rec.params["cid"]
+        if cid not in self.channels:
+            return _error(404, 10003, "Unknown Channel")
+        body = rec.json or {}
+        if not (body.get("content") or body.get("embeds") or rec.files or body.get("components")
+                or body.get("sticker_ids") or body.get("poll")):
+            return _error(400, 50006, "Cannot send an empty message")
+        msg = self._build_message(cid, self.bot_user, body, rec.files)
+        await self._publish(msg)
+        return _json_response(msg)
+
+    async def _r_list_messages(self: DiscordDouble, rec: RecordedRequest) -> web.Response:
+        cid = rec.params["cid"]
+        if cid not in self.channels:
+            return _error(404, 10003, "Unknown Channel")
+        msgs = sorted((m for m in self.messages.values() if m["channel_id"] == cid), key=lambda m: -int(m["id"]))
+        q = rec.query
+        if "before" in q:
+            msgs = [m for m in msgs if int(m["id"]) < int(q["before"])]
+        if "after" in q:
+            msgs = [m for m in msgs if int(m["id"]) > int(q["after"])]
+        return _json_response(msgs[: int(q.get("limit", 50))])
+
+    async def _r_channel_message(self: DiscordDouble, rec: RecordedRequest) -> web.Response:
+        msg = self.messages.get(rec.params["mid"])
+        if msg is None or msg["channel_id"] != rec.params["cid"]:
+            return _error(404, 10008, "Unknown Message")
+        if rec.method == "GET":
+            return _json_response(msg)
+        if rec.method == "DELETE":
+            del self.messages[msg["id"]]
+            return web.Response(status=204)
+        if rec.method == "PATCH":
+            if msg["author"]["id"] != self.bot_user["id"]:
+                return _error(403, 50005, "Cannot edit a message authored by another user")
+            self._edit_message(msg, rec.json or {}, rec.files)
+            return _json_response(msg)
+        return _error(405, 0, "405: Method Not Allowed")
+
+    async def _r_reaction(self: DiscordDouble, rec: RecordedRequest) -> web.Response:
+        msg = self.messages.get(rec.params["mid"])
+        if msg is None or msg["channel_id"] != rec.params["cid"]:
+            return _error(404, 10008, "Unknown Message")
+        if rec.method not in ("PUT", "DELETE"):
+            return _error(405, 0, "405: Method Not Allowed")
+        name, _, emoji_id = rec.params["emoji"].partition(":")
+        emoji = {"id": emoji_id or None, "name": name}
+        reactions = msg.setdefault("reactions", [])
+        existing = next((r for r in reactions if r["emoji"] == emoji), None)
+        if rec.method == "PUT" and (existing is None or not existing["me"]):
+            if existing is None:
+                existing = {"emoji": emoji, "count": 0, "me": False, "burst_colors": [], "me_burst": False,
+                            "count_details": {"burst": 0, "normal": 0}}
+                reactions.append(existing)
+            existing["count"] += 1
+            existing["count_details"]["normal"] += 1
+            existing["me"] = True
+        elif rec.method == "DELETE" and existing is not None and existing["me"]:
+            existing["count"] -= 1
+            existing["count_details"]["normal"] -= 1
+            existing["me"] = False
+            if existing["count"] <= 0:
+                reactions.remove(existing)
+        return web.Response(status=204)
+
+
+def _fill_descriptions(cmd: dict[str, Any]) -> None:
+    """Discord always returns ``description`` ("" for context menus); discord.py indexes it."""
+    cmd.setdefault("description", "")
+    for opt in cmd.get("options") or []:
+        _fill_descriptions(opt)

@@ -1,0 +1,113 @@
+"""Tests for index.feeds: RSS/Atom parsing and URL canonicalisation."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from index.errors import FeedError
+from index.feeds import canonical_url, parse_feed
+
+RSS = b"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0">
+  <channel>
+    <title>The Daily Example - Top stories</title>
+    <link>https://news.example.com/</link>
+    <description>Top stories</description>
+    <item>
+      <title>City council approves new tram line</title>
+      <link>/2024/03/12/tram-line?utm_source=rss&amp;utm_medium=feed</link>
+      <guid isPermaLink="false">tram-2024-0312</guid>
+      <pubDate>Tue, 12 Mar 2024 09:30:00 +0100</pubDate>
+      <description>&lt;p&gt;The council voted &lt;b&gt;31 to 18&lt;/b&gt; on Tuesday.&lt;/p&gt;</description>
+    </item>
+    <item>
+      <title>Bus fares to rise in April</title>
+      <link>https://news.example.com/2024/03/11/bus-fares</link>
+      <description>Fares rise by 5%.</description>
+    </item>
+  </channel>
+</rss>
+"""
+
+ATOM = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom">
+  <title>Example Wire</title>
+  <id>urn:uuid:60a76c80-d399-11d9-b93C-0003939e0af6</id>
+  <updated>2024-03-12T18:30:02Z</updated>
+  <entry>
+    <title type="html">Storm &lt;em&gt;hits&lt;/em&gt; coast</title>
+    <link href="https://wire.example.org/storm-hits-coast"/>
+    <id>urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a</id>
+    <updated>2024-03-12T18:30:02Z</updated>
+    <summary>Thousands without power after the storm.</summary>
+  </entry>
+</feed>
+"""
+
+
+def test_rss_entries_parse() -> None:
+    """should read RSS items with guid, absolute link, UTC date and plain-text summary."""
+    feed = parse_feed(RSS, base_url="https://news.example.com/rss.xml")
+    assert feed.title == "The Daily Example - Top stories"
+    first, second = feed.entries
+    assert first.id == "tram-2024-0312"
+    assert first.link == "https://news.example.com/2024/03/12/tram-line?utm_source=rss&utm_medium=feed"
+    assert first.title == "City council approves new tram line"
+    assert first.published == datetime(2024, 3, 12, 8, 30, tzinfo=UTC)
+    assert first.summary == "The council voted 31 to 18 on Tuesday."
+    assert second.id == "https://news.example.com/2024/03/11/bus-fares"
+    assert second.published is None
+
+
+def test_atom_entries_parse() -> None:
+    """should read Atom entries, using updated when there is no published date."""
+    feed = parse_feed(ATOM, base_url="https://wire.example.org/atom")
+    assert feed.title == "Example Wire"
+    (entry,) = feed.entries
+    assert entry.id == "urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a"
+    assert entry.link == "https://wire.example.org/storm-hits-coast"
+    assert entry.title == "Storm hits coast"
+    assert entry.published == datetime(2024, 3, 12, 18, 30, 2, tzinfo=UTC)
+    assert entry.summary == "Thousands without power after the storm."
+
+
+def test_empty_but_valid_feed_has_no_entries() -> None:
+    """should accept a well-formed feed that has no items yet."""
+    body = b'<?xml version="1.0"?><rss version="2.0"><channel><title>Quiet</title></channel></rss>'
+    assert parse_feed(body, base_url="https://example.com/feed").entries == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(b"<html><body><h1>Welcome</h1><p>Not a feed.</p></body></html>", id="html-page"),
+        pytest.param(b'<?xml version="1.0"?><rss version="2.0"><channel><item><title>Bro', id="truncated"),
+        pytest.param(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", id="binary"),
+        pytest.param(b"   ", id="empty"),
+    ],
+)
+def test_malformed_feed_raises(body: bytes) -> None:
+    """should raise FeedError for documents that are not readable feeds."""
+    with pytest.raises(FeedError):
+        parse_feed(body, base_url="https://example.com/feed")
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        pytest.param(
+            "HTTPS://News.Example.COM:443/a/B?utm_source=x&id=7&fbclid=abc#comments",
+            "https://news.example.com/a/B?id=7",
+            id="tracking-fragment-host-port",
+        ),
+        pytest.param("http://example.com", "http://example.com/", id="empty-path"),
+        pytest.param("https://example.com/x?gclid=1&mc_cid=2&ref=tw", "https://example.com/x", id="only-tracking"),
+        pytest.param("https://example.com:8443/x?q=a%20b", "https://example.com:8443/x?q=a%20b", id="keeps-others"),
+        pytest.param("not a url", "not a url", id="not-a-url"),
+    ],
+)
+def test_canonical_url(url: str, expected: str) -> None:
+    """should strip tracking parameters, fragments and default ports and lower-case the host."""
+    assert canonical_url(url) == expected
