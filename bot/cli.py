@@ -15,9 +15,15 @@ import sys
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from pydantic import ValidationError
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+    from index.readers import ReadResult
+    from retrieval.answer import Answer
+    from retrieval.engine import Engine, Scope
 
 EXIT_PARTIAL, EXIT_USAGE, EXIT_INDEX, EXIT_BOT = 1, 2, 3, 4
 log = logging.getLogger("newsdesk")
@@ -71,7 +77,7 @@ def _date(value: str) -> datetime:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
 
 
-def _scope(args: argparse.Namespace) -> object:
+def _scope(args: argparse.Namespace) -> Scope:
     from retrieval.engine import Scope
 
     return Scope(
@@ -83,10 +89,7 @@ def _scope(args: argparse.Namespace) -> object:
     )
 
 
-def _print_answer(answer: object, out: TextIO) -> None:
-    from retrieval.answer import Answer
-
-    assert isinstance(answer, Answer)
+def _print_answer(answer: Answer, out: TextIO) -> None:
     print(answer.text, file=out)
     if answer.citations:
         print("\nSources:", file=out)
@@ -115,11 +118,9 @@ def _questions(path: Path) -> Iterator[str]:
             yield line
 
 
-def _open_engine(settings: object, *, must_exist: bool, check_model: bool = True) -> object:
-    from bot.settings import Settings
+def _open_engine(settings: Settings, *, must_exist: bool, check_model: bool = True) -> Engine:
     from retrieval.engine import Engine
 
-    assert isinstance(settings, Settings)
     if must_exist and not (settings.data_dir / "newsdesk.db").exists():
         raise FileNotFoundError(
             f"no index in {settings.data_dir.resolve()}: run `newsdesk ingest PATH` first "
@@ -128,12 +129,8 @@ def _open_engine(settings: object, *, must_exist: bool, check_model: bool = True
     return Engine(settings.engine_config(), check_model=check_model)
 
 
-def _cmd_ingest(args: argparse.Namespace, engine: object) -> int:
+def _cmd_ingest(args: argparse.Namespace, engine: Engine) -> int:
     from tqdm import tqdm
-
-    from retrieval.engine import Engine
-
-    assert isinstance(engine, Engine)
     urls = [p for p in args.paths if p.startswith(("http://", "https://"))]
     paths = [Path(p) for p in args.paths if p not in urls]
     with tqdm(desc="indexing", unit=" passages", file=sys.stderr, disable=None) as bar:
@@ -141,7 +138,7 @@ def _cmd_ingest(args: argparse.Namespace, engine: object) -> int:
         def progress(passages: int, _articles: int) -> None:
             bar.update(passages - bar.n)
 
-        items = list(_read_urls(urls, engine)) if urls else []
+        items = list(_read_urls(urls)) if urls else []
         report = engine.ingest([*items, *_lazy_read(paths)], collection=args.collection, progress=progress)
     for error in report.errors:
         print(f"skipped: {error}", file=sys.stderr)
@@ -151,38 +148,42 @@ def _cmd_ingest(args: argparse.Namespace, engine: object) -> int:
     return 0
 
 
-def _lazy_read(paths: Sequence[Path]) -> Iterator[object]:
+def _lazy_read(paths: Sequence[Path]) -> Iterator[ReadResult]:
     from index.readers import read_paths
 
     yield from read_paths(paths)
 
 
-def _read_urls(urls: Sequence[str], engine: object) -> Iterator[object]:
+def _read_urls(urls: Sequence[str]) -> Iterator[ReadResult]:
+    from index.web import read_url
+
     from bot.settings import get_settings
     from index.readers import ReadResult
-    from index.web import read_url
 
     for url in urls:
         try:
             yield read_url(url, allow_private=get_settings().allow_private_urls)
-        except Exception as exc:  # noqa: BLE001 - each URL's failure is reported, the rest go on
+        except Exception as exc:
             yield ReadResult(url, error=f"{url}: {exc}")
 
 
-def _cmd_ask(args: argparse.Namespace, engine: object) -> int:
-    from retrieval.engine import Engine
+def _cmd_ask(args: argparse.Namespace, engine: Engine) -> int:
     from retrieval.errors import RetrievalError
-
-    assert isinstance(engine, Engine)
     scope = _scope(args)
     if args.batch:
         for question in _questions(args.batch):
             try:
-                answer = engine.ask(question, scope, mode=args.mode)  # type: ignore[arg-type]
+                answer = engine.ask(question, scope, mode=args.mode)
                 record = answer.to_json()
             except RetrievalError as exc:
-                record = {"question": question, "answered": False, "answer": str(exc), "citations": [],
-                          "latency_ms": 0.0, "error": str(exc)}
+                record = {
+                    "question": question,
+                    "answered": False,
+                    "answer": str(exc),
+                    "citations": [],
+                    "latency_ms": 0.0,
+                    "error": str(exc),
+                }
             if args.json:
                 print(json.dumps(record, ensure_ascii=False), flush=True)
             else:
@@ -191,7 +192,7 @@ def _cmd_ask(args: argparse.Namespace, engine: object) -> int:
     if args.question is None:
         print("newsdesk ask: give a QUESTION or --batch FILE", file=sys.stderr)
         return EXIT_USAGE
-    answer = engine.ask(args.question, scope, mode=args.mode)  # type: ignore[arg-type]
+    answer = engine.ask(args.question, scope, mode=args.mode)
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
     else:
@@ -199,18 +200,15 @@ def _cmd_ask(args: argparse.Namespace, engine: object) -> int:
     return 0
 
 
-def _cmd_summarize(args: argparse.Namespace, engine: object) -> int:
-    from retrieval.engine import Engine
-
-    assert isinstance(engine, Engine)
+def _cmd_summarize(args: argparse.Namespace, engine: Engine) -> int:
     if bool(args.article_id) == bool(args.topic):
         print("newsdesk summarize: give an ARTICLE_ID or --topic TEXT (one of them)", file=sys.stderr)
         return EXIT_USAGE
     scope = _scope(args)
     summary = (
-        engine.summarize_topic(args.topic, scope)  # type: ignore[arg-type]
+        engine.summarize_topic(args.topic, scope)
         if args.topic
-        else engine.summarize_article(args.article_id, scope)  # type: ignore[arg-type]
+        else engine.summarize_article(args.article_id, scope)
     )
     if args.json:
         print(json.dumps(summary.to_json(), ensure_ascii=False, indent=2))
@@ -219,15 +217,16 @@ def _cmd_summarize(args: argparse.Namespace, engine: object) -> int:
     return 0
 
 
-def _cmd_stats(args: argparse.Namespace, engine: object) -> int:
-    from retrieval.engine import Engine
-
-    assert isinstance(engine, Engine)
+def _cmd_stats(args: argparse.Namespace, engine: Engine) -> int:
     stats = engine.stats()
     if args.articles:
         stats["article_list"] = [
-            {"id": a.id, "title": a.title, "collection": a.collection, "published": a.published.isoformat()
-             if a.published else None}
+            {
+                "id": a.id,
+                "title": a.title,
+                "collection": a.collection,
+                "published": a.published.isoformat() if a.published else None,
+            }
             for a in engine.store.iter_articles()
         ]
     if args.json:
@@ -243,12 +242,8 @@ def _cmd_stats(args: argparse.Namespace, engine: object) -> int:
     return 0
 
 
-def _cmd_reindex(_args: argparse.Namespace, engine: object) -> int:
+def _cmd_reindex(_args: argparse.Namespace, engine: Engine) -> int:
     from tqdm import tqdm
-
-    from retrieval.engine import Engine
-
-    assert isinstance(engine, Engine)
     total_articles = engine.store.article_count()
     with tqdm(total=total_articles, desc="re-embedding", unit=" articles", file=sys.stderr, disable=None) as bar:
         passages = engine.reindex(progress=lambda _p, a: bar.update(a - bar.n))
@@ -281,13 +276,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "bot":
         from bot.run import run_bot
 
-        return run_bot(settings)
-    handlers = {"ingest": _cmd_ingest, "ask": _cmd_ask, "summarize": _cmd_summarize, "stats": _cmd_stats,
-                "reindex": _cmd_reindex}
+        code: int = run_bot(settings)
+        return code
+    handlers = {
+        "ingest": _cmd_ingest,
+        "ask": _cmd_ask,
+        "summarize": _cmd_summarize,
+        "stats": _cmd_stats,
+        "reindex": _cmd_reindex,
+    }
     try:
-        engine = _open_engine(
-            settings, must_exist=args.command != "ingest", check_model=args.command != "reindex"
-        )
+        engine = _open_engine(settings, must_exist=args.command != "ingest", check_model=args.command != "reindex")
         return handlers[args.command](args, engine)
     except FileNotFoundError as exc:
         print(f"newsdesk: {exc}", file=sys.stderr)

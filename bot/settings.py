@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Path("data")
+    cache_dir: Path | None = None
     model: str = DEFAULT_MODEL
     encoder: Literal["auto", "torch", "openvino"] = "auto"
     threads: int | None = Field(default=None, ge=1, le=256)
@@ -61,8 +62,14 @@ class Settings(BaseSettings):
     def engine_config(self) -> EngineConfig:
         """The engine's view of these settings."""
         return EngineConfig(
-            data_dir=self.data_dir, model=self.model, backend=self.encoder, chunk_words=self.chunk_words,
-            chunk_overlap=self.chunk_overlap, top_k=self.top_k, threads=self.threads,
+            data_dir=self.data_dir,
+            model=self.model,
+            backend=self.encoder,
+            chunk_words=self.chunk_words,
+            chunk_overlap=self.chunk_overlap,
+            top_k=self.top_k,
+            threads=self.threads,
+            cache_dir=self.cache_dir,
         )
 
     def require_token(self) -> str:

@@ -43,7 +43,7 @@ _DATELINE = re.compile(
     r"^\s*(?P<place>[A-Z][A-Za-z.'\- ,]{0,60}?)?\s*\((?P<agency>CNN|AP|Reuters|AFP|BBC|UPI|CNN Money|EW\.com)\)"
     r"\s*(?:--|—|–|-)?\s*"
 )
-_SENTENCE_END = ('.', '!', '?', '"', "'", ')', ':', ';')
+_SENTENCE_END = (".", "!", "?", '"', "'", ")", ":", ";")
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,10 +83,10 @@ class TorchEncoder:
         self.name = model
         try:
             self._model = SentenceTransformer(resolve_model(model), device="cpu")
-        except Exception as exc:  # noqa: BLE001 - any loading failure becomes one clear message
+        except Exception as exc:
             raise RuntimeError(f"cannot load embedding model {model!r} (offline; is it a local path?): {exc}") from exc
         self.dim = int(self._model.get_embedding_dimension() or 0)
-        self.max_seq_length = int(self._model.max_seq_length)
+        self.max_seq_length = int(self._model.max_seq_length or 256)
         self._lock = threading.Lock()
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 16, progress: bool = False) -> Vectors:
@@ -95,8 +95,11 @@ class TorchEncoder:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
             out = self._model.encode(
-                list(texts), batch_size=batch_size, show_progress_bar=progress,
-                convert_to_numpy=True, normalize_embeddings=True,
+                list(texts),
+                batch_size=batch_size,
+                show_progress_bar=progress,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
             )
         return np.ascontiguousarray(out, dtype=np.float32)
 

@@ -5,7 +5,14 @@ Every error carries a message that is safe to show to a user as is::
     IngestError
     ├── NotAnArticleError      the input holds no article (binary, empty, login wall, ...)
     ├── FetchError             a URL could not be fetched
-    │   └── UnsafeURLError     the URL points at a private or otherwise refused address
+    │   ├── UnsafeURLError     the URL points at a private or otherwise refused address
+    │   ├── InvalidURLError    the text is not an http(s) URL
+    │   ├── HostNotFoundError  the host name does not resolve
+    │   ├── FetchTimeoutError  the site was too slow
+    │   ├── HTTPStatusError    the site answered 4xx/5xx (``.status``)
+    │   ├── RedirectError      redirect loop or too many redirects
+    │   ├── ContentTypeError   not HTML or a feed (image, PDF, ...; ``.content_type``)
+    │   └── TooLargeError      the body is over the size limit
     ├── FeedError              a feed is malformed or not a feed
     └── IndexError_            the on-disk index is missing, corrupt or from another model
         └── ModelMismatchError the index was built with another embedding model
@@ -34,9 +41,47 @@ class FeedError(IngestError):
     """A feed could not be parsed."""
 
 
-class IndexError_(IngestError):  # noqa: N801 - trailing underscore avoids shadowing the builtin
+class IndexError_(IngestError):
     """The on-disk index cannot be used as it is."""
 
 
 class ModelMismatchError(IndexError_):
     """The index was built with a different embedding model or dimension."""
+
+
+class InvalidURLError(FetchError):
+    """The text is not an absolute http(s) URL."""
+
+
+class HostNotFoundError(FetchError):
+    """The URL's host name does not resolve (typo, dead domain, DNS failure)."""
+
+
+class FetchTimeoutError(FetchError):
+    """The site did not answer within the time limit."""
+
+
+class HTTPStatusError(FetchError):
+    """The site answered with an error status; ``status`` holds it for logs and retries."""
+
+    def __init__(self, message: str, *, status: int) -> None:
+        """Keep the status next to the user-facing message."""
+        super().__init__(message)
+        self.status = status
+
+
+class RedirectError(FetchError):
+    """The URL redirects in a loop or through too many hops."""
+
+
+class ContentTypeError(FetchError):
+    """The URL serves something other than a web page or feed; ``content_type`` says what."""
+
+    def __init__(self, message: str, *, content_type: str) -> None:
+        """Keep the content type next to the user-facing message."""
+        super().__init__(message)
+        self.content_type = content_type
+
+
+class TooLargeError(FetchError):
+    """The response body exceeds the size limit."""

@@ -26,7 +26,8 @@ def _stemmer() -> object | None:
     try:
         import Stemmer
 
-        return Stemmer.Stemmer("english")
+        stemmer: object = Stemmer.Stemmer("english")
+        return stemmer
     except ImportError:  # PyStemmer is a dependency; a missing one only costs some recall
         log.warning("PyStemmer is missing: BM25 runs without stemming")
         return None

@@ -93,7 +93,7 @@ def _convert(path: Path, target: Path, max_len: int) -> None:
     import warnings
 
     warnings.filterwarnings("ignore", module="transformers")
-    warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
+    warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)  # type: ignore[attr-defined]
     transformers_logging = __import__("transformers").logging
     transformers_logging.set_verbosity_error()
     module = Pooled(AutoModel.from_pretrained(str(path))).eval()

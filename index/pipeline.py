@@ -75,7 +75,9 @@ class Indexer:
     def passages_of(self, article: Article) -> list[Passage]:
         """Cut one article with the configured chunking."""
         return chunk_article(
-            article.id, article.text, target_words=self.chunking.target_words,
+            article.id,
+            article.text,
+            target_words=self.chunking.target_words,
             overlap_sentences=self.chunking.overlap_sentences,
         )
 

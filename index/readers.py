@@ -58,7 +58,7 @@ def parse_plain_text(text: str) -> RawArticle:
     title = lines[idx].strip() if idx < len(lines) else ""
     idx += 1
     highlights: list[str] = []
-    rest = [line for line in lines[idx:]]
+    rest = list(lines[idx:])
     nonblank = [i for i, line in enumerate(rest) if line.strip()]
     if nonblank and rest[nonblank[0]].strip().casefold() == "story highlights":
         pos = nonblank[0] + 1
@@ -131,8 +131,12 @@ def read_bytes(data: bytes, name: str) -> Iterator[ReadResult]:
             yield ReadResult(
                 name,
                 article=RawArticle(
-                    title=page.title, text=page.text, url=page.url, source=page.source,
-                    published=page.published, author=page.author,
+                    title=page.title,
+                    text=page.text,
+                    url=page.url,
+                    source=page.source,
+                    published=page.published,
+                    author=page.author,
                 ),
             )
         else:

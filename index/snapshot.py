@@ -101,9 +101,9 @@ class Snapshot:
         if mask is not None:
             selector = faiss.IDSelectorBatch(np.flatnonzero(mask).astype(np.int64))
             params = (
-                faiss.SearchParametersHNSW(sel=selector, efSearch=_HNSW_EF_SEARCH)
+                faiss.SearchParametersHNSW(sel=selector, efSearch=_HNSW_EF_SEARCH)  # type: ignore[attr-defined]
                 if isinstance(self.dense, faiss.IndexHNSW)
-                else faiss.SearchParameters(sel=selector)
+                else faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
             )
         scores, rows = self.dense.search(query.reshape(1, -1).astype(np.float32), k, params=params)
         keep = rows[0] >= 0
@@ -154,14 +154,22 @@ class Snapshot:
         tmp.mkdir()
         faiss.write_index(self.dense, str(tmp / "dense.faiss"))
         np.savez(
-            tmp / "rows.npz", pids=self.pids, row_article=self.row_article, article_ids=self.article_ids,
-            article_collections=self.article_collections, article_sources=self.article_sources,
+            tmp / "rows.npz",
+            pids=self.pids,
+            row_article=self.row_article,
+            article_ids=self.article_ids,
+            article_collections=self.article_collections,
+            article_sources=self.article_sources,
             article_published=self.article_published,
         )
         self.lexical.save(tmp / "bm25")
         manifest = {
-            "format": FORMAT_VERSION, "generation": self.generation, "model": self.model,
-            "dim": int(self.dense.d), "rows": self.rows, "index_type": self.index_type,
+            "format": FORMAT_VERSION,
+            "generation": self.generation,
+            "model": self.model,
+            "dim": int(self.dense.d),
+            "rows": self.rows,
+            "index_type": self.index_type,
             "created": datetime.now(UTC).isoformat(),
         }
         # The manifest is written last: a folder without one is, by definition, incomplete.
@@ -212,7 +220,7 @@ class Snapshot:
             )
         except IndexError_:
             raise
-        except Exception as exc:  # noqa: BLE001 - any damage means "rebuild from the database"
+        except Exception as exc:
             raise IndexError_(f"the search snapshot in {root} cannot be loaded ({type(exc).__name__}: {exc})") from exc
         if not (dense.ntotal == snapshot.rows == snapshot.lexical.size or snapshot.rows == 0):
             raise IndexError_(f"snapshot {name} is inconsistent: {dense.ntotal} vectors for {snapshot.rows} rows")
@@ -234,9 +242,15 @@ def load_or_build(store: Store, root: Path) -> Snapshot:
     return snapshot
 
 
-def select_rows(snapshot: Snapshot, *, collections: Sequence[str] | None = None, sources: Sequence[str] | None = None,
-                article_ids: Sequence[str] | None = None, since: float | None = None,
-                until: float | None = None) -> npt.NDArray[np.bool_] | None:
+def select_rows(
+    snapshot: Snapshot,
+    *,
+    collections: Sequence[str] | None = None,
+    sources: Sequence[str] | None = None,
+    article_ids: Sequence[str] | None = None,
+    since: float | None = None,
+    until: float | None = None,
+) -> npt.NDArray[np.bool_] | None:
     """A row mask for the given filters, or ``None`` when every row qualifies."""
     keep = np.ones(len(snapshot.article_ids), dtype=bool)
     if collections is not None:

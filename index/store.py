@@ -89,9 +89,16 @@ def _iso(value: datetime | None) -> str | None:
 def _article(row: sqlite3.Row) -> Article:
     published = datetime.fromisoformat(row["published"]) if row["published"] else None
     return Article(
-        id=row["id"], collection=row["collection"], title=row["title"], text=row["text"], source=row["source"],
-        url=row["url"], published=published, highlights=tuple(json.loads(row["highlights"])),
-        dateline=row["dateline"], author=row["author"],
+        id=row["id"],
+        collection=row["collection"],
+        title=row["title"],
+        text=row["text"],
+        source=row["source"],
+        url=row["url"],
+        published=published,
+        highlights=tuple(json.loads(row["highlights"])),
+        dateline=row["dateline"],
+        author=row["author"],
     )
 
 
@@ -199,20 +206,38 @@ class Store:
                 self._bump(db, model=model, dim=dim)
         return results
 
-    def _insert(self, db: sqlite3.Connection, article: Article, passages: Sequence[Passage], vectors: np.ndarray) -> None:
+    def _insert(
+        self, db: sqlite3.Connection, article: Article, passages: Sequence[Passage], vectors: np.ndarray
+    ) -> None:
         db.execute(
             "INSERT INTO articles (id, collection, key, title, text, source, url, published, highlights, dateline,"
             " author, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                article.id, article.collection, article.key, article.title, article.text, article.source,
-                article.url, _iso(article.published), json.dumps(list(article.highlights)), article.dateline,
-                article.author, datetime.now(UTC).isoformat(),
+                article.id,
+                article.collection,
+                article.key,
+                article.title,
+                article.text,
+                article.source,
+                article.url,
+                _iso(article.published),
+                json.dumps(list(article.highlights)),
+                article.dateline,
+                article.author,
+                datetime.now(UTC).isoformat(),
             ),
         )
         db.executemany(
             "INSERT INTO passages (article_id, position, start, end, sentences, vector) VALUES (?, ?, ?, ?, ?, ?)",
             [
-                (article.id, p.position, p.start, p.end, json.dumps(p.sentence_spans), np.asarray(v, np.float32).tobytes())
+                (
+                    article.id,
+                    p.position,
+                    p.start,
+                    p.end,
+                    json.dumps(p.sentence_spans),
+                    np.asarray(v, np.float32).tobytes(),
+                )
                 for p, v in zip(passages, vectors, strict=True)
             ],
         )
@@ -223,9 +248,7 @@ class Store:
             db.execute("INSERT OR REPLACE INTO meta VALUES ('model', ?)", (model,))
             db.execute("INSERT OR REPLACE INTO meta VALUES ('dim', ?)", (str(dim),))
 
-    def replace_passages(
-        self, items: Iterable[tuple[str, Sequence[Passage], np.ndarray]], *, model: str
-    ) -> None:
+    def replace_passages(self, items: Iterable[tuple[str, Sequence[Passage], np.ndarray]], *, model: str) -> None:
         """Swap every article's passages and vectors at once (``reindex``): all or nothing."""
         with self._write() as db:
             db.execute("DELETE FROM passages")
@@ -235,8 +258,14 @@ class Store:
                     "INSERT INTO passages (article_id, position, start, end, sentences, vector)"
                     " VALUES (?, ?, ?, ?, ?, ?)",
                     [
-                        (article_id, p.position, p.start, p.end, json.dumps(p.sentence_spans),
-                         np.asarray(v, np.float32).tobytes())
+                        (
+                            article_id,
+                            p.position,
+                            p.start,
+                            p.end,
+                            json.dumps(p.sentence_spans),
+                            np.asarray(v, np.float32).tobytes(),
+                        )
                         for p, v in zip(passages, vectors, strict=True)
                     ],
                 )
@@ -263,7 +292,7 @@ class Store:
         if not wanted:
             return {}
         marks = ",".join("?" * len(wanted))
-        rows = self.db.execute(f"SELECT * FROM articles WHERE id IN ({marks})", wanted).fetchall()  # noqa: S608
+        rows = self.db.execute(f"SELECT * FROM articles WHERE id IN ({marks})", wanted).fetchall()
         return {row["id"]: _article(row) for row in rows}
 
     def iter_articles(self, collections: Sequence[str] | None = None) -> Iterator[Article]:
@@ -273,7 +302,7 @@ class Store:
         else:
             marks = ",".join("?" * len(collections))
             rows = self.db.execute(
-                f"SELECT * FROM articles WHERE collection IN ({marks}) ORDER BY added_at, id",  # noqa: S608
+                f"SELECT * FROM articles WHERE collection IN ({marks}) ORDER BY added_at, id",
                 list(collections),
             )
         for row in rows:
@@ -293,16 +322,21 @@ class Store:
 
     def passages(self, ids: Sequence[int]) -> dict[int, StoredPassage]:
         """Passage rows by id."""
-        if not ids:
+        if not len(ids):
             return {}
+        ids = [int(i) for i in ids]  # numpy integers would bind as blobs
         marks = ",".join("?" * len(ids))
         rows = self.db.execute(
-            f"SELECT id, article_id, position, start, end, sentences FROM passages WHERE id IN ({marks})",  # noqa: S608
+            f"SELECT id, article_id, position, start, end, sentences FROM passages WHERE id IN ({marks})",
             list(ids),
         ).fetchall()
         return {
             row["id"]: StoredPassage(
-                row["id"], row["article_id"], row["position"], row["start"], row["end"],
+                row["id"],
+                row["article_id"],
+                row["position"],
+                row["start"],
+                row["end"],
                 tuple(tuple(s) for s in json.loads(row["sentences"])),
             )
             for row in rows

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-
 from index.embed import Encoder
 from index.lexical import LexicalIndex, terms
 from retrieval.hybrid import Hit
@@ -46,9 +45,15 @@ class Citation:
     def to_json(self) -> dict[str, object]:
         """The ``ask --json`` shape."""
         return {
-            "n": self.n, "article_id": self.article_id, "title": self.title, "source": self.source,
-            "url": self.url, "published": self.published.isoformat() if self.published else None,
-            "quote": self.quote, "start": self.start, "end": self.end,
+            "n": self.n,
+            "article_id": self.article_id,
+            "title": self.title,
+            "source": self.source,
+            "url": self.url,
+            "published": self.published.isoformat() if self.published else None,
+            "quote": self.quote,
+            "start": self.start,
+            "end": self.end,
         }
 
 
@@ -67,9 +72,13 @@ class Answer:
     def to_json(self) -> dict[str, object]:
         """The ``ask --json`` shape."""
         return {
-            "question": self.question, "answered": self.answered, "answer": self.text,
-            "citations": [c.to_json() for c in self.citations], "confidence": round(self.confidence, 4),
-            "latency_ms": round(self.latency_ms, 2), "notes": list(self.notes),
+            "question": self.question,
+            "answered": self.answered,
+            "answer": self.text,
+            "citations": [c.to_json() for c in self.citations],
+            "confidence": round(self.confidence, 4),
+            "latency_ms": round(self.latency_ms, 2),
+            "notes": list(self.notes),
         }
 
 
@@ -196,8 +205,17 @@ def _cite(chosen: Sequence[_Candidate]) -> list[Citation]:
         n = numbers.setdefault(article.id, len(numbers) + 1)
         quote = article.text[cand.start : cand.end]
         out.append(
-            Citation(n, article.id, article.title, article.source, article.url, article.published, quote,
-                     cand.start, cand.end)
+            Citation(
+                n,
+                article.id,
+                article.title,
+                article.source,
+                article.url,
+                article.published,
+                quote,
+                cand.start,
+                cand.end,
+            )
         )
     return out
 
@@ -207,5 +225,3 @@ def shorten(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     return re.sub(r"\s+\S*$", "", text[: limit - 1]) + "…"
-
-

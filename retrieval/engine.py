@@ -45,6 +45,7 @@ class EngineConfig:
     chunk_overlap: int = 1
     top_k: int = 6
     threads: int | None = None
+    cache_dir: Path | None = None  # converted models; default: data_dir/models
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,13 +81,17 @@ class Engine:
         self.config = config
         self.store = Store(config.data_dir)
         self.encoder = encoder or load_encoder(
-            config.model, backend=config.backend, cache_dir=config.data_dir / "models", threads=config.threads
+            config.model,
+            backend=config.backend,
+            cache_dir=config.cache_dir or config.data_dir / "models",
+            threads=config.threads,
         )
         if check_model:
             self.store.check_model(self.encoder.name, self.encoder.dim)
         self.answerer: Answerer = answerer or ExtractiveAnswerer(self.encoder)
         self.indexer = Indexer(
-            self.store, self.encoder,
+            self.store,
+            self.encoder,
             chunking=ChunkSettings(target_words=config.chunk_words, overlap_sentences=config.chunk_overlap),
         )
         self._write_lock = threading.Lock()
@@ -114,7 +119,9 @@ class Engine:
         self._searcher = HybridSearcher(snapshot, self.store)
         log.info("serving snapshot generation %d (%d passages)", snapshot.generation, snapshot.rows)
 
-    def search(self, question: str, scope: Scope | None = None, *, k: int | None = None, mode: str = "hybrid") -> list[Hit]:
+    def search(
+        self, question: str, scope: Scope | None = None, *, k: int | None = None, mode: str = "hybrid"
+    ) -> list[Hit]:
         """Retrieve passages for a question within ``scope``."""
         q = analyse(question)
         searcher = self._current()
@@ -123,7 +130,10 @@ class Engine:
     def _search(self, searcher: HybridSearcher, text: str, scope: Scope, k: int, mode: str) -> list[Hit]:
         snap = searcher.snapshot
         mask = select_rows(
-            snap, collections=scope.collections, sources=scope.sources, article_ids=scope.article_ids,
+            snap,
+            collections=scope.collections,
+            sources=scope.sources,
+            article_ids=scope.article_ids,
             since=scope.since.timestamp() if scope.since else None,
             until=scope.until.timestamp() if scope.until else None,
         )

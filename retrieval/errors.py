@@ -1,8 +1,10 @@
-"""Errors raised while answering; each message is safe to show to users::
+"""Errors raised while answering; each message is safe to show to users.
 
-    RetrievalError
-    ├── BadQuestionError     empty or oversized question
-    └── IndexNotReadyError   there are no articles in scope yet
+The tree::
+
+RetrievalError
+├── BadQuestionError     empty or oversized question
+└── IndexNotReadyError   there are no articles in scope yet
 """
 
 from __future__ import annotations

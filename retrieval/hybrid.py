@@ -56,7 +56,9 @@ def _shingles(text: str) -> set[str]:
     return {" ".join(words[i : i + 3]) for i in range(max(len(words) - 2, 1))}
 
 
-def rrf(rankings: Sequence[Sequence[int]], *, k: int = RRF_K, weights: Sequence[float] | None = None) -> dict[int, float]:
+def rrf(
+    rankings: Sequence[Sequence[int]], *, k: int = RRF_K, weights: Sequence[float] | None = None
+) -> dict[int, float]:
     """Reciprocal rank fusion of several rankings of row ids."""
     fused: dict[int, float] = {}
     for i, ranking in enumerate(rankings):
@@ -133,9 +135,14 @@ class HybridSearcher:
             kept_shingles.append(shingles)
             hits.append(
                 Hit(
-                    passage=passage, article=article, score=fused[row],
-                    dense=dense_by_row[row] if row in dense_by_row else float(snap.dense.reconstruct(row) @ query_vector),
-                    lexical=float(lexical_all[row]) if lexical_all is not None else 0.0, rank=len(hits),
+                    passage=passage,
+                    article=article,
+                    score=fused[row],
+                    dense=dense_by_row[row]
+                    if row in dense_by_row
+                    else float(snap.dense.reconstruct(row) @ query_vector),
+                    lexical=float(lexical_all[row]) if lexical_all is not None else 0.0,
+                    rank=len(hits),
                 )
             )
             if len(hits) == k:

@@ -22,18 +22,29 @@ MIN_WORDS = 6
 
 
 def _citation(n: int, article: Article, start: int, end: int) -> Citation:
-    return Citation(n, article.id, article.title, article.source, article.url, article.published,
-                    article.text[start:end], start, end)
+    return Citation(
+        n,
+        article.id,
+        article.title,
+        article.source,
+        article.url,
+        article.published,
+        article.text[start:end],
+        start,
+        end,
+    )
 
 
 def _render(citations: Sequence[Citation]) -> str:
     return "\n".join(f"{c.quote} [{c.n}]" for c in citations)
 
 
-def summarize_article(article: Article, encoder: Encoder, *, sentences: int = 3, position_weight: float = 0.65) -> Answer:
+def summarize_article(
+    article: Article, encoder: Encoder, *, sentences: int = 3, position_weight: float = 0.65
+) -> Answer:
     """The ``sentences`` most salient sentences of one article, in article order."""
     spans = [(s, e) for s, e in split_sentences(article.text) if len(article.text[s:e].split()) >= MIN_WORDS]
-    spans = [sp for sp in spans if not article.text[sp[0]:sp[1]].rstrip().endswith("?")] or spans
+    spans = [sp for sp in spans if not article.text[sp[0] : sp[1]].rstrip().endswith("?")] or spans
     if not spans:
         return Answer(f"summary of {article.title}", False, "This article has no sentences to summarize.")
     vectors = encoder.encode([article.text[s:e] for s, e in spans], batch_size=32)

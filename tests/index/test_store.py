@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from index.errors import IndexError_, ModelMismatchError
+from index.models import RawArticle
+from index.snapshot import Snapshot, load_or_build
+from retrieval.engine import Engine, EngineConfig
+from tests.fakes import FakeEncoder
+
+
+def _raw(title: str, text: str, url: str | None = None) -> RawArticle:
+    return RawArticle(title=title, text=text, url=url, source="Test")
+
+
+ARTICLE = _raw("Storm hits coast", "A storm hit the coast on Monday. Thousands lost power. Crews worked all night.")
+
+
+def _engine(tmp_path: Path, encoder: FakeEncoder | None = None) -> Engine:
+    return Engine(EngineConfig(data_dir=tmp_path, chunk_words=20), encoder=encoder or FakeEncoder())
+
+
+def test_reingest_is_a_noop(tmp_path: Path):
+    """should leave the index untouched when the same article comes again."""
+    engine = _engine(tmp_path)
+    first = engine.ingest([ARTICLE])
+    generation = engine.store.generation
+    second = engine.ingest([ARTICLE])
+    assert (first.added, second.added, second.unchanged) == (1, 0, 1)
+    assert engine.store.generation == generation
+    assert second.article_ids == first.article_ids
+
+
+def test_changed_article_replaces_its_passages(tmp_path: Path):
+    """should replace an article whose URL comes back with new content."""
+    engine = _engine(tmp_path)
+    engine.ingest([_raw("Vote", "The council voted on Tuesday. The motion failed.", url="https://n.test/vote")])
+    report = engine.ingest(
+        [_raw("Vote", "The council voted on Tuesday. The motion passed.", url="https://n.test/vote")]
+    )
+    assert report.replaced == 1
+    assert engine.store.article_count() == 1
+    (article,) = engine.store.iter_articles()
+    assert "passed" in article.text
+    texts = [article.text[p.start : p.end] for p in engine.store.passages(list(engine.snapshot.pids)).values()]
+    assert texts and all("failed" not in t for t in texts)
+
+
+def test_other_model_is_refused(tmp_path: Path):
+    """should refuse to mix vectors from two models, with advice."""
+    _engine(tmp_path).ingest([ARTICLE])
+    other = FakeEncoder(dim=32)
+    other.name = "other-model"
+    with pytest.raises(ModelMismatchError, match="reindex"):
+        _engine(tmp_path, other)
+
+
+def test_reindex_switches_model(tmp_path: Path):
+    """should re-embed every article with a new model when re-indexing."""
+    _engine(tmp_path).ingest([ARTICLE])
+    other = FakeEncoder(dim=32)
+    other.name = "other-model"
+    engine = Engine(EngineConfig(data_dir=tmp_path, chunk_words=20), encoder=other, check_model=False)
+    assert engine.reindex() > 0
+    assert engine.store.meta("model") == "other-model" and engine.snapshot.dense.d == 32
+    assert engine.ask("Who lost power?").answered
+
+
+def test_corrupt_snapshot_is_rebuilt_from_the_database(tmp_path: Path):
+    """should rebuild a damaged search snapshot without losing any article."""
+    engine = _engine(tmp_path)
+    engine.ingest([ARTICLE])
+    folder = tmp_path / "snapshots" / (tmp_path / "CURRENT").read_text()
+    (folder / "dense.faiss").write_bytes(b"garbage")
+    with pytest.raises(IndexError_):
+        Snapshot.load(tmp_path)
+    rebuilt = load_or_build(engine.store, tmp_path)
+    assert rebuilt.rows == engine.snapshot.rows > 0
+
+
+def test_half_written_snapshot_is_ignored(tmp_path: Path):
+    """should never load a temporary folder left by a crash, nor a snapshot without manifest."""
+    engine = _engine(tmp_path)
+    engine.ingest([ARTICLE])
+    (tmp_path / "snapshots" / ".tmp-gen-9-123").mkdir()
+    (tmp_path / "CURRENT").write_text("gen-9")  # points at nothing complete
+    reopened = _engine(tmp_path)
+    assert reopened.snapshot.rows == engine.snapshot.rows
+    assert reopened.ask("Who lost power?").answered
+
+
+def test_database_that_is_not_sqlite(tmp_path: Path):
+    """should say clearly that the database file is damaged."""
+    (tmp_path / "newsdesk.db").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(IndexError_, match="corrupt"):
+        _engine(tmp_path)
+
+
+def test_interrupted_write_keeps_previous_articles(tmp_path: Path):
+    """should keep everything committed before a failed write."""
+    engine = _engine(tmp_path)
+    engine.ingest([ARTICLE])
+
+    class Exploding(FakeEncoder):
+        def encode(self, texts, *, batch_size=16, progress=False):
+            raise RuntimeError("power cut")
+
+    engine.indexer.encoder = Exploding()
+    with pytest.raises(RuntimeError):
+        engine.ingest([_raw("Other", "A completely different story about trains and timetables.")])
+    assert engine.store.article_count() == 1
+    with sqlite3.connect(tmp_path / "newsdesk.db") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

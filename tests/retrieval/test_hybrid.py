@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.models import RawArticle
+from retrieval.engine import Engine, EngineConfig, Scope
+from retrieval.hybrid import rrf
+from tests.fakes import FakeEncoder
+
+CORPUS = [
+    RawArticle(
+        title="Floods in Valencia",
+        text="Heavy rain flooded Valencia on Tuesday. Rescuers used boats to reach homes.",
+        source="Alpha",
+    ),
+    RawArticle(
+        title="Chess final", text="The chess world final ended in a draw. The champion kept her title.", source="Beta"
+    ),
+    RawArticle(
+        title="Budget vote", text="Parliament approved the budget after a long debate. Taxes will rise.", source="Alpha"
+    ),
+]
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Engine:
+    engine = Engine(EngineConfig(data_dir=tmp_path, chunk_words=15), encoder=FakeEncoder())
+    engine.ingest(CORPUS)
+    return engine
+
+
+def test_rrf_prefers_agreement():
+    """should rank a row found by both retrievers above rows found by one."""
+    fused = rrf([[1, 2, 3], [3, 4, 1]])
+    assert max(fused, key=fused.__getitem__) in (1, 3)
+    assert fused[1] == pytest.approx(1 / 61 + 1 / 63)
+    assert fused[4] < fused[3]
+
+
+def test_dense_search_matches_brute_force(engine: Engine):
+    """should return exactly the brute-force inner-product ranking."""
+    snap = engine.snapshot
+    query = engine.encoder.encode(["rain flooded homes"])[0]
+    vectors = np.vstack([snap.dense.reconstruct(i) for i in range(snap.rows)])
+    expected = np.argsort(-(vectors @ query))[:3]
+    _, rows = snap.dense_search(query, 3)
+    assert rows.tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
+def test_each_mode_finds_the_article(engine: Engine, mode: str):
+    """should put the chess article first for a chess question in every mode."""
+    hits = engine.search("Who won the chess final?", mode=mode)
+    assert hits[0].article.title == "Chess final"
+
+
+def test_filters(engine: Engine):
+    """should only return passages allowed by the source and collection filters."""
+    hits = engine.search("chess final draw", Scope(sources=("Alpha",)))
+    assert hits and all(h.article.source == "Alpha" for h in hits)
+    assert engine.search("chess", Scope(collections=("global",)))
+    assert (
+        engine.search(
+            "chess", Scope(since=__import__("datetime").datetime(2030, 1, 1, tzinfo=__import__("datetime").UTC))
+        )
+        == []
+    )
+
+
+def test_near_identical_passages_are_cited_once(tmp_path: Path):
+    """should drop a passage that repeats another one word for word (wire copy on two sites)."""
+    engine = Engine(EngineConfig(data_dir=tmp_path, chunk_words=40), encoder=FakeEncoder())
+    text = "The central bank raised interest rates by half a point on Thursday to fight inflation."
+    engine.ingest(
+        [
+            RawArticle(title="Rates up", text=text, url="https://a.test/1", source="A"),
+            RawArticle(title="Bank raises rates", text=text, url="https://b.test/2", source="B"),
+        ]
+    )
+    hits = engine.search("Why did the central bank raise rates?")
+    assert len(hits) == 1
