@@ -9,6 +9,7 @@ with different tracking parameters is fetched once.
 from __future__ import annotations
 
 import calendar
+import io
 import logging
 import re
 import time
@@ -106,17 +107,16 @@ def parse_feed(body: bytes, *, base_url: str) -> ParsedFeed:
     """
     if not body.strip():
         raise FeedError("the feed is empty")
-    parsed = feedparser.parse(body, response_headers={"content-location": base_url})
-    raw_entries = list(parsed.get("entries", []))
+    # A stream, not bytes: feedparser tries to open() bytes as a file name first, so a body of
+    # b"/etc/passwd" would read a local file. No response_headers either: without a content type
+    # feedparser flags every feed as bozo; relative links are resolved against base_url below.
+    parsed = feedparser.parse(io.BytesIO(body))
     version = parsed.get("version", "")
-    if not raw_entries and (parsed.get("bozo") or not version):
-        reason = parsed.get("bozo_exception")
-        log.info("not a feed at %s: version=%r bozo=%r", base_url, version, reason)
-        raise FeedError("this doesn't look like an RSS or Atom feed")
-    if parsed.get("bozo"):
+    bozo = bool(parsed.get("bozo"))
+    if bozo:
         log.debug("lenient parse of %s: %r", base_url, parsed.get("bozo_exception"))
     entries: list[FeedEntry] = []
-    for raw in raw_entries:
+    for raw in parsed.get("entries", []):
         link = str(raw.get("link") or "").strip()
         if link:
             link = urljoin(base_url, link)
@@ -133,6 +133,10 @@ def parse_feed(body: bytes, *, base_url: str) -> ParsedFeed:
                 summary=_plain(str(raw.get("summary") or "")),
             )
         )
+    if not entries and (bozo or not version):
+        # Broken XML with nothing recoverable, or a document feedparser did not recognise (HTML, binary).
+        log.info("not a feed at %s: version=%r bozo=%r", base_url, version, parsed.get("bozo_exception"))
+        raise FeedError("this doesn't look like an RSS or Atom feed")
     title = _plain(str(parsed.get("feed", {}).get("title") or ""))
     return ParsedFeed(title=title, entries=entries)
 

@@ -24,8 +24,6 @@ try:  # discord.py asks for zstd-stream when zstandard is importable (the ``spee
 except ImportError:  # pragma: no cover - depends on the environment
     zstandard = None
 
-if TYPE_CHECKING:
-    from .discord_double import DiscordDouble
 
 OP_DISPATCH, OP_HEARTBEAT, OP_IDENTIFY, OP_PRESENCE, OP_VOICE_STATE = 0, 1, 2, 3, 4
 OP_RESUME, OP_RECONNECT, OP_REQUEST_MEMBERS, OP_INVALID_SESSION, OP_HELLO, OP_HEARTBEAT_ACK = 6, 7, 8, 9, 10, 11
@@ -95,7 +93,22 @@ class _Session:
 class GatewayMixin:
     """Websocket side of :class:`DiscordDouble` (mixed in; uses its state)."""
 
-    def _init_gateway(self: DiscordDouble) -> None:
+    if TYPE_CHECKING:  # provided by DiscordDouble
+        token: str | None
+        heartbeat_interval_ms: int
+        privileged_intents_enabled: bool
+        application_id: str
+        application_flags: int
+        bot_user: dict[str, Any]
+        guilds: dict[str, dict[str, Any]]
+
+        @property
+        def gateway_url(self) -> str: ...
+
+        def _notify(self) -> None: ...
+        def guild_create_payload(self, guild_id: str) -> dict[str, Any]: ...
+
+    def _init_gateway(self) -> None:
         self.connections: list[ConnectionInfo] = []
         self.identify_count = 0
         self.resume_count = 0
@@ -107,7 +120,7 @@ class GatewayMixin:
         self._conns: set[_Connection] = set()
 
     # ------------------------------------------------------------------ websocket endpoint
-    async def _ws_handler(self: DiscordDouble, request: web.Request) -> web.StreamResponse:
+    async def _ws_handler(self, request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse(max_msg_size=0, autoping=True)
         await ws.prepare(request)
         info = ConnectionInfo(path=request.path, query=dict(request.query), opened_at=time.monotonic())
@@ -116,7 +129,8 @@ class GatewayMixin:
         self._conns.add(conn)
         self._notify()
         try:
-            await conn.send({"op": OP_HELLO, "d": {"heartbeat_interval": self.heartbeat_interval_ms}, "s": None, "t": None})
+            hello = {"heartbeat_interval": self.heartbeat_interval_ms}
+            await conn.send({"op": OP_HELLO, "d": hello, "s": None, "t": None})
             async for msg in ws:
                 if msg.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
                     break
@@ -134,8 +148,8 @@ class GatewayMixin:
             self._notify()
         return ws
 
-    async def _on_gateway_message(self: DiscordDouble, conn: _Connection, msg: dict[str, Any]) -> None:
-        op, d = msg.get("op"), msg.get("d")
+    async def _on_gateway_message(self, conn: _Connection, msg: dict[str, Any]) -> None:
+        op, d = msg.get("op"), msg.get("d") or {}
         if op == OP_HEARTBEAT:
             self.heartbeat_count += 1
             await conn.send({"op": OP_HEARTBEAT_ACK, "d": None, "s": None, "t": None})
@@ -147,7 +161,7 @@ class GatewayMixin:
             await self._request_members(conn, d)
         # OP_PRESENCE / OP_VOICE_STATE and anything else: accepted and ignored (visible in received_ops)
 
-    async def _identify(self: DiscordDouble, conn: _Connection, d: dict[str, Any]) -> None:
+    async def _identify(self, conn: _Connection, d: dict[str, Any]) -> None:
         if self.token is not None and d.get("token") != self.token:
             await conn.ws.close(code=4004, message=b"Authentication failed.")
             return
@@ -186,7 +200,7 @@ class GatewayMixin:
         self.ready.set()
         self._notify()
 
-    async def _resume(self: DiscordDouble, conn: _Connection, d: dict[str, Any]) -> None:
+    async def _resume(self, conn: _Connection, d: dict[str, Any]) -> None:
         session = self._sessions.get(str(d.get("session_id")))
         if session is None or not session.resumable or (self.token is not None and d.get("token") != self.token):
             await conn.send({"op": OP_INVALID_SESSION, "d": False, "s": None, "t": None})
@@ -207,7 +221,7 @@ class GatewayMixin:
         self.resume_count += 1
         self._notify()
 
-    async def _request_members(self: DiscordDouble, conn: _Connection, d: dict[str, Any]) -> None:
+    async def _request_members(self, conn: _Connection, d: dict[str, Any]) -> None:
         gids = d.get("guild_id")
         for gid in gids if isinstance(gids, list) else [gids]:
             guild = self.guilds.get(str(gid))
@@ -225,9 +239,7 @@ class GatewayMixin:
             await self._dispatch("GUILD_MEMBERS_CHUNK", chunk, session=conn.session)
 
     # ------------------------------------------------------------------ dispatch
-    async def _dispatch(
-        self: DiscordDouble, event: str, data: dict[str, Any], *, session: _Session | None = None
-    ) -> dict[str, Any]:
+    async def _dispatch(self, event: str, data: dict[str, Any], *, session: _Session | None = None) -> dict[str, Any]:
         """Send a DISPATCH (op 0) to the current session; if it has no live socket the event is only
         logged and will be replayed when the client RESUMEs (exactly like Discord)."""
         session = session or self._session
@@ -245,13 +257,13 @@ class GatewayMixin:
                     session.conn = None
         return payload
 
-    def _live_connection(self: DiscordDouble) -> _Connection:
+    def _live_connection(self) -> _Connection:
         if self._session is None or self._session.conn is None or self._session.conn.closed:
             raise RuntimeError("no live gateway connection")
         return self._session.conn
 
     # ------------------------------------------------------------------ fault injection (public)
-    async def drop_socket(self: DiscordDouble, code: int | None = None) -> None:
+    async def drop_socket(self, code: int | None = None) -> None:
         """Kill the live gateway socket.  ``code=None`` aborts the TCP connection with no close frame
         (discord.py sees close code 1006 and RESUMEs); an int sends that close code instead."""
         conn = self._live_connection()
@@ -263,12 +275,12 @@ class GatewayMixin:
             conn.closed = True
             await asyncio.wait_for(conn.ws.close(code=code), timeout=2.0)
 
-    async def send_reconnect(self: DiscordDouble) -> None:
+    async def send_reconnect(self) -> None:
         """Send op 7 RECONNECT; discord.py closes the socket and RESUMEs on resume_gateway_url."""
         conn = self._live_connection()
         await conn.send({"op": OP_RECONNECT, "d": None, "s": None, "t": None})
 
-    async def send_invalid_session(self: DiscordDouble, resumable: bool) -> None:
+    async def send_invalid_session(self, resumable: bool) -> None:
         """Send op 9 INVALID_SESSION.  ``resumable=False`` also forgets the session, so the client must
         IDENTIFY again (discord.py reconnects to ``DiscordWebSocket.DEFAULT_GATEWAY``)."""
         conn = self._live_connection()
@@ -276,6 +288,6 @@ class GatewayMixin:
             conn.session.resumable = False
         await conn.send({"op": OP_INVALID_SESSION, "d": resumable, "s": None, "t": None})
 
-    async def _close_all_sockets(self: DiscordDouble) -> None:
+    async def _close_all_sockets(self) -> None:
         for conn in list(self._conns):
             conn.abort()

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 if TYPE_CHECKING:
-    from .discord_double import DiscordDouble
+    from ._double_gateway import _Session
 
 FLAG_EPHEMERAL = 1 << 6
 FLAG_LOADING = 1 << 7
@@ -90,21 +90,51 @@ _ROUTES: list[tuple[str, str, str, str, bool]] = [
     ("GET", r"/(?:oauth2/)?applications/@me", "_r_application", "/applications/@me", True),
     ("PUT", r"/applications/(?P<app>\d+)/commands", "_r_put_commands", "/applications/{app}/commands", True),
     ("GET", r"/applications/(?P<app>\d+)/commands", "_r_get_commands", "/applications/{app}/commands", True),
-    ("PUT", r"/applications/(?P<app>\d+)/guilds/(?P<guild>\d+)/commands", "_r_put_commands",
-     "/applications/{app}/guilds/{guild}/commands", True),
-    ("GET", r"/applications/(?P<app>\d+)/guilds/(?P<guild>\d+)/commands", "_r_get_commands",
-     "/applications/{app}/guilds/{guild}/commands", True),
-    ("POST", r"/interactions/(?P<iid>\d+)/(?P<token>[^/]+)/callback", "_r_callback",
-     "/interactions/{iid}/{token}/callback", False),
+    (
+        "PUT",
+        r"/applications/(?P<app>\d+)/guilds/(?P<guild>\d+)/commands",
+        "_r_put_commands",
+        "/applications/{app}/guilds/{guild}/commands",
+        True,
+    ),
+    (
+        "GET",
+        r"/applications/(?P<app>\d+)/guilds/(?P<guild>\d+)/commands",
+        "_r_get_commands",
+        "/applications/{app}/guilds/{guild}/commands",
+        True,
+    ),
+    (
+        "POST",
+        r"/interactions/(?P<iid>\d+)/(?P<token>[^/]+)/callback",
+        "_r_callback",
+        "/interactions/{iid}/{token}/callback",
+        False,
+    ),
     ("POST", r"/webhooks/(?P<app>\d+)/(?P<token>[^/]+)", "_r_followup", "/webhooks/{app}/{token}", False),
-    ("*", r"/webhooks/(?P<app>\d+)/(?P<token>[^/]+)/messages/(?P<mid>@original|\d+)", "_r_webhook_message",
-     "/webhooks/{app}/{token}/messages/{mid}", False),
+    (
+        "*",
+        r"/webhooks/(?P<app>\d+)/(?P<token>[^/]+)/messages/(?P<mid>@original|\d+)",
+        "_r_webhook_message",
+        "/webhooks/{app}/{token}/messages/{mid}",
+        False,
+    ),
     ("POST", r"/channels/(?P<cid>\d+)/messages", "_r_create_message", "/channels/{cid}/messages", True),
     ("GET", r"/channels/(?P<cid>\d+)/messages", "_r_list_messages", "/channels/{cid}/messages", True),
-    ("*", r"/channels/(?P<cid>\d+)/messages/(?P<mid>\d+)", "_r_channel_message", "/channels/{cid}/messages/{mid}",
-     True),
-    ("*", r"/channels/(?P<cid>\d+)/messages/(?P<mid>\d+)/reactions/(?P<emoji>[^/]+)/@me", "_r_reaction",
-     "/channels/{cid}/messages/{mid}/reactions/{emoji}/@me", True),
+    (
+        "*",
+        r"/channels/(?P<cid>\d+)/messages/(?P<mid>\d+)",
+        "_r_channel_message",
+        "/channels/{cid}/messages/{mid}",
+        True,
+    ),
+    (
+        "*",
+        r"/channels/(?P<cid>\d+)/messages/(?P<mid>\d+)/reactions/(?P<emoji>[^/]+)/@me",
+        "_r_reaction",
+        "/channels/{cid}/messages/{mid}/reactions/{emoji}/@me",
+        True,
+    ),
     ("POST", r"/channels/(?P<cid>\d+)/typing", "_r_typing", "/channels/{cid}/typing", True),
     ("GET", r"/channels/(?P<cid>\d+)", "_r_get_channel", "/channels/{cid}", True),
 ]
@@ -129,7 +159,8 @@ async def _read_body(request: web.Request) -> tuple[Any, list[RecordedFile]]:
         files: list[RecordedFile] = []
         reader = await request.multipart()
         async for part in reader:
-            data = bytes(await part.read(decode=False))  # type: ignore[union-attr]
+            assert isinstance(part, BodyPartReader), "nested multipart is not supported"
+            data = bytes(await part.read(decode=False))
             if part.name == "payload_json":
                 payload = json.loads(data)
             else:
@@ -146,7 +177,28 @@ async def _read_body(request: web.Request) -> tuple[Any, list[RecordedFile]]:
 class RestMixin:
     """REST side of :class:`DiscordDouble` (mixed in; uses its state)."""
 
-    def _init_rest(self: DiscordDouble) -> None:
+    if TYPE_CHECKING:  # provided by DiscordDouble / GatewayMixin
+        token: str | None
+        application_id: str
+        application: dict[str, Any]
+        bot_user: dict[str, Any]
+        users: dict[str, dict[str, Any]]
+        channels: dict[str, dict[str, Any]]
+        _dm_channels: dict[str, str]
+        _session: _Session | None
+
+        @property
+        def gateway_url(self) -> str: ...
+
+        def next_id(self) -> str: ...
+        def iso_time(self, snowflake: str | int) -> str: ...
+        def _notify(self) -> None: ...
+        async def _publish(self, msg: dict[str, Any], event: str = ...) -> None: ...
+        def add_attachment(
+            self, filename: str, data: bytes, content_type: str = ..., *, description: str | None = ...
+        ) -> dict[str, Any]: ...
+
+    def _init_rest(self) -> None:
         self.requests: list[RecordedRequest] = []
         self.commands: list[dict[str, Any]] = []
         self.guild_commands: dict[str, list[dict[str, Any]]] = {}
@@ -167,7 +219,7 @@ class RestMixin:
             "X-RateLimit-Bucket": hashlib.sha1(template.encode()).hexdigest()[:16],
         }
 
-    def _take_fault(self: DiscordDouble, method: str, path: str) -> Fault | None:
+    def _take_fault(self, method: str, path: str) -> Fault | None:
         for fault in self._faults:
             if fault.method in ("*", method) and fault.path_regex.search(path):
                 fault.times -= 1
@@ -195,16 +247,22 @@ class RestMixin:
                 headers["X-RateLimit-Global"] = "true"
             return _json_response(body, 429, headers)
         reason = {500: "500: Internal Server Error", 502: "502: Bad Gateway", 503: "503: Service Unavailable"}
-        return _json_response({"message": fault.message or reason.get(fault.status, "error"), "code": fault.code},
-                              fault.status)
+        return _json_response(
+            {"message": fault.message or reason.get(fault.status, "error"), "code": fault.code}, fault.status
+        )
 
-    async def _api_handler(self: DiscordDouble, request: web.Request) -> web.StreamResponse:
+    async def _api_handler(self, request: web.Request) -> web.StreamResponse:
         m = _API_RE.match(request.rel_url.raw_path)
         raw_tail = m.group(2) if m else request.rel_url.raw_path
         body, files = await _read_body(request)
         rec = RecordedRequest(
-            method=request.method, path=unquote(raw_tail), query=dict(request.query), json=body, files=files,
-            headers=dict(request.headers), time=time.monotonic(),
+            method=request.method,
+            path=unquote(raw_tail),
+            query=dict(request.query),
+            json=body,
+            files=files,
+            headers=dict(request.headers),
+            time=time.monotonic(),
         )
         resp: web.Response | None = None
         for method, rx, handler, template, needs_auth in _COMPILED:
@@ -225,25 +283,26 @@ class RestMixin:
                 resp.headers.setdefault(k, v)
             break
         if resp is None:
-            resp = _error(405 if any(rx.fullmatch(raw_tail) for _, rx, *_ in _COMPILED) else 404, 0, "404: Not Found")
+            known_path = any(rx.fullmatch(raw_tail) for _, rx, *_ in _COMPILED)
+            resp = _error(405, 0, "405: Method Not Allowed") if known_path else _error(404, 0, "404: Not Found")
         rec.status = resp.status
         rec.response = json.loads(resp.body) if isinstance(resp.body, bytes) and resp.body else None
         self.requests.append(rec)
         self._notify()
         return resp
 
-    def _authorized(self: DiscordDouble, request: web.Request) -> bool:
+    def _authorized(self, request: web.Request) -> bool:
         auth = request.headers.get("Authorization", "")
         return auth.startswith("Bot ") and (self.token is None or auth == f"Bot {self.token}")
 
-    async def _attachment_handler(self: DiscordDouble, request: web.Request) -> web.StreamResponse:
+    async def _attachment_handler(self, request: web.Request) -> web.StreamResponse:
         blob = self._blobs.get(request.path)
         if blob is None:
             return web.Response(status=404, text="Not Found")
         return web.Response(body=blob[0], headers={"Content-Type": blob[1]})
 
     # ------------------------------------------------------------------ messages (shared with the test API)
-    def _store_files(self: DiscordDouble, body: dict[str, Any], files: list[RecordedFile]) -> list[dict[str, Any]]:
+    def _store_files(self, body: dict[str, Any], files: list[RecordedFile]) -> list[dict[str, Any]]:
         """Turn ``attachments`` (+ uploaded ``files[n]`` parts) into attachment objects served by the double.
         Entries whose id names an upload (``files[<id>]``) are new; other ids are kept existing attachments."""
         uploads = {f.field: f for f in files}
@@ -259,20 +318,28 @@ class RestMixin:
         out.extend(self._store_upload(f) for f in files if f.field not in used)
         return out
 
-    def _store_upload(self: DiscordDouble, f: RecordedFile, filename: str | None = None,
-                      description: str | None = None) -> dict[str, Any]:
+    def _store_upload(
+        self, f: RecordedFile, filename: str | None = None, description: str | None = None
+    ) -> dict[str, Any]:
         name = filename or f.filename or "file"
         ctype = f.content_type
         if not ctype or ctype == "application/octet-stream":  # discord.py always sends octet-stream
             ctype = mimetypes.guess_type(name)[0] or "application/octet-stream"
         return self.add_attachment(name, f.data, ctype, description=description)
 
-    def _mentions(self: DiscordDouble, content: str) -> list[dict[str, Any]]:
+    def _mentions(self, content: str) -> list[dict[str, Any]]:
         return [dict(self.users[uid]) for uid in dict.fromkeys(MENTION_RE.findall(content)) if uid in self.users]
 
     def _build_message(
-        self: DiscordDouble, channel_id: str, author: dict[str, Any], body: dict[str, Any],
-        files: list[RecordedFile] = (), *, msg_type: int = 0, flags: int = 0, **extra: Any,
+        self,
+        channel_id: str,
+        author: dict[str, Any],
+        body: dict[str, Any],
+        files: list[RecordedFile] | None = None,
+        *,
+        msg_type: int = 0,
+        flags: int = 0,
+        **extra: Any,
     ) -> dict[str, Any]:
         msg_id = self.next_id()
         content = body.get("content") or ""
@@ -288,7 +355,7 @@ class RestMixin:
             "mention_everyone": False,
             "mentions": self._mentions(content),
             "mention_roles": [],
-            "attachments": self._store_files(body, list(files)),
+            "attachments": self._store_files(body, list(files or [])),
             "embeds": body.get("embeds") or [],
             "components": body.get("components") or [],
             "pinned": False,
@@ -302,8 +369,7 @@ class RestMixin:
         msg.update(extra)
         return msg
 
-    def _edit_message(self: DiscordDouble, msg: dict[str, Any], body: dict[str, Any],
-                      files: list[RecordedFile]) -> dict[str, Any]:
+    def _edit_message(self, msg: dict[str, Any], body: dict[str, Any], files: list[RecordedFile]) -> dict[str, Any]:
         for key in ("content", "embeds", "components"):
             if key in body:
                 msg[key] = body[key] if body[key] is not None else ([] if key != "content" else "")
@@ -317,44 +383,48 @@ class RestMixin:
         msg["edited_timestamp"] = self.iso_time(self.next_id())
         return msg
 
-    async def _publish(self: DiscordDouble, msg: dict[str, Any], event: str = "MESSAGE_CREATE") -> None:
-        """Store a non-ephemeral message and echo it on the gateway like Discord does."""
-        if msg["flags"] & FLAG_EPHEMERAL:
-            return
-        self.messages[msg["id"]] = msg
-        if self.echo_own_messages and self._session is not None:
-            await self._dispatch(event, self.gateway_message(msg))
-
     # ------------------------------------------------------------------ handlers: identity / gateway
-    async def _r_gateway_bot(self: DiscordDouble, rec: RecordedRequest) -> web.Response:
-        return _json_response({
-            "url": self.gateway_url.rstrip("/"),
-            "shards": 1,
-            "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 14_400_000, "max_concurrency": 1},
-        })
+    async def _r_gateway_bot(self, rec: RecordedRequest) -> web.Response:
+        return _json_response(
+            {
+                "url": self.gateway_url.rstrip("/"),
+                "shards": 1,
+                "session_start_limit": {
+                    "total": 1000,
+                    "remaining": 999,
+                    "reset_after": 14_400_000,
+                    "max_concurrency": 1,
+                },
+            }
+        )
 
-    async def _r_gateway(self: DiscordDouble, rec: RecordedRequest) -> web.Response:
+    async def _r_gateway(self, rec: RecordedRequest) -> web.Response:
         return _json_response({"url": self.gateway_url.rstrip("/")})
 
-    async def _r_users_me(self: DiscordDouble, rec: RecordedRequest) -> web.Response:
+    async def _r_users_me(self, rec: RecordedRequest) -> web.Response:
         return _json_response(self.bot_user)
 
-    async def _r_application(self: DiscordDouble, rec: RecordedRequest) -> web.Response:
+    async def _r_application(self, rec: RecordedRequest) -> web.Response:
         return _json_response(self.application)
 
-    async def _r_create_dm(self: DiscordDouble, rec: RecordedRequest) -> web.Response:
+    async def _r_create_dm(self, rec: RecordedRequest) -> web.Response:
         uid = str((rec.json or {}).get("recipient_id"))
         if uid not in self.users:
             return _error(400, 50033, "Invalid Recipients")
         cid = self._dm_channels.get(uid)
         if cid is None:
             cid = self._dm_channels[uid] = self.next_id()
-            self.channels[cid] = {"id": cid, "type": 1, "last_message_id": None, "flags": 0,
-                                  "recipients": [dict(self.users[uid])]}
+            self.channels[cid] = {
+                "id": cid,
+                "type": 1,
+                "last_message_id": None,
+                "flags": 0,
+                "recipients": [dict(self.users[uid])],
+            }
         return _json_response(self.channels[cid])
 
     # ------------------------------------------------------------------ handlers: commands
-    async def _r_put_commands(self: DiscordDouble, rec: RecordedRequest) -> web.Response:
+    async def _r_put_commands(self, rec: RecordedRequest) -> web.Response:
         if rec.params["app"] != self.application_id:
             return _error(403, 50001, "Missing Access")
         guild_id = rec.params.get("guild")
@@ -381,17 +451,17 @@ class RestMixin:
             self.commands = stored
         return _json_response(stored)
 
-    async def _r_get_commands(self: DiscordDouble, rec: RecordedRequest) -> web.Response:
+    async def _r_get_commands(self, rec: RecordedRequest) -> web.Response:
         guild_id = rec.params.get("guild")
         return _json_response(self.guild_commands.get(guild_id, []) if guild_id else self.commands)
 
     # ------------------------------------------------------------------ handlers: interactions
-    def _interaction_by_token(self: DiscordDouble, app_id: str, token: str) -> InteractionRecord | None:
+    def _interaction_by_token(self, app_id: str, token: str) -> InteractionRecord | None:
         if app_id != self.application_id:
             return None
         return next((r for r in self.interactions.values() if r.token == token), None)
 
-    async def _r_callback(self: DiscordDouble, rec: RecordedRequest) -> web.Response:
+    async def _r_callback(self, rec: RecordedRequest) -> web.Response:
         record = self.interactions.get(rec.params["iid"])
         if record is None or record.token != rec.params["token"]:
             return _error(404, 10062, "Unknown interaction")
@@ -401,28 +471,34 @@ class RestMixin:
         record.callbacks.append(body)
         cb_type, data = int(body.get("type", 0)), body.get("data") or {}
         payload = record.payload
-        resource: dict[str, Any] | None = {"type": cb_type}
+        resource: dict[str, Any] = {"type": cb_type}
+        with_resource = cb_type not in (6, 8)
         if cb_type in (4, 5):
             flags = int(data.get("flags") or 0) & FLAG_EPHEMERAL
             if cb_type == 5:
                 flags |= FLAG_LOADING
                 data = {}
             msg = self._build_message(
-                payload["channel_id"], self.bot_user, data, rec.files, msg_type=20, flags=flags,
-                webhook_id=self.application_id, application_id=self.application_id,
+                payload["channel_id"],
+                self.bot_user,
+                data,
+                rec.files,
+                msg_type=20,
+                flags=flags,
+                webhook_id=self.application_id,
+                application_id=self.application_id,
                 interaction_metadata=self._interaction_metadata(payload),
             )
             record.original = msg
             resource["message"] = msg
             await self._publish(msg)
-        elif cb_type == 7 and payload.get("message"):
-            msg = self.messages.get(payload["message"]["id"], payload["message"])
-            resource["message"] = self._edit_message(msg, data, rec.files)
+        elif cb_type in (6, 7) and payload.get("message"):
+            msg = self._component_message(record)
             record.original = msg
-            if not msg["flags"] & FLAG_EPHEMERAL:
-                await self._publish(msg, "MESSAGE_UPDATE")
-        elif cb_type in (6, 8, 9):
-            resource = None if cb_type != 9 else resource
+            if cb_type == 7:
+                resource["message"] = self._edit_message(msg, data, rec.files)
+                if not msg["flags"] & FLAG_EPHEMERAL:
+                    await self._publish(msg, "MESSAGE_UPDATE")
         result: dict[str, Any] = {
             "interaction": {
                 "id": record.id,
@@ -432,19 +508,35 @@ class RestMixin:
                 "response_message_ephemeral": bool(record.original and record.original["flags"] & FLAG_EPHEMERAL),
             }
         }
-        if resource is not None:
+        if with_resource:
             result["resource"] = resource
         return _json_response(result)
 
-    def _interaction_metadata(self: DiscordDouble, payload: dict[str, Any]) -> dict[str, Any]:
+    def _component_message(self, record: InteractionRecord) -> dict[str, Any]:
+        """The stored message a component interaction was on (ephemeral ones live in interaction records)."""
+        mid = record.payload["message"]["id"]
+        if mid in self.messages:
+            return self.messages[mid]
+        for other in self.interactions.values():
+            for m in [other.original, *other.followups]:
+                if m is not None and m["id"] == mid:
+                    return m
+        fallback: dict[str, Any] = record.payload["message"]
+        return fallback
+
+    def _interaction_metadata(self, payload: dict[str, Any]) -> dict[str, Any]:
         user = payload.get("member", {}).get("user") or payload.get("user")
-        meta = {"id": payload["id"], "type": payload["type"], "user": user,
-                "authorizing_integration_owners": payload.get("authorizing_integration_owners", {})}
+        meta = {
+            "id": payload["id"],
+            "type": payload["type"],
+            "user": user,
+            "authorizing_integration_owners": payload.get("authorizing_integration_owners", {}),
+        }
         if payload.get("data", {}).get("name"):
             meta["name"] = payload["data"]["name"]
         return meta
 
-    async def _r_followup(self: DiscordDouble, rec: RecordedRequest) -> web.Response:
+    async def _r_followup(self, rec: RecordedRequest) -> web.Response:
         record = self._interaction_by_token(rec.params["app"], rec.params["token"])
         if record is None or not record.acked:
             return _error(404, 10015, "Unknown Webhook")
@@ -457,15 +549,19 @@ class RestMixin:
                 await self._publish(msg, "MESSAGE_UPDATE")
         else:
             msg = self._build_message(
-                record.payload["channel_id"], self.bot_user, body, rec.files,
-                webhook_id=self.application_id, application_id=self.application_id,
+                record.payload["channel_id"],
+                self.bot_user,
+                body,
+                rec.files,
+                webhook_id=self.application_id,
+                application_id=self.application_id,
                 interaction_metadata=self._interaction_metadata(record.payload),
             )
             await self._publish(msg)
         record.followups.append(msg)
         return _json_response(msg)
 
-    async def _r_webhook_message(self: DiscordDouble, rec: RecordedRequest) -> web.Response:
+    async def _r_webhook_message(self, rec: RecordedRequest) -> web.Response:
         record = self._interaction_by_token(rec.params["app"], rec.params["token"])
         if record is None:
             return _error(404, 10015, "Unknown Webhook")
@@ -487,26 +583,32 @@ class RestMixin:
         return _json_response(msg)
 
     # ------------------------------------------------------------------ handlers: channels
-    async def _r_get_channel(self: DiscordDouble, rec: RecordedRequest) -> web.Response:
+    async def _r_get_channel(self, rec: RecordedRequest) -> web.Response:
         ch = self.channels.get(rec.params["cid"])
         return _json_response(ch) if ch else _error(404, 10003, "Unknown Channel")
 
-    async def _r_typing(self: DiscordDouble, rec: RecordedRequest) -> web.Response:
+    async def _r_typing(self, rec: RecordedRequest) -> web.Response:
         return web.Response(status=204) if rec.params["cid"] in self.channels else _error(404, 10003, "Unknown Channel")
 
-    async def _r_create_message(self: DiscordDouble, rec: RecordedRequest) -> web.Response:
+    async def _r_create_message(self, rec: RecordedRequest) -> web.Response:
         cid = rec.params["cid"]
         if cid not in self.channels:
             return _error(404, 10003, "Unknown Channel")
         body = rec.json or {}
-        if not (body.get("content") or body.get("embeds") or rec.files or body.get("components")
-                or body.get("sticker_ids") or body.get("poll")):
+        if not (
+            body.get("content")
+            or body.get("embeds")
+            or rec.files
+            or body.get("components")
+            or body.get("sticker_ids")
+            or body.get("poll")
+        ):
             return _error(400, 50006, "Cannot send an empty message")
         msg = self._build_message(cid, self.bot_user, body, rec.files)
         await self._publish(msg)
         return _json_response(msg)
 
-    async def _r_list_messages(self: DiscordDouble, rec: RecordedRequest) -> web.Response:
+    async def _r_list_messages(self, rec: RecordedRequest) -> web.Response:
         cid = rec.params["cid"]
         if cid not in self.channels:
             return _error(404, 10003, "Unknown Channel")
@@ -518,7 +620,7 @@ class RestMixin:
             msgs = [m for m in msgs if int(m["id"]) > int(q["after"])]
         return _json_response(msgs[: int(q.get("limit", 50))])
 
-    async def _r_channel_message(self: DiscordDouble, rec: RecordedRequest) -> web.Response:
+    async def _r_channel_message(self, rec: RecordedRequest) -> web.Response:
         msg = self.messages.get(rec.params["mid"])
         if msg is None or msg["channel_id"] != rec.params["cid"]:
             return _error(404, 10008, "Unknown Message")
@@ -534,7 +636,7 @@ class RestMixin:
             return _json_response(msg)
         return _error(405, 0, "405: Method Not Allowed")
 
-    async def _r_reaction(self: DiscordDouble, rec: RecordedRequest) -> web.Response:
+    async def _r_reaction(self, rec: RecordedRequest) -> web.Response:
         msg = self.messages.get(rec.params["mid"])
         if msg is None or msg["channel_id"] != rec.params["cid"]:
             return _error(404, 10008, "Unknown Message")
@@ -546,8 +648,14 @@ class RestMixin:
         existing = next((r for r in reactions if r["emoji"] == emoji), None)
         if rec.method == "PUT" and (existing is None or not existing["me"]):
             if existing is None:
-                existing = {"emoji": emoji, "count": 0, "me": False, "burst_colors": [], "me_burst": False,
-                            "count_details": {"burst": 0, "normal": 0}}
+                existing = {
+                    "emoji": emoji,
+                    "count": 0,
+                    "me": False,
+                    "burst_colors": [],
+                    "me_burst": False,
+                    "count_details": {"burst": 0, "normal": 0},
+                }
                 reactions.append(existing)
             existing["count"] += 1
             existing["count_details"]["normal"] += 1

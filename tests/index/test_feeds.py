@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -92,6 +93,21 @@ def test_malformed_feed_raises(body: bytes) -> None:
     """should raise FeedError for documents that are not readable feeds."""
     with pytest.raises(FeedError):
         parse_feed(body, base_url="https://example.com/feed")
+
+
+def test_sloppy_feed_with_entries_is_accepted() -> None:
+    """should keep the entries feedparser recovers from slightly broken XML."""
+    body = RSS.replace(b"Bus fares to rise in April", b"Bus & tram fares to rise")
+    feed = parse_feed(body, base_url="https://news.example.com/rss.xml")
+    assert [e.title for e in feed.entries][1] == "Bus & tram fares to rise"
+
+
+def test_body_naming_a_local_file_is_not_read(tmp_path: Path) -> None:
+    """should parse the body itself, never open a file whose name the body happens to be."""
+    path = tmp_path / "feed.xml"
+    path.write_bytes(RSS)
+    with pytest.raises(FeedError):
+        parse_feed(str(path).encode(), base_url="https://example.com/feed")
 
 
 @pytest.mark.parametrize(
