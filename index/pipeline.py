@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from index.chunk import chunk_article
+from index.dedup import DEFAULT_THRESHOLD, NearDuplicateIndex, Signature, from_bytes, signature
 from index.embed import Encoder
 from index.errors import IngestError
 from index.models import Article, Passage, RawArticle
@@ -35,9 +36,12 @@ class IngestReport:
     added: int = 0
     replaced: int = 0
     unchanged: int = 0
+    merged: int = 0
     passages: int = 0
     errors: list[str] = field(default_factory=list)
-    article_ids: list[str] = field(default_factory=list)
+    article_ids: list[str] = field(
+        default_factory=list
+    )  # per accepted input, in order; a merged copy gives its original
     seconds: float = 0.0
 
     @property
@@ -48,7 +52,7 @@ class IngestReport:
     def summary(self) -> str:
         """One line for people."""
         return (
-            f"{self.added} added, {self.replaced} replaced, {self.unchanged} unchanged, "
+            f"{self.added} added, {self.replaced} replaced, {self.unchanged} unchanged, {self.merged} merged, "
             f"{self.passages} passages, {len(self.errors)} skipped in {self.seconds:.1f} s"
         )
 
@@ -61,6 +65,56 @@ class ChunkSettings:
     overlap_sentences: int = 1
 
 
+class NearDuplicates:
+    """MinHash LSH over the stored articles, one index per collection.
+
+    A story that arrives twice (a wire copy on two sites, a feed re-publishing it with a new
+    headline or tracking parameters) is detected at ``threshold`` estimated Jaccard similarity
+    of word 5-shingles (see ``index/dedup.py`` for the measurements behind 0.5) and stored once.
+    An article with the same key (URL, else title) is an update, not a duplicate.
+    """
+
+    def __init__(self, store: Store, *, threshold: float = DEFAULT_THRESHOLD) -> None:
+        self.store = store
+        self.threshold = threshold
+        self._generation = -1
+        self._indexes: dict[str, NearDuplicateIndex] = {}
+        self._keys: dict[str, str] = {}
+
+    def sync(self) -> None:
+        """Reload from the store when another writer changed it."""
+        if self._generation == self.store.generation:
+            return
+        self._indexes.clear()
+        self._keys.clear()
+        for article_id, collection, key, blob in self.store.signatures():
+            self.add(article_id, collection, key, from_bytes(blob) if blob else signature(""))
+        self._generation = self.store.generation
+
+    def add(self, article_id: str, collection: str, key: str, sig: Signature) -> None:
+        """Index one article."""
+        self._indexes.setdefault(collection, NearDuplicateIndex()).add(article_id, sig)
+        self._keys[article_id] = key
+
+    def remove(self, article_id: str, collection: str) -> None:
+        """Forget an article that was replaced or deleted."""
+        if collection in self._indexes:
+            self._indexes[collection].remove(article_id)
+        self._keys.pop(article_id, None)
+
+    def find(self, article: Article, sig: Signature) -> str | None:
+        """The id of a stored near-copy of ``article`` in its collection, if any."""
+        index = self._indexes.get(article.collection)
+        if index is None:
+            return None
+        matches = [(key, sim) for key, sim in index.query(sig, self.threshold) if self._keys.get(key) != article.key]
+        return max(matches, key=lambda m: m[1])[0] if matches else None
+
+    def mark_synced(self) -> None:
+        """Our own writes are already reflected in memory."""
+        self._generation = self.store.generation
+
+
 class Indexer:
     """Embeds and stores articles; the only writer of passages and vectors."""
 
@@ -71,6 +125,7 @@ class Indexer:
         self.encoder = encoder
         self.chunking = chunking or ChunkSettings()
         self.batch_passages = batch_passages
+        self.near_duplicates = NearDuplicates(store)
 
     def passages_of(self, article: Article) -> list[Passage]:
         """Cut one article with the configured chunking."""
@@ -106,30 +161,41 @@ class Indexer:
             progress: called with ``(passages_done, articles_done)`` after each batch.
         """
         self.store.check_model(self.encoder.name, self.encoder.dim)
+        self.near_duplicates.sync()
         report, started = IngestReport(), time.perf_counter()
         pending: list[tuple[Article, list[Passage]]] = []
+        merges: list[tuple[str, Article]] = []
         seen: set[str] = set()
         done_articles = 0
 
         def flush() -> None:
             nonlocal done_articles
-            if not pending:
+            if not pending and not merges:
                 return
             articles = [a for a, _ in pending]
             vectors = self.embed(articles, [ps for _, ps in pending])
-            results = self.store.put_many(
-                [(a, ps, v) for (a, ps), v in zip(pending, vectors, strict=True)], model=self.encoder.name
+            results = (
+                []
+                if not pending
+                else self.store.put_many(
+                    [(a, ps, v) for (a, ps), v in zip(pending, vectors, strict=True)], model=self.encoder.name
+                )
             )
             for (article, passages), result in zip(pending, results, strict=True):
-                report.article_ids.append(result.article_id)
+                if result.replaced_id:
+                    self.near_duplicates.remove(result.replaced_id, article.collection)
                 if result.status == "unchanged":
                     report.unchanged += 1
                 else:
                     setattr(report, result.status, getattr(report, result.status) + 1)
                     report.passages += len(passages)
                 log.debug("%s %s (%s)", result.status, article.id, article.title)
-            done_articles += len(pending)
+            for original, copy in merges:
+                self.store.add_source(original, copy)
+            done_articles += len(pending) + len(merges)
             pending.clear()
+            merges.clear()
+            self.near_duplicates.mark_synced()
             if progress:
                 progress(report.passages, done_articles)
 
@@ -152,6 +218,15 @@ class Indexer:
                 report.article_ids.append(article.id)
                 continue
             seen.add(article.id)
+            sig = signature(article.text)
+            original = self.near_duplicates.find(article, sig)
+            if original is not None:
+                merges.append((original, article))
+                report.merged += 1
+                report.article_ids.append(original)
+                continue
+            self.near_duplicates.add(article.id, article.collection, article.key, sig)
+            report.article_ids.append(article.id)
             pending.append((article, self.passages_of(article)))
             if sum(len(ps) for _, ps in pending) >= self.batch_passages:
                 flush()

@@ -248,8 +248,10 @@ def select_rows(
     collections: Sequence[str] | None = None,
     sources: Sequence[str] | None = None,
     article_ids: Sequence[str] | None = None,
+    exclude_article_ids: Sequence[str] | None = None,
     since: float | None = None,
     until: float | None = None,
+    undated_only: bool = False,
 ) -> npt.NDArray[np.bool_] | None:
     """A row mask for the given filters, or ``None`` when every row qualifies."""
     keep = np.ones(len(snapshot.article_ids), dtype=bool)
@@ -259,6 +261,10 @@ def select_rows(
         keep &= np.isin(np.char.lower(snapshot.article_sources), [s.lower() for s in sources])
     if article_ids is not None:
         keep &= np.isin(snapshot.article_ids, list(article_ids))
+    if exclude_article_ids is not None:
+        keep &= ~np.isin(snapshot.article_ids, list(exclude_article_ids))
+    if undated_only:
+        keep &= np.isnan(snapshot.article_published)
     if since is not None:
         keep &= snapshot.article_published >= since
     if until is not None:

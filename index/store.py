@@ -24,10 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
+from index.dedup import signature, to_bytes
 from index.errors import IndexError_, ModelMismatchError
 from index.models import Article, Passage
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DB_NAME = "newsdesk.db"
 
 _SCHEMA = """
@@ -45,6 +46,7 @@ CREATE TABLE IF NOT EXISTS articles (
     dateline TEXT,
     author TEXT,
     added_at TEXT NOT NULL,
+    minhash BLOB,
     UNIQUE (collection, key)
 );
 CREATE INDEX IF NOT EXISTS articles_collection ON articles (collection);
@@ -58,7 +60,18 @@ CREATE TABLE IF NOT EXISTS passages (
     vector BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS passages_article ON passages (article_id);
+CREATE TABLE IF NOT EXISTS article_sources (
+    article_id TEXT NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+    source TEXT,
+    url TEXT,
+    title TEXT NOT NULL,
+    published TEXT,
+    added_at TEXT NOT NULL,
+    UNIQUE (article_id, url, title)
+);
 """
+# Columns added after schema 1, applied to older databases on open (no data is touched).
+_MIGRATIONS = (("articles", "minhash", "BLOB"),)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +127,10 @@ class Store:
         try:
             self.db.executescript(_SCHEMA)  # executescript manages its own transaction
             with self._write() as db:
+                for table, column, kind in _MIGRATIONS:
+                    if column not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}:
+                        db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
                 db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
                 db.execute("INSERT OR IGNORE INTO meta VALUES ('generation', '0')")
         except sqlite3.DatabaseError as exc:
@@ -209,9 +226,10 @@ class Store:
     def _insert(
         self, db: sqlite3.Connection, article: Article, passages: Sequence[Passage], vectors: np.ndarray
     ) -> None:
+        minhash = to_bytes(signature(article.text))
         db.execute(
             "INSERT INTO articles (id, collection, key, title, text, source, url, published, highlights, dateline,"
-            " author, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " author, added_at, minhash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 article.id,
                 article.collection,
@@ -225,6 +243,7 @@ class Store:
                 article.dateline,
                 article.author,
                 datetime.now(UTC).isoformat(),
+                minhash,
             ),
         )
         db.executemany(
@@ -271,6 +290,40 @@ class Store:
                 )
                 dim = int(vectors.shape[1]) if len(vectors) else dim
             self._bump(db, model=model, dim=dim)
+
+    def add_source(self, article_id: str, copy: Article) -> bool:
+        """Remember that ``copy`` (a near-duplicate that is not stored itself) also carried this article.
+
+        Returns:
+            Whether this source was new.
+        """
+        with self._write() as db:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO article_sources (article_id, source, url, title, published, added_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (article_id, copy.source, copy.url, copy.title, _iso(copy.published), datetime.now(UTC).isoformat()),
+            )
+        return cursor.rowcount > 0
+
+    def other_sources(self, article_ids: Iterable[str]) -> dict[str, list[dict[str, str | None]]]:
+        """The near-duplicate copies merged into each article: source, url, title, published."""
+        wanted = list(dict.fromkeys(article_ids))
+        out: dict[str, list[dict[str, str | None]]] = {aid: [] for aid in wanted}
+        if not wanted:
+            return out
+        marks = ",".join("?" * len(wanted))
+        for row in self.db.execute(
+            f"SELECT * FROM article_sources WHERE article_id IN ({marks}) ORDER BY added_at",
+            wanted,
+        ):
+            out[row["article_id"]].append(
+                {"source": row["source"], "url": row["url"], "title": row["title"], "published": row["published"]}
+            )
+        return out
+
+    def signatures(self) -> Iterator[tuple[str, str, str, bytes | None]]:
+        """``(id, collection, key, minhash)`` of every article, for the near-duplicate index."""
+        yield from self.db.execute("SELECT id, collection, key, minhash FROM articles")
 
     def delete(self, article_id: str) -> bool:
         """Remove one article and its passages; returns whether it existed."""

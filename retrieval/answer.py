@@ -140,15 +140,16 @@ class ExtractiveAnswerer:
     def _candidates(self, question: Question, hits: Sequence[Hit], idf: dict[str, float]) -> list[_Candidate]:
         w = self.weights
         spans: list[tuple[Hit, int, int, str, str]] = []
-        seen: set[tuple[str, int]] = set()
+        seen: set[str] = set()  # by text: the same sentence in two articles is cited once
         for hit in hits[: w.passages]:
             text = hit.article.text
             sentences = hit.passage.sentence_spans
             for i, (start, end) in enumerate(sentences):
                 sentence = text[start:end]
-                if (hit.article.id, start) in seen or len(sentence.split()) < MIN_SENTENCE_WORDS:
+                normalised = " ".join(sentence.casefold().split())
+                if normalised in seen or len(sentence.split()) < MIN_SENTENCE_WORDS:
                     continue
-                seen.add((hit.article.id, start))
+                seen.add(normalised)
                 lo, hi = sentences[max(i - 1, 0)][0], sentences[min(i + 1, len(sentences) - 1)][1]
                 spans.append((hit, start, end, sentence, f"{hit.article.title}\n{text[lo:hi]}"))
         if not spans:

@@ -13,8 +13,8 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from index.embed import DEFAULT_MODEL, Backend, Encoder, load_encoder
@@ -28,6 +28,7 @@ from retrieval.errors import IndexNotReadyError, RetrievalError
 from retrieval.hybrid import Hit, HybridSearcher
 from retrieval.question import analyse
 from retrieval.summarize import summarize_article, summarize_topic
+from retrieval.timeframe import dated_scopes, prefer_recent, time_filter, undated_note, without_time_expression
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +56,10 @@ class Scope:
     collections: tuple[str, ...] | None = None
     sources: tuple[str, ...] | None = None
     article_ids: tuple[str, ...] | None = None
+    exclude_article_ids: tuple[str, ...] | None = None
     since: datetime | None = None
     until: datetime | None = None
+    undated_only: bool = False  # articles whose publication date is unknown (a date filter's fallback)
 
 
 class Engine:
@@ -134,11 +137,14 @@ class Engine:
             collections=scope.collections,
             sources=scope.sources,
             article_ids=scope.article_ids,
-            since=scope.since.timestamp() if scope.since else None,
-            until=scope.until.timestamp() if scope.until else None,
+            exclude_article_ids=scope.exclude_article_ids,
+            since=scope.since.timestamp() if scope.since and not scope.undated_only else None,
+            until=scope.until.timestamp() if scope.until and not scope.undated_only else None,
+            undated_only=scope.undated_only,
         )
         if snap.rows == 0 or (mask is not None and not mask.any()):
-            if scope.since or scope.until or scope.sources or scope.article_ids:
+            narrowed = scope.since or scope.until or scope.sources or scope.article_ids or scope.exclude_article_ids
+            if narrowed or scope.undated_only:
                 return []
             raise IndexNotReadyError(EMPTY_INDEX)
         vector = self.encoder.encode([text])[0]
@@ -153,9 +159,27 @@ class Engine:
         """
         started = time.perf_counter()
         q = analyse(question)
+        scope = scope or Scope()
         searcher = self._current()
-        hits = self._search(searcher, q.text, scope or Scope(), self.config.top_k, mode)
+        k, now, notes = self.config.top_k, datetime.now(UTC), []
+        tf = time_filter(q.text, scope, now)
+        if tf is not None:
+            q = without_time_expression(q, tf)
+        if tf is not None and (tf.start or tf.end):
+            strict, undated = dated_scopes(scope, tf)
+            hits = self._search(searcher, q.text, strict, k, mode)
+            if not hits:
+                hits = self._search(searcher, q.text, undated, k, mode)
+                notes.append(undated_note(tf))
+            if not hits:
+                return _timed(Answer(q.text, False, f"I found no articles from {tf.matched!r}."), started)
+        elif tf is not None and tf.recency:
+            hits = prefer_recent(self._search(searcher, q.text, scope, 3 * k, mode), k=k)
+        else:
+            hits = self._search(searcher, q.text, scope, k, mode)
         answer = self.answerer.answer(q, hits, lexical=searcher.snapshot.lexical)
+        if notes and answer.answered:
+            answer = replace(answer, notes=(*answer.notes, *notes))
         return _timed(answer, started)
 
     def summarize_article(self, article_id: str, scope: Scope | None = None) -> Answer:
@@ -235,6 +259,4 @@ class Engine:
 
 
 def _timed(answer: Answer, started: float) -> Answer:
-    from dataclasses import replace
-
     return replace(answer, latency_ms=(time.perf_counter() - started) * 1000)

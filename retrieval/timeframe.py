@@ -1,0 +1,68 @@
+"""Dates in questions: "yesterday", "this week", "in March 2015", and "the latest news".
+
+A time expression restricts the search to articles published in that range. Articles
+whose date is unknown are never silently treated as in range: when no dated article
+matches, the answer comes from undated articles and says so. Recency words ("latest",
+"most recent") re-rank the hits towards newer articles instead of filtering.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from index.dates import TimeFilter, parse_time_filter
+from retrieval.question import Question, analyse
+
+if TYPE_CHECKING:
+    from retrieval.engine import Scope
+    from retrieval.hybrid import Hit
+
+RECENT_WINDOW_DAYS = 7.0
+
+
+def time_filter(question: str, scope: Scope, now: datetime) -> TimeFilter | None:
+    """The time expression of ``question``, unless the caller already set a date range."""
+    if scope.since is not None or scope.until is not None:
+        return None
+    return parse_time_filter(question, now=now)
+
+
+def without_time_expression(question: Question, tf: TimeFilter) -> Question:
+    """The question without its time words, which would otherwise count as content to match."""
+    pattern = re.compile(re.escape(tf.matched), re.IGNORECASE)
+    rest = pattern.sub(" ", question.text, count=1).strip(" ,")
+    return analyse(rest) if rest.strip(" ?.!") else question
+
+
+def dated_scopes(scope: Scope, tf: TimeFilter) -> tuple[Scope, Scope]:
+    """The strict scope (dated articles in range) and the fallback (undated articles only)."""
+    strict = replace(scope, since=tf.start, until=tf.end)
+    return strict, replace(strict, undated_only=True)
+
+
+def undated_note(tf: TimeFilter) -> str:
+    """What the answer says when it had to use articles of unknown date."""
+    return f"No indexed article is dated {tf.matched!r}; these quotes come from articles whose date is unknown."
+
+
+def prefer_recent(hits: Sequence[Hit], *, k: int, window_days: float = RECENT_WINDOW_DAYS) -> list[Hit]:
+    """Keep the relevant hits from the newest articles, so "the latest" is answered from the latest news.
+
+    Relevant means a fused score of at least half the best; among those, only hits published
+    within ``window_days`` of the newest one are kept (articles of unknown date only when no
+    relevant article has a date).
+    """
+    if not hits:
+        return []
+    best = max(h.score for h in hits)
+    relevant = [h for h in hits if h.score >= 0.5 * best]
+    dated = [h for h in relevant if h.article.published is not None]
+    if dated:
+        newest = max(h.article.published for h in dated if h.article.published is not None)
+        cutoff = newest - timedelta(days=window_days)
+        relevant = [h for h in dated if h.article.published is not None and h.article.published >= cutoff]
+    return [replace(h, rank=i) for i, h in enumerate(relevant[:k])]

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from index.models import RawArticle
+from retrieval.engine import Engine, EngineConfig
+from tests.fakes import FakeEncoder
+
+PARAGRAPHS = [
+    "The city council approved a plan on Tuesday to build three new bridges across the river by 2030.",
+    "The bridges will carry trams, buses and bicycles, but private cars will be banned from two of them.",
+    "Mayor Ines Duarte said the project would cut commuting times for about 200,000 people every day.",
+    "Opposition members criticised the cost, estimated at 1.2 billion euros, and asked for a referendum.",
+    "Construction of the first bridge is due to start next spring, after an environmental review.",
+    "Local businesses near the river welcomed the plan but asked for help during the years of building work.",
+    "The national government has promised to pay for a third of the project from its transport fund.",
+    "Engineers said the design of the bridges was chosen to survive floods like the one that hit in 2019.",
+]
+
+
+def _story(title: str, paragraphs: list[str], url: str, source: str) -> RawArticle:
+    return RawArticle(title=title, text="\n\n".join(paragraphs), url=url, source=source)
+
+
+def test_near_copy_is_merged_and_keeps_its_source(tmp_path: Path):
+    """should store a re-published copy (new headline, one changed paragraph) once, keeping both sources."""
+    engine = Engine(EngineConfig(data_dir=tmp_path), encoder=FakeEncoder())
+    first = engine.ingest([_story("Council backs bridges", PARAGRAPHS, "https://a.test/bridges", "Alpha")])
+    changed = [*PARAGRAPHS]
+    changed[3] = "Critics in the opposition said the price, put at 1.2 billion euros, was far too high for the city."
+    report = engine.ingest(
+        [_story("Three bridges for the city", changed, "https://b.test/news?id=7&utm_source=rss", "Beta")]
+    )
+    assert report.merged == 1 and report.added == 0
+    assert engine.store.article_count() == 1
+    (copies,) = engine.store.other_sources(first.article_ids).values()
+    assert copies[0]["source"] == "Beta" and copies[0]["title"] == "Three bridges for the city"
+
+
+def test_different_story_on_the_same_topic_is_kept(tmp_path: Path):
+    """should keep a different story about the same bridges as its own article."""
+    engine = Engine(EngineConfig(data_dir=tmp_path), encoder=FakeEncoder())
+    engine.ingest([_story("Council backs bridges", PARAGRAPHS, "https://a.test/bridges", "Alpha")])
+    other = [
+        "Residents marched on Saturday against the bridge plan approved by the council earlier this month.",
+        "Organisers said 5,000 people joined the protest, while police put the number at about 2,000.",
+        "Many marchers said the new bridges would bring noise and traffic to quiet riverside streets.",
+        "The mayor's office said it would hold public meetings on the project before building starts.",
+    ]
+    report = engine.ingest([_story("Protest against bridges", other, "https://c.test/protest", "Gamma")])
+    assert report.added == 1 and report.merged == 0
+    assert engine.store.article_count() == 2
+
+
+def test_shared_sentence_is_cited_once(tmp_path: Path):
+    """should not return the same passage text twice when two different articles share it."""
+    engine = Engine(EngineConfig(data_dir=tmp_path, chunk_words=15, chunk_overlap=0), encoder=FakeEncoder())
+    shared = "The agency confirmed the outbreak was contained after ten days of quarantine measures."
+    a = [shared, *PARAGRAPHS[:3]]
+    b = [shared, "Schools will reopen on Monday, officials said.", "Travel restrictions remain in place."]
+    engine.ingest(
+        [_story("Outbreak over", a, "https://a.test/1", "A"), _story("Schools reopen", b, "https://b.test/2", "B")]
+    )
+    assert engine.store.article_count() == 2
+    answer = engine.ask("Was the outbreak contained after the quarantine?")
+    assert answer.answered
+    assert [c.quote for c in answer.citations].count(shared) == 1
