@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     discord_api_base: str | None = None
     use_embeds: bool = True
     asks_per_minute: int = Field(default=6, ge=1, le=600)
+    sync_commands: bool = True  # bot only: register the slash commands with Discord at start-up
     allow_private_urls: bool = False
     feed_interval_minutes: float = Field(default=15.0, gt=0)
 

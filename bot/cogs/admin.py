@@ -1,0 +1,85 @@
+"""``/ingest`` and ``/reindex``: moderators only, thin Discord glue over ``bot.handlers``.
+
+Who may run them: members with Manage Server (the commands' default permission, so Discord
+hides them from others), or members of the configured moderator role. When a moderator role
+is set the default permission is dropped, so that role's members can see the commands; the
+check below refuses everyone else with an ephemeral message either way. Server admins can
+further restrict the commands in Server Settings > Integrations.
+"""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import handlers
+from bot.client import InteractionResponder, NewsdeskBot, NotModeratorError
+
+
+def _moderators_only(interaction: discord.Interaction[NewsdeskBot]) -> bool:
+    """App-command check: Manage Server or the moderator role, in a server."""
+    if interaction.guild_id is None:
+        raise app_commands.NoPrivateMessage()
+    bot = interaction.client
+    if not bot.is_moderator(interaction.user, interaction.permissions):
+        role = bot.settings.moderator_role
+        who = f"the Manage Server permission or the {role!r} role" if role else "the Manage Server permission"
+        raise NotModeratorError(f"Only moderators can do that: it needs {who}.")
+    return True
+
+
+class AdminCog(commands.Cog, name="Admin"):
+    """Adding articles and rebuilding the index."""
+
+    def __init__(self, bot: NewsdeskBot) -> None:
+        self.bot = bot
+        if bot.settings.moderator_role:
+            # Let the role's members see the commands; ``_moderators_only`` still refuses everyone else.
+            for command in (self.ingest, self.reindex):
+                command.default_permissions = None
+
+    @app_commands.command(name="ingest")
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.check(_moderators_only)
+    @app_commands.describe(
+        file="A .txt, .json, .jsonl or .html file with one or more articles",
+        title="The title of the pasted article",
+        text="The pasted article text",
+        source="Who published it (e.g. CNN), optional",
+    )
+    async def ingest(
+        self,
+        interaction: discord.Interaction[NewsdeskBot],
+        file: discord.Attachment | None = None,
+        title: app_commands.Range[str, 1, 256] | None = None,
+        text: app_commands.Range[str, 1, 6000] | None = None,
+        source: app_commands.Range[str, 1, 100] | None = None,
+    ) -> None:
+        """Add articles to this server: attach a file, or paste text with a title (moderators)."""
+        upload = handlers.Upload(file.filename, file.size, file.read) if file is not None else None
+        await handlers.ingest(
+            self.bot.desk,
+            InteractionResponder(interaction),
+            self.bot.asker(interaction),
+            upload=upload,
+            title=title,
+            text=text,
+            source=source,
+        )
+
+    @app_commands.command(name="reindex")
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.check(_moderators_only)
+    async def reindex(self, interaction: discord.Interaction[NewsdeskBot]) -> None:
+        """Rebuild the search index from the stored articles (moderators); answers go on meanwhile."""
+        await handlers.reindex(self.bot.desk, InteractionResponder(interaction), self.bot.asker(interaction))
+
+
+async def setup(bot: commands.Bot) -> None:
+    """Extension entry point."""
+    if not isinstance(bot, NewsdeskBot):
+        raise TypeError("the admin cog needs a NewsdeskBot")
+    await bot.add_cog(AdminCog(bot))

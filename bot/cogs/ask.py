@@ -1,0 +1,69 @@
+"""``/ask``, ``/summary`` and mentions: thin Discord glue over ``bot.handlers``."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import handlers
+from bot.client import InteractionResponder, MessageResponder, NewsdeskBot
+from retrieval.question import MAX_QUESTION_CHARS
+
+
+class AskCog(commands.Cog, name="Ask"):
+    """Questions and summaries, answered with quoted, numbered sources."""
+
+    def __init__(self, bot: NewsdeskBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="ask")
+    @app_commands.describe(question="What you want to know, e.g. What did Peskov say about the strikes?")
+    async def ask(
+        self, interaction: discord.Interaction[NewsdeskBot], question: app_commands.Range[str, 1, MAX_QUESTION_CHARS]
+    ) -> None:
+        """Ask about the news: the answer quotes the articles and lists its sources."""
+        await handlers.ask(self.bot.desk, InteractionResponder(interaction), self.bot.asker(interaction), question)
+
+    @app_commands.command(name="summary")
+    @app_commands.describe(
+        article="An indexed article: start typing its title and pick one",
+        topic="Or a topic, summarized across the articles",
+    )
+    async def summary(
+        self,
+        interaction: discord.Interaction[NewsdeskBot],
+        article: app_commands.Range[str, 1, 100] | None = None,
+        topic: app_commands.Range[str, 1, MAX_QUESTION_CHARS] | None = None,
+    ) -> None:
+        """Summarize an article, or what the articles say on a topic, citing every sentence."""
+        await handlers.summary(
+            self.bot.desk, InteractionResponder(interaction), self.bot.asker(interaction), article=article, topic=topic
+        )
+
+    @summary.autocomplete("article")
+    async def article_autocomplete(
+        self, interaction: discord.Interaction[NewsdeskBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Indexed articles of this server (and the global ones) whose title contains what was typed."""
+        choices = await handlers.article_choices(self.bot.desk, self.bot.asker(interaction), current)
+        return [app_commands.Choice(name=label, value=value) for label, value in choices]
+
+    @commands.Cog.listener("on_message")
+    async def answer_mention(self, message: discord.Message) -> None:
+        """Answer ``@newsdesk <question>`` in a channel, or any direct message, as a reply."""
+        question = self.bot.mention_question(message)
+        if question is None:
+            return
+        responder = MessageResponder(message)
+        try:
+            await handlers.ask(self.bot.desk, responder, self.bot.message_asker(message), question, command="mention")
+        except Exception as exc:  # the listener's central handler: apologise with an error id, keep running
+            await handlers.report_failure(responder, exc, command="mention")
+
+
+async def setup(bot: commands.Bot) -> None:
+    """Extension entry point."""
+    if not isinstance(bot, NewsdeskBot):
+        raise TypeError("the ask cog needs a NewsdeskBot")
+    await bot.add_cog(AskCog(bot))

@@ -1,0 +1,202 @@
+"""Turn answers into Discord messages: an embed per message, or plain text, within Discord's limits.
+
+This module does not import discord: a ``Reply`` carries message content and/or an embed in
+Discord's JSON shape (``discord.Embed.from_dict`` builds the object), so the limits can be
+tested without a client. The limits (Discord docs, "Embed Limits" and "Create Message"):
+content 2,000 characters; embed title 256, description 4,096, 25 fields, field name 256,
+field value 1,024, footer 2,048, and 6,000 characters in all the embeds of one message.
+
+Splitting is by whole lines, and every line of an answer is one citation (a quote and its
+``[n]`` marker), so a citation is never cut in half across messages. A single quote longer
+than a whole message is shortened at a word boundary, keeping its marker.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from retrieval.answer import Answer, Citation, shorten
+
+CONTENT_LIMIT = 2000
+TITLE_LIMIT = 256
+DESCRIPTION_LIMIT = 4096
+FIELD_COUNT_LIMIT = 25
+FIELD_NAME_LIMIT = 256
+FIELD_VALUE_LIMIT = 1024
+FOOTER_LIMIT = 2048
+EMBED_TOTAL_LIMIT = 6000
+MAX_ANSWER_PARTS = 4  # messages of answer text; more than that is a runaway answer, cut with a note
+MAX_LINK_CHARS = 512
+
+ANSWERED_COLOUR = 0x2E7D6B
+UNANSWERED_COLOUR = 0x8A8F98
+
+_MARKER = re.compile(r"\s*(\[\d+\])\s*$")
+_MARKDOWN = re.compile(r"([\\*_~`|\[\]])")
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One message to send: content, an embed (Discord's JSON shape), or both."""
+
+    content: str | None = None
+    embed: dict[str, Any] | None = field(default=None)
+
+
+def escape_markdown(text: str) -> str:
+    """Escape the characters that would format user or article text as markdown."""
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def fit_line(line: str, limit: int) -> str:
+    """Shorten one citation line to ``limit`` characters at a word boundary, keeping its ``[n]`` marker."""
+    if len(line) <= limit:
+        return line
+    match = _MARKER.search(line)
+    marker = f" {match.group(1)}" if match else ""
+    body = line[: match.start()] if match else line
+    return shorten(body, limit - len(marker)) + marker
+
+
+def _link(url: str | None) -> str | None:
+    """A URL safe to put inside ``[text](...)``, or None when it should not be linked."""
+    if not url or not url.startswith(("http://", "https://")) or len(url) > MAX_LINK_CHARS or re.search(r"\s", url):
+        return None
+    return url.replace("(", "%28").replace(")", "%29").replace("<", "%3C").replace(">", "%3E")
+
+
+def source_line(citation: Citation, *, angle_links: bool, limit: int = FIELD_VALUE_LIMIT) -> str:
+    """``**[n]** [Title](url) · Source · 2017-04-07``: the title links to the article when it has a URL."""
+    date = citation.published.date().isoformat() if citation.published else "date unknown"
+    meta = f" · {escape_markdown(citation.source or 'unknown source')} · {date}"
+    url = _link(citation.url)
+    prefix = f"**[{citation.n}]** "
+    room = limit - len(prefix) - len(meta) - (len(url) + 6 if url else 0)
+    title = escape_markdown(shorten(_one_line(citation.title) or "(untitled)", max(room, 20)))
+    if url:
+        target = f"<{url}>" if angle_links else url
+        return f"{prefix}[{title}]({target}){meta}"
+    return f"{prefix}{title}{meta}"
+
+
+def _sources(citations: Sequence[Citation], used: set[int]) -> list[Citation]:
+    seen: set[int] = set()
+    out = []
+    for c in citations:
+        if c.n in used and c.n not in seen:
+            seen.add(c.n)
+            out.append(c)
+    return out
+
+
+def pack(units: Iterable[str], limit: int, *, sep: str = "\n") -> list[str]:
+    """Join units into as few chunks of at most ``limit`` characters as possible, never splitting a unit.
+
+    Units longer than ``limit`` are cut at a word boundary (callers fit citation lines first).
+    """
+    chunks: list[str] = []
+    current = ""
+    for unit in units:
+        unit = unit if len(unit) <= limit else shorten(unit, limit)
+        if current and len(current) + len(sep) + len(unit) <= limit:
+            current = f"{current}{sep}{unit}"
+            continue
+        if current:
+            chunks.append(current)
+        current = unit
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def split_text(text: str, limit: int = CONTENT_LIMIT) -> list[str]:
+    """Split free text into message-sized chunks at line breaks (then word boundaries)."""
+    units: list[str] = []
+    for line in text.splitlines() or [""]:
+        while len(line) > limit:
+            cut = line.rfind(" ", 0, limit)
+            cut = cut if cut > limit // 2 else limit
+            units.append(line[:cut].rstrip())
+            line = line[cut:].lstrip()
+        units.append(line)
+    return [chunk.strip("\n") for chunk in pack(units, limit)] or [""]
+
+
+def _answer_parts(answer: Answer, limit: int) -> tuple[list[str], list[Citation]]:
+    """The answer's lines packed into at most ``MAX_ANSWER_PARTS`` chunks, and the sources they cite."""
+    lines = [fit_line(line, limit) for line in answer.text.splitlines() if line.strip()]
+    parts = pack(lines, limit)
+    if len(parts) > MAX_ANSWER_PARTS:
+        kept = parts[:MAX_ANSWER_PARTS]
+        shown = sum(part.count("\n") + 1 for part in kept)
+        note = f"*… {len(lines) - shown} more quotes not shown.*"
+        last = kept[-1].split("\n")
+        while len(last) > 1 and len("\n".join([*last, note])) > limit:
+            last.pop()
+        kept[-1] = "\n".join([*last, note]) if len("\n".join([*last, note])) <= limit else kept[-1]
+        parts = kept
+    used = {int(n) for part in parts for n in re.findall(r"\[(\d+)\]", part)}
+    return parts, _sources(answer.citations, used)
+
+
+def _footer(answer: Answer) -> str:
+    if not answer.answered:
+        return "Try other words, or /summary with a topic."
+    return f"Quotes are verbatim from the articles · {answer.latency_ms:.0f} ms"
+
+
+def _embed_size(embed: dict[str, Any]) -> int:
+    size = len(embed.get("title", "")) + len(embed.get("description", ""))
+    size += sum(len(f["name"]) + len(f["value"]) for f in embed.get("fields", []))
+    return size + len(embed.get("footer", {}).get("text", ""))
+
+
+def render_embeds(answer: Answer, *, title: str | None = None) -> list[Reply]:
+    """The answer as one embed per message: title, quoted evidence, then a Sources field list."""
+    colour = ANSWERED_COLOUR if answer.answered else UNANSWERED_COLOUR
+    footer = shorten(_footer(answer), FOOTER_LIMIT)
+    parts, sources = _answer_parts(answer, DESCRIPTION_LIMIT)
+    embeds: list[dict[str, Any]] = [{"description": part, "color": colour} for part in parts or ["…"]]
+    if title:
+        embeds[0]["title"] = shorten(_one_line(title), TITLE_LIMIT)
+    lines = [source_line(c, angle_links=False) for c in sources]
+    for i, value in enumerate(pack(lines, FIELD_VALUE_LIMIT)):
+        name = "Sources" if i == 0 else "Sources (continued)"
+        target = embeds[-1]
+        grown = _embed_size(target) + len(name) + len(value) + len(footer)
+        if len(target.get("fields", [])) >= FIELD_COUNT_LIMIT or grown > EMBED_TOTAL_LIMIT:
+            target = {"color": colour}
+            embeds.append(target)
+        target.setdefault("fields", []).append({"name": name, "value": value, "inline": False})
+    embeds[-1]["footer"] = {"text": footer}
+    return [Reply(embed=embed) for embed in embeds]
+
+
+def render_plain(answer: Answer, *, title: str | None = None) -> list[Reply]:
+    """The answer as plain messages: the question in bold, the quotes, then the sources (links in ``<>``)."""
+    header = [f"**{escape_markdown(shorten(_one_line(title), 300))}**"] if title else []
+    parts, sources = _answer_parts(answer, CONTENT_LIMIT - 1)
+    units = header + [line for part in parts for line in part.split("\n")]
+    if sources:
+        lines = [source_line(c, angle_links=True, limit=CONTENT_LIMIT - 20) for c in sources]
+        units += ["\n**Sources**\n" + lines[0], *lines[1:]]
+    if answer.answered:
+        units.append(f"-# {answer.latency_ms:.0f} ms")
+    return [Reply(content=chunk.strip("\n")) for chunk in pack(units, CONTENT_LIMIT)]
+
+
+def render_answer(answer: Answer, *, embeds: bool, title: str | None = None) -> list[Reply]:
+    """Render an answer or a summary: embeds when enabled, else plain text."""
+    return render_embeds(answer, title=title) if embeds else render_plain(answer, title=title)
+
+
+def render_notice(text: str) -> list[Reply]:
+    """A plain message (or several) for short notices and errors."""
+    return [Reply(content=chunk) for chunk in split_text(text)]

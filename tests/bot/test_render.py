@@ -1,0 +1,187 @@
+"""Rendering answers within Discord's limits, without cutting a citation in half."""
+
+from __future__ import annotations
+
+import re
+
+import discord
+import pytest
+
+from bot.render import (
+    CONTENT_LIMIT,
+    DESCRIPTION_LIMIT,
+    EMBED_TOTAL_LIMIT,
+    FIELD_COUNT_LIMIT,
+    FIELD_VALUE_LIMIT,
+    TITLE_LIMIT,
+    Reply,
+    fit_line,
+    render_answer,
+    render_notice,
+    source_line,
+    split_text,
+)
+from retrieval.answer import NOT_FOUND, Answer
+
+from .conftest import answer_of, citation
+
+QUESTION = "What did Peskov say about the strikes?"
+
+
+def _sentence(i: int, words: int = 60) -> str:
+    return f"Quote number {i} says " + " ".join(f"word{i}x{j}" for j in range(words)) + "."
+
+
+def _oversized(n_quotes: int = 40, words: int = 60, distinct_articles: bool = True) -> Answer:
+    cites = [
+        citation(
+            i if distinct_articles else 1,
+            _sentence(i, words),
+            title=f"Article {i} " + "t" * 80,
+            url=f"https://example.com/news/{i}",
+        )
+        for i in range(1, n_quotes + 1)
+    ]
+    text = "\n".join(f"> {c.quote} [{c.n}]" for c in cites)
+    return Answer(QUESTION, True, text, tuple(cites), latency_ms=5)
+
+
+def assert_within_limits(replies: list[Reply]) -> None:
+    for reply in replies:
+        assert reply.content is None or len(reply.content) <= CONTENT_LIMIT
+        if reply.embed is None:
+            continue
+        embed = reply.embed
+        assert len(embed.get("title", "")) <= TITLE_LIMIT
+        assert len(embed.get("description", "")) <= DESCRIPTION_LIMIT
+        assert len(embed.get("fields", [])) <= FIELD_COUNT_LIMIT
+        assert all(len(f["value"]) <= FIELD_VALUE_LIMIT and len(f["name"]) <= 256 for f in embed.get("fields", []))
+        built = discord.Embed.from_dict(embed)
+        assert len(built) <= EMBED_TOTAL_LIMIT  # discord.py counts the way Discord does
+
+
+def _all_text(replies: list[Reply]) -> str:
+    out = []
+    for r in replies:
+        out.append(r.content or "")
+        if r.embed:
+            out += [r.embed.get("title", ""), r.embed.get("description", "")]
+            out += [f["value"] for f in r.embed.get("fields", [])]
+    return "\n".join(out)
+
+
+def test_embed_has_question_quotes_and_linked_sources():
+    """should put the question in the title, the quotes in the description and linked sources in a field."""
+    answer = answer_of(QUESTION, ['"We are very concerned," Peskov added.'], url="https://edition.cnn.com/a")
+    [reply] = render_answer(answer, embeds=True, title=QUESTION)
+    embed = reply.embed
+    assert embed is not None and reply.content is None
+    assert embed["title"] == QUESTION
+    assert embed["description"] == '> "We are very concerned," Peskov added. [1]'
+    [sources] = embed["fields"]
+    assert sources["name"] == "Sources"
+    assert sources["value"] == "**[1]** [Russia-US ties face long haul](https://edition.cnn.com/a) · CNN · 2017-04-07"
+    assert "ms" in embed["footer"]["text"]
+
+
+def test_plain_text_quotes_question_and_suppresses_previews():
+    """should write the question in bold, the quotes, and sources with <url> links when embeds are off."""
+    answer = answer_of(QUESTION, ["Peskov said it."], url="https://edition.cnn.com/a")
+    [reply] = render_answer(answer, embeds=False, title=QUESTION)
+    assert reply.embed is None and reply.content is not None
+    lines = reply.content.split("\n")
+    assert lines[0] == f"**{QUESTION}**"
+    assert lines[1] == "> Peskov said it. [1]"
+    assert "**Sources**" in reply.content
+    assert "[Russia-US ties face long haul](<https://edition.cnn.com/a>) · CNN · 2017-04-07" in reply.content
+
+
+@pytest.mark.parametrize("embeds", [pytest.param(True, id="embeds"), pytest.param(False, id="plain")])
+def test_oversized_answer_is_split_without_cutting_citations(embeds: bool):
+    """should split a long answer into several messages, each within limits, every quote line whole."""
+    answer = _oversized(n_quotes=12)
+    replies = render_answer(answer, embeds=embeds, title=QUESTION)
+    assert len(replies) > 1
+    assert_within_limits(replies)
+    text = _all_text(replies)
+    for line in answer.text.split("\n"):
+        assert text.count(line) == 1, line
+    for i in range(1, 13):
+        assert f"https://example.com/news/{i}" in text
+
+
+def test_many_sources_spill_into_more_fields_and_embeds():
+    """should keep at most 25 fields and 6,000 characters per embed when sources are many."""
+    answer = _oversized(n_quotes=60, words=3)
+    replies = render_answer(answer, embeds=True, title=QUESTION)
+    assert_within_limits(replies)
+    text = _all_text(replies)
+    assert all(f"**[{i}]**" in text for i in range(1, 61))
+
+
+def test_single_quote_longer_than_a_message_is_shortened_keeping_its_marker():
+    """should shorten one enormous quote at a word boundary and keep its [n] marker."""
+    answer = answer_of(QUESTION, [_sentence(1, words=2000)])
+    for embeds in (True, False):
+        replies = render_answer(answer, embeds=embeds, title=QUESTION)
+        assert_within_limits(replies)
+        text = _all_text(replies)
+        assert re.search(r"… \[1\]", text)
+
+
+def test_runaway_answer_is_capped_with_a_note():
+    """should stop after a few messages and say how many quotes were left out, listing only the shown sources."""
+    answer = _oversized(n_quotes=200, words=60)
+    replies = render_answer(answer, embeds=False, title=QUESTION)
+    assert_within_limits(replies)
+    assert len(replies) <= 6
+    text = _all_text(replies)
+    assert "more quotes not shown" in text
+    assert "https://example.com/news/200" not in text
+
+
+def test_unanswered_has_no_sources():
+    """should show the not-found text without a sources list."""
+    answer = Answer(QUESTION, False, NOT_FOUND)
+    [reply] = render_answer(answer, embeds=True, title=QUESTION)
+    assert reply.embed is not None
+    assert reply.embed["description"] == NOT_FOUND
+    assert "fields" not in reply.embed
+    [plain] = render_answer(answer, embeds=False, title=QUESTION)
+    assert plain.content is not None and "Sources" not in plain.content
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        pytest.param("https://x.com/a_(b)", "[T](https://x.com/a_%28b%29)", id="parentheses-encoded"),
+        pytest.param("javascript:alert(1)", "**[1]** T ·", id="not-http-not-linked"),
+        pytest.param(None, "**[1]** T ·", id="no-url"),
+    ],
+)
+def test_source_links_are_safe(url: str | None, expected: str):
+    """should only link http(s) URLs and keep markdown links intact."""
+    assert expected in source_line(citation(1, "q", title="T", url=url), angle_links=False)
+
+
+def test_titles_are_markdown_escaped():
+    """should escape markdown in article titles so they cannot break the link."""
+    line = source_line(citation(1, "q", title="A [b] *c*", url="https://x.com"), angle_links=False)
+    assert line.startswith(r"**[1]** [A \[b\] \*c\*](https://x.com)")
+
+
+def test_fit_line_keeps_marker():
+    """should shorten a citation line to the limit with its marker."""
+    line = "> " + "word " * 100 + "[3]"
+    fitted = fit_line(line, 60)
+    assert len(fitted) <= 60 and fitted.endswith("… [3]")
+
+
+def test_split_text_and_notice():
+    """should split long notices at line breaks within the content limit."""
+    text = "\n".join(f"line {i} " + "x" * 90 for i in range(60))
+    chunks = split_text(text)
+    assert len(chunks) > 1 and all(len(c) <= CONTENT_LIMIT for c in chunks)
+    assert "\n".join(chunks).count("line 59") == 1
+    assert [r.content for r in render_notice("short")] == ["short"]
+    assert all(len(c) <= 100 for c in split_text("y" * 1000, 100))

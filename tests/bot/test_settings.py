@@ -1,0 +1,190 @@
+"""Settings of the bot and its run path: token checks, API pointing, clean shutdown."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yarl
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+from bot import run
+from bot.client import NewsdeskBot
+from bot.settings import Settings
+from retrieval.engine import Engine, EngineConfig
+from tests.fakes import FakeEncoder
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "MTA5ODc2NTQzMjEwOTg3NjU0.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789AB"
+
+
+@pytest.fixture(autouse=True)
+def restore_discord_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``_point_at_api`` changes discord.py globals: put them back after each test."""
+    monkeypatch.setattr(Route, "BASE", Route.BASE)
+    monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", DiscordWebSocket.DEFAULT_GATEWAY)
+
+
+def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch):
+    """should read the token, guild ids, moderator role and bot switches from the environment."""
+    monkeypatch.setenv("DISCORD_TOKEN", TOKEN)
+    monkeypatch.setenv("NEWSDESK_GUILD_IDS", "123, 456")
+    monkeypatch.setenv("NEWSDESK_MODERATOR_ROLE", "Editors")
+    monkeypatch.setenv("NEWSDESK_SYNC_COMMANDS", "false")
+    monkeypatch.setenv("NEWSDESK_USE_EMBEDS", "0")
+    settings = Settings(_env_file=None)
+    assert settings.require_token() == TOKEN
+    assert settings.guild_ids == [123, 456]
+    assert settings.moderator_role == "Editors"
+    assert settings.sync_commands is False and settings.use_embeds is False
+
+
+def test_settings_from_dotenv(tmp_path: Path):
+    """should read a .env file."""
+    env = tmp_path / ".env"
+    env.write_text(f"DISCORD_TOKEN={TOKEN}\nNEWSDESK_ASKS_PER_MINUTE=3\nNEWSDESK_DATA_DIR={tmp_path}\n")
+    settings = Settings(_env_file=env)
+    assert settings.require_token() == TOKEN and settings.asks_per_minute == 3 and settings.data_dir == tmp_path
+
+
+def test_sync_commands_is_on_by_default():
+    """should sync commands unless told otherwise."""
+    assert Settings(_env_file=None).sync_commands is True
+
+
+@pytest.mark.parametrize(
+    ("token", "message"),
+    [
+        pytest.param(None, "DISCORD_TOKEN is not set", id="missing"),
+        pytest.param("changeme", "does not look like a bot token", id="placeholder"),
+        pytest.param("abc.def", "does not look like a bot token", id="malformed"),
+    ],
+)
+def test_run_bot_refuses_a_bad_token(token: str | None, message: str, caplog):
+    """should exit 4 with a readable error, before touching the index or the network."""
+    settings = Settings(_env_file=None, discord_token=token)
+    with caplog.at_level(logging.ERROR, logger="bot.run"):
+        assert run.run_bot(settings) == run.EXIT_BOT
+    assert any(message in r.getMessage() for r in caplog.records)
+
+
+def test_python_m_bot_without_token_exits_4(tmp_path: Path):
+    """should make ``python -m bot`` fail fast with exit code 4 and say what to set."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSDESK_") and k != "DISCORD_TOKEN"}
+    env.update(HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT), NEWSDESK_DATA_DIR=str(tmp_path))
+    done = subprocess.run(
+        [sys.executable, "-m", "bot"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 4
+    assert "DISCORD_TOKEN is not set" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("base", "rest", "gateway"),
+    [
+        pytest.param("http://127.0.0.1:8080", "http://127.0.0.1:8080/api/v10", "ws://127.0.0.1:8080/", id="http"),
+        pytest.param(
+            "https://discord.example/api/v10/",
+            "https://discord.example/api/v10",
+            "wss://discord.example/",
+            id="https-with-api-path",
+        ),
+    ],
+)
+def test_point_at_api(base: str, rest: str, gateway: str):
+    """should send REST calls and the gateway connection to the configured API."""
+    run._point_at_api(base)
+    assert rest == Route.BASE
+    assert yarl.URL(gateway) == DiscordWebSocket.DEFAULT_GATEWAY
+
+
+def test_point_at_api_refuses_a_non_http_url(caplog):
+    """should refuse to start with a clear error when the API base is not an http(s) URL."""
+    settings = Settings(_env_file=None, discord_token=TOKEN, discord_api_base="ftp://x")
+    with caplog.at_level(logging.ERROR, logger="bot.run"):
+        assert run.run_bot(settings) == run.EXIT_BOT
+    assert any("must be an http(s) URL" in r.getMessage() for r in caplog.records)
+
+
+@pytest.fixture
+def fake_engine_opener(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[Engine]:
+    """Open a real engine on the fake encoder instead of loading the model."""
+    opened: list[Engine] = []
+
+    def open_engine(settings: Settings) -> Engine:
+        engine = Engine(EngineConfig(data_dir=tmp_path / "data"), encoder=FakeEncoder())
+        opened.append(engine)
+        return engine
+
+    monkeypatch.setattr(run, "_open_engine", open_engine)
+    return opened
+
+
+def test_unreachable_api_exits_4(fake_engine_opener: list[Engine], caplog):
+    """should exit 4 with a clear error when the Discord API cannot be reached."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    settings = Settings(
+        _env_file=None, discord_token=TOKEN, discord_api_base=f"http://127.0.0.1:{port}", sync_commands=False
+    )
+    with caplog.at_level(logging.ERROR, logger="bot.run"):
+        assert run.run_bot(settings) == run.EXIT_BOT
+    assert fake_engine_opener, "the engine is opened before logging in"
+    assert any("cannot be reached" in r.getMessage() for r in caplog.records)
+
+
+def test_sigterm_closes_the_bot_cleanly(fake_engine_opener: list[Engine], monkeypatch: pytest.MonkeyPatch):
+    """should close the bot on SIGTERM and exit 0, after loading the cogs."""
+    loaded: list[list[str]] = []
+
+    async def login(self: NewsdeskBot, token: str) -> None:
+        assert token == TOKEN
+        await self.setup_hook()
+        loaded.append(sorted(c.name for c in self.tree.get_commands()))
+        threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGTERM)).start()
+
+    async def connect(self: NewsdeskBot, *, reconnect: bool = True) -> None:
+        import asyncio
+
+        while not self.is_closed():
+            await asyncio.sleep(0.01)
+
+    monkeypatch.setattr(NewsdeskBot, "login", login)
+    monkeypatch.setattr(NewsdeskBot, "connect", connect)
+    settings = Settings(_env_file=None, discord_token=TOKEN, sync_commands=False)
+    assert run.run_bot(settings) == 0
+    assert loaded == [["ask", "ingest", "reindex", "summary"]]
+
+
+async def test_sync_to_guilds_copies_global_commands(fake_engine_opener: list[Engine], monkeypatch, tmp_path: Path):
+    """should copy the commands to each configured guild and sync there, not globally."""
+    from bot.handlers import Desk
+    from bot.ratelimit import RateLimiter
+
+    synced: list[Any] = []
+
+    async def sync(self: Any, *, guild: Any = None) -> list[Any]:
+        synced.append((guild.id if guild else None, sorted(c.name for c in self.get_commands(guild=guild))))
+        return []
+
+    monkeypatch.setattr("discord.app_commands.CommandTree.sync", sync)
+    engine = Engine(EngineConfig(data_dir=tmp_path / "d"), encoder=FakeEncoder())
+    desk = Desk(engine, limiter=RateLimiter(6))
+    for guild_ids, expected in (([1, 2], [1, 2]), ([], [None])):
+        bot = NewsdeskBot(desk=desk, settings=Settings(_env_file=None, guild_ids=guild_ids))
+        synced.clear()
+        await bot.setup_hook()
+        assert [g for g, _ in synced] == expected
+        assert all(names == ["ask", "ingest", "reindex", "summary"] for _, names in synced)
+        await bot.close()
+    desk.close()
