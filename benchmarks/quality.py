@@ -51,6 +51,7 @@ class Outcome:
     answered: bool
     first_quote: str
     verbatim: bool
+    confidence: float = 1.0
 
 
 System = Callable[[str, str | None], Outcome]
@@ -123,6 +124,7 @@ def newsdesk_system(engine: Engine, mode: str) -> System:
             answered=answer.answered,
             first_quote=answer.citations[0].quote if answer.citations else "",
             verbatim=verbatim and all(c.article_id in {h.article.id for h in hits} for c in answer.citations),
+            confidence=answer.confidence,
         )
 
     return run

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, TextIO
 
 from pydantic import ValidationError
 
+from bot.cli_feeds import add_feeds_parser, run_feeds
+
 if TYPE_CHECKING:
     from bot.settings import Settings
     from index.readers import ReadResult
@@ -57,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     stats.add_argument("--articles", action="store_true", help="also list article ids and titles")
 
     sub.add_parser("reindex", help="re-chunk and re-embed every stored article (after a model or chunking change)")
+    add_feeds_parser(sub)
     sub.add_parser("bot", help="run the Discord bot (needs DISCORD_TOKEN)")
     return parser
 
@@ -131,6 +134,7 @@ def _open_engine(settings: Settings, *, must_exist: bool, check_model: bool = Tr
 
 def _cmd_ingest(args: argparse.Namespace, engine: Engine) -> int:
     from tqdm import tqdm
+
     urls = [p for p in args.paths if p.startswith(("http://", "https://"))]
     paths = [Path(p) for p in args.paths if p not in urls]
     with tqdm(desc="indexing", unit=" passages", file=sys.stderr, disable=None) as bar:
@@ -155,10 +159,9 @@ def _lazy_read(paths: Sequence[Path]) -> Iterator[ReadResult]:
 
 
 def _read_urls(urls: Sequence[str]) -> Iterator[ReadResult]:
-    from index.web import read_url
-
     from bot.settings import get_settings
     from index.readers import ReadResult
+    from index.web import read_url
 
     for url in urls:
         try:
@@ -169,6 +172,7 @@ def _read_urls(urls: Sequence[str]) -> Iterator[ReadResult]:
 
 def _cmd_ask(args: argparse.Namespace, engine: Engine) -> int:
     from retrieval.errors import RetrievalError
+
     scope = _scope(args)
     if args.batch:
         for question in _questions(args.batch):
@@ -206,9 +210,7 @@ def _cmd_summarize(args: argparse.Namespace, engine: Engine) -> int:
         return EXIT_USAGE
     scope = _scope(args)
     summary = (
-        engine.summarize_topic(args.topic, scope)
-        if args.topic
-        else engine.summarize_article(args.article_id, scope)
+        engine.summarize_topic(args.topic, scope) if args.topic else engine.summarize_article(args.article_id, scope)
     )
     if args.json:
         print(json.dumps(summary.to_json(), ensure_ascii=False, indent=2))
@@ -244,6 +246,7 @@ def _cmd_stats(args: argparse.Namespace, engine: Engine) -> int:
 
 def _cmd_reindex(_args: argparse.Namespace, engine: Engine) -> int:
     from tqdm import tqdm
+
     total_articles = engine.store.article_count()
     with tqdm(total=total_articles, desc="re-embedding", unit=" articles", file=sys.stderr, disable=None) as bar:
         passages = engine.reindex(progress=lambda _p, a: bar.update(a - bar.n))
@@ -284,9 +287,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "summarize": _cmd_summarize,
         "stats": _cmd_stats,
         "reindex": _cmd_reindex,
+        "feeds": run_feeds,
     }
     try:
-        engine = _open_engine(settings, must_exist=args.command != "ingest", check_model=args.command != "reindex")
+        must_exist = args.command not in ("ingest", "feeds")
+        engine = _open_engine(settings, must_exist=must_exist, check_model=args.command != "reindex")
         return handlers[args.command](args, engine)
     except FileNotFoundError as exc:
         print(f"newsdesk: {exc}", file=sys.stderr)

@@ -70,8 +70,13 @@ class Article:
 
     @property
     def key(self) -> str:
-        """Identity of "the same article" across edits: its URL, else its title."""
-        return self.url or f"title:{self.title.casefold()}"
+        """Identity of "the same article" across edits: its URL; without one, its content.
+
+        An article without URL that comes back edited is recognised as a near-duplicate
+        with the same title (``index/pipeline.py``), not by its key, so that two different
+        stories that happen to share a title are both kept.
+        """
+        return self.url or f"id:{self.id}"
 
     @staticmethod
     def make_id(collection: str, title: str, text: str) -> str:

@@ -71,7 +71,8 @@ class NearDuplicates:
     A story that arrives twice (a wire copy on two sites, a feed re-publishing it with a new
     headline or tracking parameters) is detected at ``threshold`` estimated Jaccard similarity
     of word 5-shingles (see ``index/dedup.py`` for the measurements behind 0.5) and stored once.
-    An article with the same key (URL, else title) is an update, not a duplicate.
+    An article with the same URL is an update, not a duplicate; so is a near-copy with the
+    same title when the new article has no URL (an edited file ingested again).
     """
 
     def __init__(self, store: Store, *, threshold: float = DEFAULT_THRESHOLD) -> None:
@@ -80,6 +81,7 @@ class NearDuplicates:
         self._generation = -1
         self._indexes: dict[str, NearDuplicateIndex] = {}
         self._keys: dict[str, str] = {}
+        self._titles: dict[str, str] = {}
 
     def sync(self) -> None:
         """Reload from the store when another writer changed it."""
@@ -87,28 +89,38 @@ class NearDuplicates:
             return
         self._indexes.clear()
         self._keys.clear()
-        for article_id, collection, key, blob in self.store.signatures():
-            self.add(article_id, collection, key, from_bytes(blob) if blob else signature(""))
+        self._titles.clear()
+        for article_id, collection, key, title, blob in self.store.signatures():
+            self.add(article_id, collection, key, title, from_bytes(blob) if blob else signature(""))
         self._generation = self.store.generation
 
-    def add(self, article_id: str, collection: str, key: str, sig: Signature) -> None:
+    def add(self, article_id: str, collection: str, key: str, title: str, sig: Signature) -> None:
         """Index one article."""
         self._indexes.setdefault(collection, NearDuplicateIndex()).add(article_id, sig)
         self._keys[article_id] = key
+        self._titles[article_id] = title.casefold()
 
     def remove(self, article_id: str, collection: str) -> None:
         """Forget an article that was replaced or deleted."""
         if collection in self._indexes:
             self._indexes[collection].remove(article_id)
         self._keys.pop(article_id, None)
+        self._titles.pop(article_id, None)
 
-    def find(self, article: Article, sig: Signature) -> str | None:
-        """The id of a stored near-copy of ``article`` in its collection, if any."""
+    def find(self, article: Article, sig: Signature) -> tuple[str, bool] | None:
+        """A stored near-copy of ``article`` in its collection: ``(id, is_update)``, or ``None``.
+
+        ``is_update`` means the new article is an edited version of the stored one (no URL,
+        same title) and should replace it rather than be merged into it.
+        """
         index = self._indexes.get(article.collection)
         if index is None:
             return None
         matches = [(key, sim) for key, sim in index.query(sig, self.threshold) if self._keys.get(key) != article.key]
-        return max(matches, key=lambda m: m[1])[0] if matches else None
+        if not matches:
+            return None
+        best = max(matches, key=lambda m: m[1])[0]
+        return best, article.url is None and self._titles.get(best) == article.title.casefold()
 
     def mark_synced(self) -> None:
         """Our own writes are already reflected in memory."""
@@ -165,6 +177,7 @@ class Indexer:
         report, started = IngestReport(), time.perf_counter()
         pending: list[tuple[Article, list[Passage]]] = []
         merges: list[tuple[str, Article]] = []
+        replaces: dict[str, str] = {}
         seen: set[str] = set()
         done_articles = 0
 
@@ -174,13 +187,8 @@ class Indexer:
                 return
             articles = [a for a, _ in pending]
             vectors = self.embed(articles, [ps for _, ps in pending])
-            results = (
-                []
-                if not pending
-                else self.store.put_many(
-                    [(a, ps, v) for (a, ps), v in zip(pending, vectors, strict=True)], model=self.encoder.name
-                )
-            )
+            items = [(a, ps, v) for (a, ps), v in zip(pending, vectors, strict=True)]
+            results = self.store.put_many(items, model=self.encoder.name, replaces=replaces) if pending else []
             for (article, passages), result in zip(pending, results, strict=True):
                 if result.replaced_id:
                     self.near_duplicates.remove(result.replaced_id, article.collection)
@@ -195,6 +203,7 @@ class Indexer:
             done_articles += len(pending) + len(merges)
             pending.clear()
             merges.clear()
+            replaces.clear()
             self.near_duplicates.mark_synced()
             if progress:
                 progress(report.passages, done_articles)
@@ -219,13 +228,15 @@ class Indexer:
                 continue
             seen.add(article.id)
             sig = signature(article.text)
-            original = self.near_duplicates.find(article, sig)
-            if original is not None:
-                merges.append((original, article))
+            match = self.near_duplicates.find(article, sig)
+            if match is not None and match[1]:
+                replaces[article.id] = match[0]
+            elif match is not None:
+                merges.append((match[0], article))
                 report.merged += 1
-                report.article_ids.append(original)
+                report.article_ids.append(match[0])
                 continue
-            self.near_duplicates.add(article.id, article.collection, article.key, sig)
+            self.near_duplicates.add(article.id, article.collection, article.key, article.title, sig)
             report.article_ids.append(article.id)
             pending.append((article, self.passages_of(article)))
             if sum(len(ps) for _, ps in pending) >= self.batch_passages:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -69,6 +69,37 @@ CREATE TABLE IF NOT EXISTS article_sources (
     added_at TEXT NOT NULL,
     UNIQUE (article_id, url, title)
 );
+CREATE TABLE IF NOT EXISTS feeds (
+    id INTEGER PRIMARY KEY,
+    collection TEXT NOT NULL,
+    url TEXT NOT NULL,
+    canonical TEXT NOT NULL,
+    title TEXT NOT NULL DEFAULT '',
+    channel_id INTEGER,
+    added_by INTEGER,
+    added_at TEXT NOT NULL,
+    etag TEXT,
+    last_modified TEXT,
+    last_polled TEXT,
+    last_success TEXT,
+    next_poll TEXT NOT NULL,
+    failures INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    UNIQUE (collection, canonical)
+);
+CREATE INDEX IF NOT EXISTS feeds_next_poll ON feeds (next_poll);
+CREATE TABLE IF NOT EXISTS feed_entries (
+    feed_id INTEGER NOT NULL REFERENCES feeds (id) ON DELETE CASCADE,
+    entry_id TEXT NOT NULL,
+    link TEXT NOT NULL DEFAULT '',
+    article_id TEXT,
+    done INTEGER NOT NULL DEFAULT 1,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    seen_at TEXT NOT NULL,
+    PRIMARY KEY (feed_id, entry_id)
+);
+CREATE INDEX IF NOT EXISTS feed_entries_link ON feed_entries (feed_id, link);
 """
 # Columns added after schema 1, applied to older databases on open (no data is touched).
 _MIGRATIONS = (("articles", "minhash", "BLOB"),)
@@ -126,7 +157,7 @@ class Store:
         data_dir.mkdir(parents=True, exist_ok=True)
         try:
             self.db.executescript(_SCHEMA)  # executescript manages its own transaction
-            with self._write() as db:
+            with self.transaction() as db:
                 for table, column, kind in _MIGRATIONS:
                     if column not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}:
                         db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
@@ -150,8 +181,12 @@ class Store:
         return conn
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One transaction; readers keep seeing the previous state until it commits."""
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; readers keep seeing the previous state until it commits.
+
+        Writers of other tables in this database (``index/feedstore.py``) use it too, so that
+        every write in the process goes through the same lock and ``BEGIN IMMEDIATE``.
+        """
         with self._write_lock:
             db = self.db
             db.execute("BEGIN IMMEDIATE")
@@ -195,15 +230,20 @@ class Store:
         return self.put_many([(article, passages, vectors)], model=model)[0]
 
     def put_many(
-        self, items: Sequence[tuple[Article, Sequence[Passage], np.ndarray]], *, model: str
+        self,
+        items: Sequence[tuple[Article, Sequence[Passage], np.ndarray]],
+        *,
+        model: str,
+        replaces: Mapping[str, str] | None = None,
     ) -> list[UpsertResult]:
         """Insert articles with their passages and vectors in one transaction.
 
         An identical article (same content id) is left as it is; an article with the same
-        key (URL, else title) in the same collection but other content is replaced.
+        key (URL) in the same collection but other content is replaced, and so is the article
+        that ``replaces`` names for a new article id (an edited article without URL).
         """
         results: list[UpsertResult] = []
-        with self._write() as db:
+        with self.transaction() as db:
             changed, dim = False, None
             for article, passages, vectors in items:
                 if len(passages) != len(vectors):
@@ -212,7 +252,8 @@ class Store:
                     results.append(UpsertResult(article.id, "unchanged"))
                     continue
                 old = db.execute(
-                    "SELECT id FROM articles WHERE collection = ? AND key = ?", (article.collection, article.key)
+                    "SELECT id FROM articles WHERE (collection = ? AND key = ?) OR id = ?",
+                    (article.collection, article.key, (replaces or {}).get(article.id)),
                 ).fetchone()
                 if old:
                     db.execute("DELETE FROM articles WHERE id = ?", (old["id"],))
@@ -269,7 +310,7 @@ class Store:
 
     def replace_passages(self, items: Iterable[tuple[str, Sequence[Passage], np.ndarray]], *, model: str) -> None:
         """Swap every article's passages and vectors at once (``reindex``): all or nothing."""
-        with self._write() as db:
+        with self.transaction() as db:
             db.execute("DELETE FROM passages")
             dim = None
             for article_id, passages, vectors in items:
@@ -297,7 +338,7 @@ class Store:
         Returns:
             Whether this source was new.
         """
-        with self._write() as db:
+        with self.transaction() as db:
             cursor = db.execute(
                 "INSERT OR IGNORE INTO article_sources (article_id, source, url, title, published, added_at)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
@@ -321,13 +362,13 @@ class Store:
             )
         return out
 
-    def signatures(self) -> Iterator[tuple[str, str, str, bytes | None]]:
-        """``(id, collection, key, minhash)`` of every article, for the near-duplicate index."""
-        yield from self.db.execute("SELECT id, collection, key, minhash FROM articles")
+    def signatures(self) -> Iterator[tuple[str, str, str, str, bytes | None]]:
+        """``(id, collection, key, title, minhash)`` of every article, for the near-duplicate index."""
+        yield from self.db.execute("SELECT id, collection, key, title, minhash FROM articles")
 
     def delete(self, article_id: str) -> bool:
         """Remove one article and its passages; returns whether it existed."""
-        with self._write() as db:
+        with self.transaction() as db:
             gone = db.execute("DELETE FROM articles WHERE id = ?", (article_id,)).rowcount > 0
             if gone:
                 self._bump(db)

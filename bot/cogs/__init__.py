@@ -2,8 +2,9 @@
 
 - ``ask``: ``/ask``, ``/summary`` (with article autocomplete) and answers to mentions.
 - ``admin``: ``/ingest`` and ``/reindex``, for moderators.
+- ``feeds``: ``/feed add|list|remove`` and the background polling task, for moderators.
 """
 
 from __future__ import annotations
 
-EXTENSIONS = ("bot.cogs.ask", "bot.cogs.admin")
+EXTENSIONS = ("bot.cogs.ask", "bot.cogs.admin", "bot.cogs.feeds")

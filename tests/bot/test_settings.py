@@ -163,7 +163,7 @@ def test_sigterm_closes_the_bot_cleanly(fake_engine_opener: list[Engine], monkey
     monkeypatch.setattr(NewsdeskBot, "connect", connect)
     settings = Settings(_env_file=None, discord_token=TOKEN, sync_commands=False)
     assert run.run_bot(settings) == 0
-    assert loaded == [["ask", "ingest", "reindex", "summary"]]
+    assert loaded == [["ask", "feed", "ingest", "reindex", "summary"]]
 
 
 async def test_sync_to_guilds_copies_global_commands(fake_engine_opener: list[Engine], monkeypatch, tmp_path: Path):
@@ -185,6 +185,6 @@ async def test_sync_to_guilds_copies_global_commands(fake_engine_opener: list[En
         synced.clear()
         await bot.setup_hook()
         assert [g for g, _ in synced] == expected
-        assert all(names == ["ask", "ingest", "reindex", "summary"] for _, names in synced)
+        assert all(names == ["ask", "feed", "ingest", "reindex", "summary"] for _, names in synced)
         await bot.close()
     desk.close()

@@ -65,3 +65,18 @@ def test_shared_sentence_is_cited_once(tmp_path: Path):
     answer = engine.ask("Was the outbreak contained after the quarantine?")
     assert answer.answered
     assert [c.quote for c in answer.citations].count(shared) == 1
+
+
+def test_edited_file_replaces_and_same_title_story_is_kept(tmp_path: Path):
+    """should replace an edited article without URL, but keep a different story that shares its title."""
+    engine = Engine(EngineConfig(data_dir=tmp_path), encoder=FakeEncoder())
+    engine.ingest([RawArticle(title="Council backs bridges", text="\n\n".join(PARAGRAPHS))])
+    edited = [*PARAGRAPHS]
+    edited[4] = "Construction of the first bridge will now start in the autumn, the council said on Friday."
+    report = engine.ingest([RawArticle(title="Council backs bridges", text="\n\n".join(edited))])
+    assert (report.replaced, report.added, report.merged) == (1, 0, 0)
+    (article,) = engine.store.iter_articles()
+    assert "autumn" in article.text
+    other = RawArticle(title="Council backs bridges", text="A rural council in the north approved two footbridges.")
+    assert engine.ingest([other]).added == 1
+    assert engine.store.article_count() == 2

@@ -1,0 +1,288 @@
+"""``/feed add|list|remove`` (moderators) and the background task that polls feeds and announces new articles.
+
+Thin Discord glue over ``retrieval.feedpoller.FeedPoller``: the poller fetches, ingests and
+keeps the feed state in the article database; this cog only turns commands into poller calls
+and poll results into channel messages.
+
+Scope: a server's feeds live in its own collection (the server id), like its articles, and
+every command works on that collection only, so one server's moderators can neither see nor
+change another server's feeds. Who may run the commands: as ``/ingest`` (Manage Server, or
+the configured moderator role; see ``bot/cogs/admin.py``).
+
+The background loop wakes every minute (or every polling interval, if shorter) and polls
+the feeds that are due; each feed has its own schedule and backoff in the database. New
+articles of a feed's first poll (its backlog) are indexed but not announced, so following
+a feed does not flood the channel with old stories.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import discord
+import httpx
+from discord import app_commands
+from discord.ext import commands, tasks
+
+from bot.client import InteractionResponder, NewsdeskBot, NotModeratorError, no_pings
+from bot.render import CONTENT_LIMIT, FOOTER_LIMIT, MAX_LINK_CHARS, TITLE_LIMIT, Reply, escape_markdown, pack
+from index.errors import IngestError
+from index.feedstore import Feed, FeedStore
+from index.fetch import make_client
+from retrieval.answer import shorten
+from retrieval.engine import Engine
+from retrieval.feedpoller import FeedPoller, NewArticle, PollResult
+
+log = logging.getLogger(__name__)
+
+ANNOUNCE_COLOUR = 0x3B6EA5
+MAX_TICK_MINUTES = 1.0
+# Announcements need these in the chosen channel; checked when the feed is added.
+_NEEDED = ("view_channel", "send_messages", "embed_links")
+
+
+def _moderators_only(interaction: discord.Interaction[NewsdeskBot]) -> bool:
+    """App-command check: Manage Server or the moderator role, in a server (same rule as ``/ingest``)."""
+    if interaction.guild_id is None:
+        raise app_commands.NoPrivateMessage()
+    bot = interaction.client
+    if not bot.is_moderator(interaction.user, interaction.permissions):
+        role = bot.settings.moderator_role
+        who = f"the Manage Server permission or the {role!r} role" if role else "the Manage Server permission"
+        raise NotModeratorError(f"Only moderators can do that: it needs {who}.")
+    return True
+
+
+def article_embed(article: NewArticle, feed: Feed) -> discord.Embed:
+    """The short announcement of one new article: linked title, publisher, date, and the feed it came from."""
+    url = article.url if article.url and len(article.url) <= MAX_LINK_CHARS else None
+    embed = discord.Embed(
+        title=shorten(article.title, TITLE_LIMIT), url=url, colour=ANNOUNCE_COLOUR, timestamp=article.published
+    )
+    if article.source:
+        embed.set_author(name=shorten(article.source, 256))
+    embed.set_footer(text=shorten(f"New in {feed.name} · ask me about it with /ask", FOOTER_LIMIT))
+    return embed
+
+
+def _feed_line(feed: Feed) -> str:
+    """One feed in ``/feed list``: id, name, channel, and how its polling goes."""
+    channel = f" → <#{feed.channel_id}>" if feed.channel_id else ""
+    head = f"**{feed.id}** · {escape_markdown(shorten(feed.name, 100))}{channel}\n<{shorten(feed.url, 300)}>"
+    checked = discord.utils.format_dt(feed.last_success, "R") if feed.last_success else "not yet"
+    status = f"last read {checked}, next {discord.utils.format_dt(feed.next_poll, 'R')}"
+    if feed.failures:
+        status = f"⚠️ failing ({feed.failures}× in a row): {escape_markdown(feed.last_error or '?')}; {status}"
+    return f"{head}\n{status}"
+
+
+class FeedsCog(commands.Cog, name="Feeds"):
+    """Feeds this server follows, and the task that polls them."""
+
+    feed = app_commands.Group(
+        name="feed",
+        description="Follow RSS or Atom news feeds in this server (moderators)",
+        guild_only=True,
+        allowed_contexts=app_commands.AppCommandContext(guild=True),
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
+
+    def __init__(self, bot: NewsdeskBot, poller: FeedPoller, *, own_client: httpx.AsyncClient | None = None) -> None:
+        """Wire the commands and the loop to ``poller``.
+
+        Args:
+            bot: the bot (moderator rule, settings, channels).
+            poller: polls and ingests; its ``feeds`` store is what the commands change.
+            own_client: an HTTP client this cog made and must close when it is unloaded.
+        """
+        self.bot = bot
+        self.poller = poller
+        self.feeds: FeedStore = poller.feeds
+        self._own_client = own_client
+        if bot.settings.moderator_role:
+            # Let the role's members see the commands; ``_moderators_only`` still refuses everyone else.
+            self.feed.default_permissions = None
+        tick = min(MAX_TICK_MINUTES, poller.interval.total_seconds() / 60)
+        self.poll_loop.change_interval(minutes=tick)
+
+    async def cog_load(self) -> None:
+        """Start polling once the bot is connected."""
+        self.poll_loop.start()
+
+    async def cog_unload(self) -> None:
+        """Stop polling (a poll in progress is cancelled; its entries are retried next time)."""
+        self.poll_loop.cancel()
+        if self._own_client is not None:
+            await self._own_client.aclose()
+
+    # -- commands ---------------------------------------------------------------------------------
+    @feed.command(name="add")
+    @app_commands.check(_moderators_only)
+    @app_commands.describe(
+        url="The feed's address (RSS or Atom), e.g. https://example.com/rss.xml",
+        channel="Where to post new articles; leave empty to only index them",
+    )
+    async def add(
+        self,
+        interaction: discord.Interaction[NewsdeskBot],
+        url: app_commands.Range[str, 1, 2000],
+        channel: discord.TextChannel | None = None,
+    ) -> None:
+        """Follow a news feed: its new articles are indexed for this server, and posted in a channel."""
+        responder = InteractionResponder(interaction)
+        if channel is not None and (missing := _missing_permissions(channel)):
+            await responder.notice(
+                f"I can't post in {channel.mention}: I need {', '.join(missing)} there. "
+                "Give me those, or pick another channel."
+            )
+            return
+        await responder.defer(ephemeral=True)  # fetching the feed can take a few seconds
+        try:
+            feed, created = await self.poller.subscribe(
+                url,
+                collection=str(interaction.guild_id),
+                channel_id=channel.id if channel else None,
+                added_by=interaction.user.id,
+            )
+        except IngestError as exc:
+            log.info("/feed add %s refused for guild %s: %s", url, interaction.guild_id, exc)
+            await responder.notice(f"I can't follow that feed: {exc}")
+            return
+        name = escape_markdown(shorten(feed.name, 200))
+        if not created:
+            await responder.notice(f"This server already follows **{name}** (feed {feed.id}).")
+            return
+        where = f"new ones will be posted in <#{feed.channel_id}>" if feed.channel_id else "new ones will be indexed"
+        minutes = self.poller.interval.total_seconds() / 60
+        await responder.notice(
+            f"Following **{name}** (feed {feed.id}). I'll index its latest articles within a minute; {where} "
+            f"as they appear (I check every {minutes:g} minutes)."
+        )
+
+    @feed.command(name="list")
+    @app_commands.check(_moderators_only)
+    async def list_feeds(self, interaction: discord.Interaction[NewsdeskBot]) -> None:
+        """The feeds this server follows, when each was last read, and the last error of failing ones."""
+        feeds = await asyncio.to_thread(self.feeds.list, [str(interaction.guild_id)])
+        responder = InteractionResponder(interaction)
+        if not feeds:
+            await responder.notice("This server follows no feeds yet; add one with `/feed add`.")
+            return
+        parts = pack([_feed_line(f) for f in feeds], CONTENT_LIMIT, sep="\n\n")
+        await responder.send([Reply(content=part) for part in parts[:5]], ephemeral=True)
+
+    @feed.command(name="remove")
+    @app_commands.check(_moderators_only)
+    @app_commands.describe(feed="The feed to stop following: start typing its name, or give its number")
+    async def remove(self, interaction: discord.Interaction[NewsdeskBot], feed: app_commands.Range[int, 1]) -> None:
+        """Stop following a feed; the articles it brought stay indexed."""
+        removed = await asyncio.to_thread(self.feeds.remove, feed, [str(interaction.guild_id)])
+        responder = InteractionResponder(interaction)
+        if removed is None:
+            await responder.notice(f"This server follows no feed {feed}; see `/feed list`.")
+            return
+        await responder.notice(
+            f"Stopped following **{escape_markdown(shorten(removed.name, 200))}**; its articles stay indexed."
+        )
+
+    @remove.autocomplete("feed")
+    async def feed_autocomplete(
+        self, interaction: discord.Interaction[NewsdeskBot], current: str
+    ) -> list[app_commands.Choice[int]]:
+        """This server's feeds whose number, title or URL contains what was typed (moderators only)."""
+        if interaction.guild_id is None or not self.bot.is_moderator(interaction.user, interaction.permissions):
+            return []
+        feeds = await asyncio.to_thread(self.feeds.list, [str(interaction.guild_id)])
+        needle = current.strip().casefold()
+        matches = [f for f in feeds if needle in f"{f.id} {f.name} {f.url}".casefold()]
+        return [app_commands.Choice(name=shorten(f"{f.id} · {f.name}", 100), value=f.id) for f in matches[:25]]
+
+    # -- polling ----------------------------------------------------------------------------------
+    @tasks.loop(minutes=MAX_TICK_MINUTES)
+    async def poll_loop(self) -> None:
+        """One tick: poll the due feeds and announce what they brought; never lets an error end the loop."""
+        try:
+            await self.poll_once()
+        except Exception:
+            log.exception("feed polling round failed; trying again next tick")
+
+    @poll_loop.before_loop
+    async def _wait_until_ready(self) -> None:
+        await self.bot.wait_until_ready()
+
+    async def poll_once(self) -> list[PollResult]:
+        """Poll the due feeds and announce their new articles (not a new feed's backlog)."""
+        results = await self.poller.poll_due()
+        for result in results:
+            if result.new_articles and not result.backlog:
+                await self.announce(result)
+        return results
+
+    async def announce(self, result: PollResult) -> int:
+        """Post one embed per new article in the feed's channel; returns how many were posted.
+
+        The channel must belong to the feed's own server: a stored channel id can never make
+        one server's feed post into another server.
+        """
+        feed = result.feed
+        if feed.channel_id is None:
+            return 0
+        channel = self.bot.get_channel(feed.channel_id)
+        if channel is None:
+            try:
+                channel = await self.bot.fetch_channel(feed.channel_id)
+            except discord.HTTPException as exc:
+                log.warning("feed %s: cannot reach channel %s: %s", feed.id, feed.channel_id, exc)
+                return 0
+        if not isinstance(channel, discord.TextChannel | discord.Thread) or str(channel.guild.id) != feed.collection:
+            log.warning("feed %s: channel %s is not a text channel of its server", feed.id, feed.channel_id)
+            return 0
+        posted = 0
+        for article in result.new_articles:
+            try:
+                await channel.send(embed=article_embed(article, feed), allowed_mentions=no_pings())
+                posted += 1
+            except discord.Forbidden:
+                log.warning("feed %s: not allowed to post in channel %s", feed.id, channel.id)
+                break
+            except discord.HTTPException as exc:
+                log.warning("feed %s: could not announce %s: %s", feed.id, article.article_id, exc)
+        return posted
+
+
+def _missing_permissions(channel: discord.TextChannel) -> list[str]:
+    """The permissions the bot lacks in ``channel`` for announcements (none if it cannot tell)."""
+    me = channel.guild.me
+    if me is None:
+        return []
+    permissions = channel.permissions_for(me)
+    return [name.replace("_", " ").title() for name in _NEEDED if not getattr(permissions, name)]
+
+
+async def setup(bot: commands.Bot) -> None:
+    """Extension entry point: build the poller on the bot's engine and HTTP client.
+
+    Uses ``bot.engine`` if the bot has one, else ``bot.desk.engine``; feeds need the real
+    ``Engine`` (its article store), so with a test double the cog is not loaded. The HTTP
+    client is ``bot.http_client`` when the bot provides one, else the cog makes its own.
+    """
+    if not isinstance(bot, NewsdeskBot):
+        raise TypeError("the feeds cog needs a NewsdeskBot")
+    engine = getattr(bot, "engine", None) or bot.desk.engine
+    if not isinstance(engine, Engine):
+        log.warning("feeds are off: the bot's engine is not a newsdesk Engine with an article store")
+        return
+    settings = bot.settings
+    client = getattr(bot, "http_client", None)
+    own_client = None
+    if not isinstance(client, httpx.AsyncClient):
+        client = own_client = make_client(allow_private=settings.allow_private_urls)
+    poller = FeedPoller(
+        engine,
+        FeedStore(engine.store),
+        client,
+        allow_private=settings.allow_private_urls,
+        interval_minutes=settings.feed_interval_minutes,
+    )
+    await bot.add_cog(FeedsCog(bot, poller, own_client=own_client))
