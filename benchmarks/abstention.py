@@ -66,14 +66,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json:
         print(json.dumps({"n": len(full), "rows": rows}, indent=2))
     else:
-        print(
-            f"{len(full)} questions (offset {args.offset})\n| threshold | answer rate | false-answer rate | answer-sentence@1 |"
-        )
+        print(f"{len(full)} questions (offset {args.offset})")
+        print("| threshold | answer rate | false-answer rate | answer-sentence@1 |")
         print("|---|---|---|---|")
         for r in rows:
-            print(
-                f"| {r['threshold']:.2f} | {r['answer_rate']:.3f} | {r['false_answer_rate']:.3f} | {r['answer_sentence@1']:.3f} |"
-            )
+            cells = (r["threshold"], r["answer_rate"], r["false_answer_rate"], r["answer_sentence@1"])
+            print("| {:.2f} | {:.3f} | {:.3f} | {:.3f} |".format(*cells))
     return 0
 
 
