@@ -7,6 +7,7 @@ database::
     dense.faiss     FAISS index over the passage vectors (row i = passage ``pids[i]``)
     rows.npz        pids, article row of each passage, article ids/collections/sources/dates
     bm25/           bm25s index over the same rows
+    bm25_articles/  bm25s index over whole articles (title + text), one row per article
 
 It is written to a temporary folder, fsynced, renamed into place, and only then named in
 ``CURRENT`` (itself replaced with ``os.replace``). A reader therefore sees either the old
@@ -23,6 +24,7 @@ import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 
 import faiss
@@ -35,7 +37,7 @@ from index.store import Store
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 HNSW_FROM_ROWS = 200_000  # below this, exact search costs less than embedding the question
 _HNSW_M, _HNSW_EF_SEARCH, _HNSW_EF_CONSTRUCTION = 32, 128, 80
 # faiss 1.15 defaults this to 128000, which makes small batched searches several times slower.
@@ -73,6 +75,7 @@ class Snapshot:
     model: str
     dense: faiss.Index
     lexical: LexicalIndex
+    article_lexical: LexicalIndex
     pids: npt.NDArray[np.int64]
     row_article: npt.NDArray[np.int32]
     article_ids: npt.NDArray[np.str_]
@@ -84,6 +87,18 @@ class Snapshot:
     def rows(self) -> int:
         """Number of passages."""
         return len(self.pids)
+
+    @cached_property
+    def _rows_by_article(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        order = np.argsort(self.row_article, kind="stable").astype(np.int64)
+        starts = np.searchsorted(self.row_article[order], np.arange(len(self.article_ids) + 1))
+        return order, starts.astype(np.int64)
+
+    def rows_of_articles(self, articles: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """Every passage row of the given article rows, in row order per article."""
+        order, starts = self._rows_by_article
+        parts = [order[starts[a] : starts[a + 1]] for a in articles.tolist()]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
     @property
     def index_type(self) -> str:
@@ -135,6 +150,7 @@ class Snapshot:
             model=model,
             dense=dense,
             lexical=LexicalIndex.build(texts),
+            article_lexical=LexicalIndex.build([f"{a.title}\n{a.text}" for a in articles.values()]),
             pids=np.asarray(pids, dtype=np.int64),
             row_article=np.asarray(row_article, dtype=np.int32),
             article_ids=np.asarray(article_ids, dtype=np.str_),
@@ -163,6 +179,7 @@ class Snapshot:
             article_published=self.article_published,
         )
         self.lexical.save(tmp / "bm25")
+        self.article_lexical.save(tmp / "bm25_articles")
         manifest = {
             "format": FORMAT_VERSION,
             "generation": self.generation,
@@ -211,6 +228,7 @@ class Snapshot:
                 model=str(manifest["model"]),
                 dense=dense,
                 lexical=LexicalIndex.load(folder / "bm25"),
+                article_lexical=LexicalIndex.load(folder / "bm25_articles"),
                 pids=rows["pids"],
                 row_article=rows["row_article"],
                 article_ids=rows["article_ids"],
@@ -242,7 +260,7 @@ def load_or_build(store: Store, root: Path) -> Snapshot:
     return snapshot
 
 
-def select_rows(
+def select_articles(
     snapshot: Snapshot,
     *,
     collections: Sequence[str] | None = None,
@@ -253,7 +271,10 @@ def select_rows(
     until: float | None = None,
     undated_only: bool = False,
 ) -> npt.NDArray[np.bool_] | None:
-    """A row mask for the given filters, or ``None`` when every row qualifies."""
+    """An article mask for the given filters, or ``None`` when every article qualifies.
+
+    Articles of unknown date never pass a ``since``/``until`` filter; ``undated_only`` selects them alone.
+    """
     keep = np.ones(len(snapshot.article_ids), dtype=bool)
     if collections is not None:
         keep &= np.isin(snapshot.article_collections, list(collections))
@@ -269,6 +290,4 @@ def select_rows(
         keep &= snapshot.article_published >= since
     if until is not None:
         keep &= snapshot.article_published < until
-    if keep.all():
-        return None
-    return keep[snapshot.row_article]
+    return None if keep.all() else keep

@@ -21,7 +21,7 @@ from index.embed import DEFAULT_MODEL, Backend, Encoder, load_encoder
 from index.models import GLOBAL_COLLECTION, Article, RawArticle
 from index.pipeline import ChunkSettings, Indexer, IngestReport, Progress
 from index.readers import ReadResult, read_paths
-from index.snapshot import Snapshot, load_or_build, select_rows
+from index.snapshot import Snapshot, load_or_build, select_articles
 from index.store import Store
 from retrieval.answer import Answer, Answerer, ExtractiveAnswerer
 from retrieval.errors import IndexNotReadyError, RetrievalError
@@ -132,7 +132,7 @@ class Engine:
 
     def _search(self, searcher: HybridSearcher, text: str, scope: Scope, k: int, mode: str) -> list[Hit]:
         snap = searcher.snapshot
-        mask = select_rows(
+        mask = select_articles(
             snap,
             collections=scope.collections,
             sources=scope.sources,
@@ -148,7 +148,7 @@ class Engine:
                 return []
             raise IndexNotReadyError(EMPTY_INDEX)
         vector = self.encoder.encode([text])[0]
-        return searcher.search(text, vector, k=k, mask=mask, mode=mode)
+        return searcher.search(text, vector, k=k, articles=mask, mode=mode)
 
     def ask(self, question: str, scope: Scope | None = None, *, mode: str = "hybrid") -> Answer:
         """Answer a question with quoted, cited evidence (or say the articles do not answer it).

@@ -1,15 +1,22 @@
-"""Hybrid retrieval: dense (FAISS) and lexical (BM25) rankings fused by reciprocal rank.
+"""Hybrid retrieval in two stages: which articles, then which of their passages.
 
-Reciprocal rank fusion needs no score calibration between the two retrievers, which is why
-it is the default of DocsGPT and others: each list contributes ``1 / (RRF_K + rank)``.
-Near-identical passages (the same wire copy in two articles, overlapping chunks) are
-dropped so that the same text is never cited twice.
+News questions are usually about one story, and their words are spread over it ("What
+did the Harrison Ford video feature?"): a single passage rarely holds all of them. So
+articles are ranked first, by a weighted sum of three min-max normalised signals,
+
+* BM25 of the whole article (title + text),
+* the best BM25 of one of its passages,
+* the best cosine of one of its passages with the question (FAISS),
+
+and passages are then drawn from the best articles, ranked by their article's score plus
+their own (BM25 + cosine). On 400 NewsQA dev questions this lifts gold-article hit@1 from
+0.45 (BM25 passages alone) and 0.44 (reciprocal rank fusion) to 0.53 (``benchmarks/``).
+Near-identical passages are dropped so that the same text is never cited twice.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,8 +27,12 @@ from index.models import Article
 from index.snapshot import Snapshot
 from index.store import Store, StoredPassage
 
-RRF_K = 60
+ARTICLE_WEIGHTS = (1.0, 0.5, 0.5)  # article BM25, best passage BM25, best passage cosine
+PASSAGE_WEIGHT = 0.5  # a passage's own score, added to its article's
+TOP_ARTICLES = 8
+DENSE_DEPTH = 200
 DUPLICATE_JACCARD = 0.8
+_EPS = 1e-9
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,16 +67,9 @@ def _shingles(text: str) -> set[str]:
     return {" ".join(words[i : i + 3]) for i in range(max(len(words) - 2, 1))}
 
 
-def rrf(
-    rankings: Sequence[Sequence[int]], *, k: int = RRF_K, weights: Sequence[float] | None = None
-) -> dict[int, float]:
-    """Reciprocal rank fusion of several rankings of row ids."""
-    fused: dict[int, float] = {}
-    for i, ranking in enumerate(rankings):
-        w = 1.0 if weights is None else weights[i]
-        for rank, row in enumerate(ranking):
-            fused[int(row)] = fused.get(int(row), 0.0) + w / (k + rank + 1)
-    return fused
+def _normalised(values: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    top = float(values.max()) if values.size else 0.0
+    return values / top if top > _EPS else np.zeros_like(values)
 
 
 class HybridSearcher:
@@ -81,8 +85,7 @@ class HybridSearcher:
         query_vector: npt.NDArray[np.float32],
         *,
         k: int = 8,
-        mask: npt.NDArray[np.bool_] | None = None,
-        candidates: int = 50,
+        articles: npt.NDArray[np.bool_] | None = None,
         mode: str = "hybrid",
     ) -> list[Hit]:
         """The top-``k`` distinct passages for a question.
@@ -91,40 +94,82 @@ class HybridSearcher:
             question: the question text (for BM25).
             query_vector: its embedding (for FAISS).
             k: passages to return.
-            mask: rows that may be returned (collections, sources, dates), or ``None`` for all.
-            candidates: how deep each retriever's list goes before fusion.
-            mode: ``hybrid``, ``dense`` or ``bm25`` (the last two are baselines for benchmarks).
+            articles: article mask of what may be returned (collections, sources, dates), or ``None`` for all.
+            mode: ``hybrid``; ``dense`` or ``bm25`` rank passages by one retriever alone (baselines).
         """
         snap = self.snapshot
         if snap.rows == 0:
             return []
-        dense_scores, dense_rows = (
-            snap.dense_search(query_vector, candidates, mask) if mode != "bm25" else (np.zeros(0), np.zeros(0, int))
-        )
-        lexical_all = snap.lexical.scores(terms(question), mask) if mode != "dense" else None
-        lexical_rows = _top(lexical_all, candidates, mask) if lexical_all is not None else np.zeros(0, np.int64)
-        fused = rrf([dense_rows.tolist(), lexical_rows.tolist()])
-        dense_by_row = dict(zip(dense_rows.tolist(), dense_scores.tolist(), strict=True))
-        order = sorted(fused, key=lambda r: -fused[r])
-        return self._materialise(order, fused, dense_by_row, lexical_all, query_vector, k)
+        rows_mask = None if articles is None else articles[snap.row_article]
+        query_terms = terms(question)
+        lexical = snap.lexical.scores(query_terms, rows_mask)
+        dense_scores, dense_rows = snap.dense_search(query_vector, max(DENSE_DEPTH, 3 * k), rows_mask)
+        if mode == "bm25":
+            rows = _top(lexical, 3 * k, rows_mask)
+            return self._materialise(rows, lexical[rows], lexical, query_vector, k)
+        if mode == "dense":
+            return self._materialise(dense_rows, dense_scores, lexical, query_vector, k)
+        article_scores = self._article_scores(query_terms, articles, lexical, dense_scores, dense_rows)
+        candidates = np.flatnonzero(article_scores > 0)
+        best = candidates[np.argsort(-article_scores[candidates], kind="stable")][:TOP_ARTICLES]
+        rows = snap.rows_of_articles(best)
+        if rows_mask is not None:
+            rows = rows[rows_mask[rows]]
+        if rows.size == 0:
+            return []
+        floor = float(dense_scores[-1]) if dense_scores.size else 0.0
+        spread = max(float(dense_scores[0]) - floor, _EPS) if dense_scores.size else 1.0
+        cosine = snap.dense.reconstruct_batch(rows) @ query_vector
+        own = _normalised(lexical[rows]) + np.clip((cosine - floor) / spread, 0.0, None)
+        fused = article_scores[snap.row_article[rows]] + PASSAGE_WEIGHT * own
+        order = np.argsort(-fused, kind="stable")
+        return self._materialise(rows[order], fused[order], lexical, query_vector, k)
+
+    def _article_scores(
+        self,
+        query_terms: list[str],
+        articles: npt.NDArray[np.bool_] | None,
+        lexical: npt.NDArray[np.float32],
+        dense_scores: npt.NDArray[np.float32],
+        dense_rows: npt.NDArray[np.int64],
+    ) -> npt.NDArray[np.float32]:
+        """Fused score of every article (0 for articles outside the mask or without any signal)."""
+        snap = self.snapshot
+        n = len(snap.article_ids)
+        best_passage = np.zeros(n, dtype=np.float32)
+        np.maximum.at(best_passage, snap.row_article, lexical)
+        best_dense = np.zeros(n, dtype=np.float32)
+        if dense_scores.size:
+            floor, spread = float(dense_scores[-1]), max(float(dense_scores[0] - dense_scores[-1]), _EPS)
+            np.maximum.at(best_dense, snap.row_article[dense_rows], (dense_scores - floor) / spread)
+        whole = snap.article_lexical.scores(query_terms, articles)
+        w_article, w_passage, w_dense = ARTICLE_WEIGHTS
+        fused = w_article * _normalised(whole) + w_passage * _normalised(best_passage) + w_dense * best_dense
+        if articles is not None:
+            fused[~articles] = 0.0
+        out: npt.NDArray[np.float32] = fused.astype(np.float32)
+        return out
 
     def _materialise(
         self,
-        order: list[int],
-        fused: dict[int, float],
-        dense_by_row: dict[int, float],
-        lexical_all: npt.NDArray[np.float32] | None,
+        rows: npt.NDArray[np.int64],
+        scores: npt.NDArray[np.float32],
+        lexical: npt.NDArray[np.float32],
         query_vector: npt.NDArray[np.float32],
         k: int,
     ) -> list[Hit]:
+        """Turn ranked rows into hits: fetch passages and articles, drop near-identical passages."""
         snap = self.snapshot
-        window = order[: max(3 * k, 20)]
+        window = [int(r) for r in rows[: max(3 * k, 20)]]
         pids = [int(snap.pids[r]) for r in window]
         passages = self.store.passages(pids)
         articles = self.store.articles(p.article_id for p in passages.values())
+        cosines: list[float] = (
+            (snap.dense.reconstruct_batch(np.asarray(window, dtype=np.int64)) @ query_vector).tolist() if window else []
+        )
         hits: list[Hit] = []
         kept_shingles: list[set[str]] = []
-        for row, pid in zip(window, pids, strict=True):
+        for i, (row, pid) in enumerate(zip(window, pids, strict=True)):
             passage = passages.get(pid)
             if passage is None or passage.article_id not in articles:
                 continue  # deleted since this snapshot was built
@@ -137,11 +182,9 @@ class HybridSearcher:
                 Hit(
                     passage=passage,
                     article=article,
-                    score=fused[row],
-                    dense=dense_by_row[row]
-                    if row in dense_by_row
-                    else float(snap.dense.reconstruct(row) @ query_vector),
-                    lexical=float(lexical_all[row]) if lexical_all is not None else 0.0,
+                    score=float(scores[i]),
+                    dense=float(cosines[i]),
+                    lexical=float(lexical[row]),
                     rank=len(hits),
                 )
             )

@@ -7,7 +7,6 @@ import pytest
 
 from index.models import RawArticle
 from retrieval.engine import Engine, EngineConfig, Scope
-from retrieval.hybrid import rrf
 from tests.fakes import FakeEncoder
 
 CORPUS = [
@@ -32,12 +31,21 @@ def engine(tmp_path: Path) -> Engine:
     return engine
 
 
-def test_rrf_prefers_agreement():
-    """should rank a row found by both retrievers above rows found by one."""
-    fused = rrf([[1, 2, 3], [3, 4, 1]])
-    assert max(fused, key=fused.__getitem__) in (1, 3)
-    assert fused[1] == pytest.approx(1 / 61 + 1 / 63)
-    assert fused[4] < fused[3]
+def test_article_with_all_question_words_wins(tmp_path: Path):
+    """should rank first the article whose passages together hold the question's words."""
+    engine = Engine(EngineConfig(data_dir=tmp_path, chunk_words=12, chunk_overlap=0), encoder=FakeEncoder())
+    spread = RawArticle(
+        title="Harbour festival",
+        text="The harbour festival opened with a parade of tall ships on Saturday morning. "
+        "Thousands of visitors lined the quays to watch. Later, the mayor lit the lantern at the lighthouse "
+        "while a brass band played.",
+    )
+    partial = RawArticle(
+        title="Lighthouse repairs", text="Workers began repairs on the old lighthouse after a storm damaged its roof."
+    )
+    engine.ingest([partial, spread])
+    hits = engine.search("Who lit the lantern at the lighthouse during the harbour festival parade?")
+    assert hits[0].article.title == "Harbour festival"
 
 
 def test_dense_search_matches_brute_force(engine: Engine):
