@@ -3,9 +3,10 @@
 The extractive answerer needs no external service. It scores every sentence of the
 retrieved passages by meaning (cosine with the question), by the weight of question terms
 it contains (IDF-weighted coverage, in the sentence and around it), by how well its
-passage ranked, and, for "what did X say" questions, by whether X is the speaker of a
-quotation in it. It quotes the best sentences verbatim, with character offsets into the
-cleaned article, and abstains when even the best evidence is weak.
+passage ranked, by whether it holds the kind of answer asked for (a number for "how many",
+a name for "who"), by shared phrasing, and, for "what did X say" questions, by whether X is
+the speaker of a quotation in it. It quotes the best sentences verbatim, with character
+offsets into the cleaned article, and abstains when even the best evidence is weak.
 
 An LLM answerer plugs in by implementing ``Answerer.answer`` with the same inputs and
 ``Answer`` output (see ``README.md``): quotes must still be exact article text.
@@ -22,9 +23,16 @@ from typing import Protocol
 from index.embed import Encoder
 from index.lexical import LexicalIndex, terms
 from retrieval.hybrid import Hit
-from retrieval.question import Question, is_attributed_quote
+from retrieval.question import Question, has_answer_type, is_attributed_quote
 
 MIN_SENTENCE_WORDS = 4
+# A sentence that opens with a pronoun or a connective, or attributes a quote to "he"/"she", leans on the
+# sentence before it: quoting both tells the reader who "he" is.
+_DEPENDENT = re.compile(
+    r"^(?:he|she|they|it|this|that|these|those|his|her|their|its|but|and|yet|however|also|still)\b"
+    r'|," (?:he|she|they) (?:said|says|added|told|continued|explained)\b',
+    re.IGNORECASE,
+)
 NOT_FOUND = "I could not find an answer to that in the indexed articles."
 
 
@@ -99,6 +107,14 @@ class _Candidate:
     score: float
     cosine: float
     coverage: float
+    quote_start: int  # where the quote starts: earlier than ``start`` when the sentence needs its predecessor
+
+    def overlaps(self, other: _Candidate) -> bool:
+        return (
+            self.hit.article.id == other.hit.article.id
+            and self.quote_start < other.end
+            and other.quote_start < self.end
+        )
 
 
 @dataclass(frozen=True)
@@ -106,10 +122,12 @@ class ExtractiveWeights:
     """Weights of the sentence score and the abstention threshold (measured in ``benchmarks/quality.py``)."""
 
     cosine: float = 0.45
-    coverage: float = 0.35
+    coverage: float = 0.6
     context: float = 0.15
-    passage: float = 0.10
+    passage: float = 0.5
     speaker: float = 0.15
+    answer_type: float = 0.3
+    phrase: float = 0.2
     min_confidence: float = 0.30
     max_quotes: int = 2
     passages: int = 6
@@ -118,6 +136,14 @@ class ExtractiveWeights:
 def _coverage(question_terms: Sequence[str], idf: dict[str, float], text_terms: set[str]) -> float:
     total = sum(idf[t] for t in question_terms)
     return sum(idf[t] for t in question_terms if t in text_terms) / total if total else 0.0
+
+
+def _phrase_overlap(question_terms: Sequence[str], sentence_terms: Sequence[str]) -> float:
+    """Share of the question's consecutive term pairs that the sentence also has: phrasing, not just words."""
+    wanted = set(zip(question_terms, question_terms[1:], strict=False))
+    if not wanted:
+        return 0.0
+    return len(wanted & set(zip(sentence_terms, sentence_terms[1:], strict=False))) / len(wanted)
 
 
 def _speaker_score(question: Question, sentence: str, context: str) -> float:
@@ -139,7 +165,7 @@ class ExtractiveAnswerer:
 
     def _candidates(self, question: Question, hits: Sequence[Hit], idf: dict[str, float]) -> list[_Candidate]:
         w = self.weights
-        spans: list[tuple[Hit, int, int, str, str]] = []
+        spans: list[tuple[Hit, int, int, str, str, int]] = []
         seen: set[str] = set()  # by text: the same sentence in two articles is cited once
         for hit in hits[: w.passages]:
             text = hit.article.text
@@ -151,15 +177,18 @@ class ExtractiveAnswerer:
                     continue
                 seen.add(normalised)
                 lo, hi = sentences[max(i - 1, 0)][0], sentences[min(i + 1, len(sentences) - 1)][1]
-                spans.append((hit, start, end, sentence, f"{hit.article.title}\n{text[lo:hi]}"))
+                same_paragraph = i > 0 and "\n" not in text[sentences[i - 1][1] : start]
+                quote_start = lo if same_paragraph and _DEPENDENT.search(sentence) else start
+                spans.append((hit, start, end, sentence, f"{hit.article.title}\n{text[lo:hi]}", quote_start))
         if not spans:
             return []
         query = self.encoder.encode([question.text])[0]
         cosines = self.encoder.encode([s[3] for s in spans], batch_size=32) @ query
         best_passage = max(h.score for h in hits) or 1.0
         out = []
-        for (hit, start, end, sentence, context), cosine in zip(spans, cosines.tolist(), strict=True):
-            coverage = _coverage(question.terms, idf, set(terms(sentence)))
+        for (hit, start, end, sentence, context, quote_start), cosine in zip(spans, cosines.tolist(), strict=True):
+            sentence_terms = terms(sentence)
+            coverage = _coverage(question.terms, idf, set(sentence_terms))
             context_coverage = _coverage(question.terms, idf, set(terms(context)))
             score = (
                 w.cosine * cosine
@@ -167,8 +196,10 @@ class ExtractiveAnswerer:
                 + w.context * context_coverage
                 + w.passage * hit.score / best_passage
                 + w.speaker * _speaker_score(question, sentence, context)
+                + w.answer_type * has_answer_type(question, sentence)
+                + w.phrase * _phrase_overlap(question.terms, sentence_terms)
             )
-            out.append(_Candidate(hit, start, end, sentence, score, cosine, coverage))
+            out.append(_Candidate(hit, start, end, sentence, score, cosine, coverage, quote_start))
         return sorted(out, key=lambda c: -c.score)
 
     def confidence(self, best: _Candidate, hits: Sequence[Hit], question: Question, idf: dict[str, float]) -> float:
@@ -190,7 +221,7 @@ class ExtractiveAnswerer:
         for cand in candidates[1:]:
             if len(chosen) >= self.weights.max_quotes or cand.score < 0.8 * best.score:
                 break
-            if all(abs(cand.start - c.start) > 0 or cand.hit.article.id != c.hit.article.id for c in chosen):
+            if not any(cand.overlaps(c) for c in chosen):
                 chosen.append(cand)
         citations = _cite(chosen)
         lines = [f"> {c.quote} [{c.n}]" for c in citations]
@@ -204,7 +235,7 @@ def _cite(chosen: Sequence[_Candidate]) -> list[Citation]:
     for cand in chosen:
         article = cand.hit.article
         n = numbers.setdefault(article.id, len(numbers) + 1)
-        quote = article.text[cand.start : cand.end]
+        quote = article.text[cand.quote_start : cand.end]
         out.append(
             Citation(
                 n,
@@ -214,7 +245,7 @@ def _cite(chosen: Sequence[_Candidate]) -> list[Citation]:
                 article.url,
                 article.published,
                 quote,
-                cand.start,
+                cand.quote_start,
                 cand.end,
             )
         )

@@ -30,6 +30,27 @@ _SPEECH = re.compile(rf"\b(?:{SPEECH_VERBS}|according to)\b", re.IGNORECASE)
 _QUESTION_NOISE = frozenset(terms("what who whom whose which when where why how did does do say says said tell told"))
 
 
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december|sept?|jan|feb|mar|apr|jun|jul|aug|oct|nov|dec"
+_TIME_WORDS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|tomorrow|tonight|morning|evening|night|week|month|year|decade|century"
+_NUMBER_WORDS = "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozens?|hundreds|thousands|millions|half"
+_ANSWER_TYPES = (
+    (
+        "number",
+        re.compile(
+            r"\bhow (?:many|much|old|long|far|big|large|often|tall)\b|\bwhat (?:percentage|percent|number|age)\b", re.I
+        ),
+    ),
+    ("time", re.compile(r"\bwhen\b|\bwhat (?:year|day|date|month|time)\b|\bhow long ago\b", re.I)),
+    ("person", re.compile(r"\bwho(?:m|se)?\b", re.I)),
+    ("place", re.compile(r"\bwhere\b|\bwhat (?:country|city|state|town|region)\b", re.I)),
+)
+_TYPE_EVIDENCE = {
+    "number": re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.I),
+    "time": re.compile(rf"\b(?:1[89]\d\d|20\d\d)\b|\b(?:{_MONTHS}|{_TIME_WORDS})\b", re.I),
+}
+_PROPER_NOUN = re.compile(r"(?<=[a-z,;:] )[A-Z][a-z]+")
+
+
 @dataclass(frozen=True, slots=True)
 class Question:
     """A validated question and its analysis."""
@@ -37,6 +58,7 @@ class Question:
     text: str
     terms: tuple[str, ...]
     speaker_terms: tuple[str, ...]
+    answer_type: str | None = None  # number, time, person, place: what kind of words the answer has
 
     @property
     def asks_for_quote(self) -> bool:
@@ -67,7 +89,22 @@ def analyse(text: str) -> Question:
     if match := (_SPEAKER_QUESTION.search(text) or _ACCORDING.search(text)):
         speaker = tuple(t for t in terms(match.group("who")) if t not in _QUESTION_NOISE)
     content = tuple(dict.fromkeys(t for t in terms(text) if t not in _QUESTION_NOISE))
-    return Question(text=text, terms=content, speaker_terms=speaker)
+    answer_type = next((name for name, pattern in _ANSWER_TYPES if pattern.search(text)), None)
+    return Question(text=text, terms=content, speaker_terms=speaker, answer_type=answer_type)
+
+
+def has_answer_type(question: Question, sentence: str) -> bool:
+    """Whether a sentence holds the kind of words the question asks for (a number for "how many", ...).
+
+    People and places are recognised as capitalised words inside the sentence that the
+    question does not already contain: the answer is what the question lacks.
+    """
+    if question.answer_type in _TYPE_EVIDENCE:
+        return bool(_TYPE_EVIDENCE[question.answer_type].search(sentence))
+    if question.answer_type in ("person", "place"):
+        asked = {w.casefold() for w in re.findall(r"\w+", question.text)}
+        return any(name.casefold() not in asked for name in _PROPER_NOUN.findall(sentence))
+    return False
 
 
 def is_attributed_quote(sentence: str) -> bool:

@@ -73,3 +73,16 @@ def test_empty_index(tmp_path: Path):
     engine = Engine(EngineConfig(data_dir=tmp_path), encoder=FakeEncoder())
     with pytest.raises(IndexNotReadyError, match="ingest"):
         engine.ask("Anything?")
+
+
+def test_pronoun_sentence_is_quoted_with_its_antecedent(tmp_path: Path):
+    """should quote the sentence before one that says "he", so the reader knows who spoke."""
+    engine = Engine(EngineConfig(data_dir=tmp_path, chunk_words=60), encoder=FakeEncoder())
+    text = (
+        "The harbour master, Tomas Lind, inspected the damaged pier on Monday. "
+        "He said the pier would stay closed for six weeks of repairs."
+    )
+    engine.ingest([RawArticle(title="Pier closed", text=text, source="Local")])
+    answer = engine.ask("How long will the pier stay closed for repairs?")
+    first = answer.citations[0]
+    assert first.quote == text and (first.start, first.end) == (0, len(text))
