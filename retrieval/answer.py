@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from datetime import datetime
 from typing import Protocol
 
@@ -140,10 +141,10 @@ def _coverage(question_terms: Sequence[str], idf: dict[str, float], text_terms: 
 
 def _phrase_overlap(question_terms: Sequence[str], sentence_terms: Sequence[str]) -> float:
     """Share of the question's consecutive term pairs that the sentence also has: phrasing, not just words."""
-    wanted = set(zip(question_terms, question_terms[1:], strict=False))
+    wanted = set(pairwise(question_terms))
     if not wanted:
         return 0.0
-    return len(wanted & set(zip(sentence_terms, sentence_terms[1:], strict=False))) / len(wanted)
+    return len(wanted & set(pairwise(sentence_terms))) / len(wanted)
 
 
 def _speaker_score(question: Question, sentence: str, context: str) -> float:

@@ -30,9 +30,18 @@ _SPEECH = re.compile(rf"\b(?:{SPEECH_VERBS}|according to)\b", re.IGNORECASE)
 _QUESTION_NOISE = frozenset(terms("what who whom whose which when where why how did does do say says said tell told"))
 
 
-_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december|sept?|jan|feb|mar|apr|jun|jul|aug|oct|nov|dec"
-_TIME_WORDS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|tomorrow|tonight|morning|evening|night|week|month|year|decade|century"
-_NUMBER_WORDS = "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozens?|hundreds|thousands|millions|half"
+_MONTHS = (
+    "january|february|march|april|may|june|july|august|september|october|november|december"
+    "|sept?|jan|feb|mar|apr|jun|jul|aug|oct|nov|dec"
+)
+_TIME_WORDS = (
+    "monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|tomorrow|tonight"
+    "|morning|evening|night|week|month|year|decade|century"
+)
+_NUMBER_WORDS = (
+    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty"
+    "|hundred|thousand|million|billion|dozens?|hundreds|thousands|millions|half"
+)
 _ANSWER_TYPES = (
     (
         "number",
