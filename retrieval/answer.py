@@ -17,8 +17,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import pairwise
 from datetime import datetime
+from itertools import pairwise
 from typing import Protocol
 
 from index.embed import Encoder
