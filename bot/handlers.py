@@ -27,7 +27,8 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import ParamSpec, Protocol, TypeVar
 
@@ -41,6 +42,7 @@ from retrieval.answer import Answer, shorten
 from retrieval.engine import Scope
 from retrieval.errors import BadQuestionError, RetrievalError
 from retrieval.question import validate
+from retrieval.timeframe import parse_since
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -53,7 +55,10 @@ APOLOGY = (
     "Please try again; if it keeps happening, tell a moderator the id."
 )
 CHOOSE_ONE_SUMMARY = "Pick an article from the list, or give a topic: one of the two."
-CHOOSE_ONE_INGEST = "Attach a file (.txt, .json, .jsonl or .html), or paste the text with a title: one of the two."
+CHOOSE_ONE_INGEST = (
+    "Give a link, attach a file (.txt, .json, .jsonl or .html), or paste the text with a title: one of them."
+)
+Fetch = Callable[[str], Awaitable[RawArticle]]
 
 
 class EngineLike(Protocol):
@@ -147,6 +152,7 @@ class Desk:
         use_embeds: bool = True,
         read_workers: int = 4,
         progress_every: float = 2.0,
+        fetch: Fetch | None = None,
     ) -> None:
         """Wrap an engine for the bot.
 
@@ -156,11 +162,13 @@ class Desk:
             use_embeds: answer with embeds, or plain text.
             read_workers: threads answering questions concurrently.
             progress_every: seconds between edits of a progress message.
+            fetch: fetches and extracts the article at a URL (``/ingest url:``); ``None`` disables links.
         """
         self.engine = engine
         self.limiter = limiter
         self.use_embeds = use_embeds
         self.progress_every = progress_every
+        self.fetch = fetch
         self.write_lock = asyncio.Lock()
         self._reads = ThreadPoolExecutor(max_workers=read_workers, thread_name_prefix="newsdesk-read")
         self._writes = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsdesk-write")
@@ -240,11 +248,16 @@ async def _admit(desk: Desk, responder: Responder, asker: Asker, outcome: Outcom
     return True
 
 
-async def ask(desk: Desk, responder: Responder, asker: Asker, question: str, *, command: str = "ask") -> None:
-    """Answer a question with quoted, numbered evidence and its sources."""
+async def ask(
+    desk: Desk, responder: Responder, asker: Asker, question: str, *, command: str = "ask", since: str | None = None
+) -> None:
+    """Answer a question with quoted, numbered evidence and its sources (optionally only articles since a date)."""
     async with timed(command, asker) as outcome:
+        scope = asker.scope
         try:
             question = validate(question)
+            if since:
+                scope = replace(scope, since=parse_since(since, now=datetime.now(UTC)))
         except BadQuestionError as exc:
             outcome.status = "bad-question"
             await responder.notice(str(exc))
@@ -253,7 +266,7 @@ async def ask(desk: Desk, responder: Responder, asker: Asker, question: str, *, 
             return
         await responder.defer()
         try:
-            answer = await desk.read(desk.engine.ask, question, asker.scope)
+            answer = await desk.read(desk.engine.ask, question, scope)
         except RetrievalError as exc:  # e.g. "No articles are indexed yet; a moderator can add some with /ingest"
             outcome.status = type(exc).__name__
             await responder.send(render_notice(str(exc)))
@@ -380,33 +393,53 @@ async def ingest(
     title: str | None = None,
     text: str | None = None,
     source: str | None = None,
+    url: str | None = None,
 ) -> None:
-    """Add an attached file, or pasted text with a title, to this server's articles (moderators only)."""
+    """Add a linked page, an attached file, or pasted text with a title, to this server's articles (moderators)."""
     async with timed("ingest", asker) as outcome:
-        title, text, source = (title or "").strip(), (text or "").strip(), (source or "").strip()
+        title, text, source, url = (
+            (title or "").strip(),
+            (text or "").strip(),
+            (source or "").strip(),
+            (url or "").strip(),
+        )
         refusal = None
         if not asker.is_moderator:
             refusal = NOT_MODERATOR
-        elif (upload is None) == (not text):
+        elif sum((upload is not None, bool(text), bool(url))) != 1:
             refusal = CHOOSE_ONE_INGEST
+        elif url and desk.fetch is None:
+            refusal = "Adding articles by link is turned off here; attach the page as a file instead."
         elif upload is not None and Path(upload.filename).suffix.lower() not in SUPPORTED_SUFFIXES:
             refusal = f"I cannot read {upload.filename!r}: attach a .txt, .json, .jsonl or .html file."
         elif upload is not None and upload.size > MAX_UPLOAD_BYTES:
             refusal = f"{upload.filename!r} is over {MAX_UPLOAD_BYTES // 2**20} MB; use `newsdesk ingest` instead."
-        elif upload is None and not title:
+        elif text and not title:
             refusal = "Give the pasted article a title."
         if refusal:
             outcome.status = "refused"
             await responder.notice(refusal)
             return
-        what = upload.filename if upload else f"“{shorten(title, 100)}”"
+        what = upload.filename if upload else f"<{shorten(url, 200)}>" if url else f"“{shorten(title, 100)}”"
         await responder.defer(ephemeral=True)
+        fetched = None
+        if url and desk.fetch is not None:
+            await responder.update(f"Fetching {what}…")
+            try:
+                fetched = await desk.fetch(url)
+            except IngestError as exc:  # not a URL, not public, not an article, too big, 404, timeout...
+                outcome.status = "fetch-failed"
+                log.info("ingest of %s refused: %s", url, exc)
+                await responder.update(f"Could not add {what}: {exc}")
+                return
         if desk.write_lock.locked():
             await responder.update(f"Waiting for the ingest or re-index in progress to finish before adding {what}…")
         async with desk.write_lock:
             items: Iterable[ReadResult | RawArticle]
             if upload is not None:
                 items = read_bytes(await upload.read(), upload.filename)  # a generator: parsed in the worker
+            elif fetched is not None:
+                items = [fetched]
             else:
                 items = [RawArticle(title=title, text=text, source=source or None)]
             await responder.update(f"Indexing {what}…")

@@ -10,6 +10,7 @@ bot cleanly; the engine's thread pools are shut down on the way out.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 import signal
@@ -24,6 +25,8 @@ from discord.http import INTERNAL_API_VERSION, Route
 from bot.client import NewsdeskBot
 from bot.handlers import Desk
 from bot.ratelimit import RateLimiter
+from index.fetch import make_client
+from index.web import read_url_async
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -95,7 +98,10 @@ async def _serve(settings: Settings, token: str) -> int:
             exc_info=not isinstance(exc, OSError | ValueError),
         )
         return EXIT_BOT
-    desk = Desk(engine, limiter=RateLimiter(settings.asks_per_minute), use_embeds=settings.use_embeds)
+    # One HTTP client for /ingest url:, guarded against private addresses unless the operator allows them.
+    http_client = make_client(allow_private=settings.allow_private_urls)
+    fetch = functools.partial(read_url_async, client=http_client, allow_private=settings.allow_private_urls)
+    desk = Desk(engine, limiter=RateLimiter(settings.asks_per_minute), use_embeds=settings.use_embeds, fetch=fetch)
     bot = NewsdeskBot(desk=desk, settings=settings)
     try:
         async with bot:
@@ -116,6 +122,7 @@ async def _serve(settings: Settings, token: str) -> int:
     finally:
         desk.close()
         engine.close()
+        await http_client.aclose()
     log.info("bot closed")
     return 0
 

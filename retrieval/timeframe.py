@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from index.dates import TimeFilter, parse_time_filter
+from retrieval.errors import BadQuestionError
 from retrieval.question import Question, analyse
 
 if TYPE_CHECKING:
@@ -29,6 +30,25 @@ def time_filter(question: str, scope: Scope, now: datetime) -> TimeFilter | None
     if scope.since is not None or scope.until is not None:
         return None
     return parse_time_filter(question, now=now)
+
+
+def parse_since(text: str, *, now: datetime) -> datetime:
+    """A start date from ``YYYY-MM-DD`` or an expression such as "yesterday", "last week", "7 days".
+
+    Raises:
+        BadQuestionError: when the text is not a date the user can fix by retyping.
+    """
+    text = text.strip()
+    try:
+        parsed = datetime.fromisoformat(text)
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except ValueError:
+        pass
+    phrase = f"last {text}" if re.fullmatch(r"\d+\s+(?:days?|weeks?|months?)", text, re.IGNORECASE) else text
+    tf = parse_time_filter(phrase, now=now)
+    if tf is None or tf.start is None:
+        raise BadQuestionError(f"I can't read {text!r} as a date: use YYYY-MM-DD, or e.g. 'yesterday', '7 days'.")
+    return tf.start
 
 
 def without_time_expression(question: Question, tf: TimeFilter) -> Question:

@@ -44,6 +44,7 @@ class AdminCog(commands.Cog, name="Admin"):
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.check(_moderators_only)
     @app_commands.describe(
+        url="A link to a news article (http or https)",
         file="A .txt, .json, .jsonl or .html file with one or more articles",
         title="The title of the pasted article",
         text="The pasted article text",
@@ -52,12 +53,13 @@ class AdminCog(commands.Cog, name="Admin"):
     async def ingest(
         self,
         interaction: discord.Interaction[NewsdeskBot],
+        url: app_commands.Range[str, 1, 2000] | None = None,
         file: discord.Attachment | None = None,
         title: app_commands.Range[str, 1, 256] | None = None,
         text: app_commands.Range[str, 1, 6000] | None = None,
         source: app_commands.Range[str, 1, 100] | None = None,
     ) -> None:
-        """Add articles to this server: attach a file, or paste text with a title (moderators)."""
+        """Add articles to this server: a link, an attached file, or pasted text with a title (moderators)."""
         upload = handlers.Upload(file.filename, file.size, file.read) if file is not None else None
         await handlers.ingest(
             self.bot.desk,
@@ -67,6 +69,7 @@ class AdminCog(commands.Cog, name="Admin"):
             title=title,
             text=text,
             source=source,
+            url=url,
         )
 
     @app_commands.command(name="reindex")

@@ -18,12 +18,20 @@ class AskCog(commands.Cog, name="Ask"):
         self.bot = bot
 
     @app_commands.command(name="ask")
-    @app_commands.describe(question="What you want to know, e.g. What did Peskov say about the strikes?")
+    @app_commands.describe(
+        question="What you want to know, e.g. What did Peskov say about the strikes?",
+        since="Only articles published since: YYYY-MM-DD, or e.g. yesterday, last week, 7 days",
+    )
     async def ask(
-        self, interaction: discord.Interaction[NewsdeskBot], question: app_commands.Range[str, 1, MAX_QUESTION_CHARS]
+        self,
+        interaction: discord.Interaction[NewsdeskBot],
+        question: app_commands.Range[str, 1, MAX_QUESTION_CHARS],
+        since: app_commands.Range[str, 1, 40] | None = None,
     ) -> None:
         """Ask about the news: the answer quotes the articles and lists its sources."""
-        await handlers.ask(self.bot.desk, InteractionResponder(interaction), self.bot.asker(interaction), question)
+        await handlers.ask(
+            self.bot.desk, InteractionResponder(interaction), self.bot.asker(interaction), question, since=since
+        )
 
     @app_commands.command(name="summary")
     @app_commands.describe(

@@ -284,7 +284,15 @@ async def test_command_schema(bot: NewsdeskBot):
             "min_length": 1,
             "max_length": 1000,
             "description": "What you want to know, e.g. What did Peskov say about the strikes?",
-        }
+        },
+        {
+            "type": 3,
+            "name": "since",
+            "required": False,
+            "min_length": 1,
+            "max_length": 40,
+            "description": "Only articles published since: YYYY-MM-DD, or e.g. yesterday, last week, 7 days",
+        },
     ]
     summary = bot.tree.get_command("summary").to_dict(bot.tree)  # type: ignore[union-attr]
     assert [(o["name"], o.get("autocomplete", False), o["required"]) for o in summary["options"]] == [
@@ -293,6 +301,7 @@ async def test_command_schema(bot: NewsdeskBot):
     ]
     ingest = bot.tree.get_command("ingest").to_dict(bot.tree)  # type: ignore[union-attr]
     assert [(o["name"], o["type"]) for o in ingest["options"]] == [
+        ("url", 3),
         ("file", 11),
         ("title", 3),
         ("text", 3),

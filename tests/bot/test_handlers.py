@@ -219,8 +219,8 @@ async def test_non_moderator_cannot_ingest_or_reindex(
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        pytest.param({}, "Attach a file", id="nothing"),
-        pytest.param({"upload": "a.txt", "text": "x", "title": "t"}, "one of the two", id="both"),
+        pytest.param({}, "Give a link, attach a file", id="nothing"),
+        pytest.param({"upload": "a.txt", "text": "x", "title": "t"}, "one of them", id="both"),
         pytest.param({"upload": "a.pdf"}, "attach a .txt", id="unsupported-type"),
         pytest.param({"text": "Body of the article."}, "Give the pasted article a title", id="no-title"),
     ],

@@ -143,9 +143,12 @@ def assert_cites_verbatim(message: dict[str, Any], title: str, text: str, must_q
 # ---------------------------------------------------------------------------------------------- 1. start-up
 # name -> (default_member_permissions, [(option, type, required)]); "32" = Manage Server.
 EXPECTED_COMMANDS: dict[str, tuple[str | None, list[tuple[str, int, bool]]]] = {
-    "ask": (None, [("question", 3, True)]),
+    "ask": (None, [("question", 3, True), ("since", 3, False)]),
     "summary": (None, [("article", 3, False), ("topic", 3, False)]),
-    "ingest": ("32", [("file", 11, False), ("title", 3, False), ("text", 3, False), ("source", 3, False)]),
+    "ingest": (
+        "32",
+        [("url", 3, False), ("file", 11, False), ("title", 3, False), ("text", 3, False), ("source", 3, False)],
+    ),
     "reindex": ("32", []),
 }
 if "bot.cogs.feeds" in EXTENSIONS:
