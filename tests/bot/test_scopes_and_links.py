@@ -22,7 +22,7 @@ PAGE = """<html><head><title>Harbour reopens after storm | Coast News</title>
 <meta property="article:published_time" content="2026-11-20T09:00:00Z"></head>
 <body><nav><a href="/">Home</a> <a href="/sport">Sport</a></nav>
 <article><h1>Harbour reopens after storm</h1>
-<p>The harbour of Porthleven reopened on Thursday after engineers repaired the sea wall damaged in last week's storm.</p>
+<p>The harbour of Porthleven reopened on Thursday after engineers repaired the sea wall damaged in the storm.</p>
 <p>Harbour master Jenna Cole said the first fishing boats left before dawn and that the repairs cost 40,000 pounds.</p>
 <p>The council said a permanent barrier would be built next year to protect the harbour from winter storms.</p>
 </article><footer>Subscribe to our newsletter. Privacy policy.</footer></body></html>"""
