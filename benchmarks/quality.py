@@ -87,8 +87,9 @@ def build_engine(eval_dir: Path, data_dir: Path, config: EngineConfig) -> tuple[
                 [*raws.values(), *read_paths([ROOT / "seeds"])],
                 progress=lambda p, _a: bar.update(p - bar.n),
             )
-        # article_ids follow the input order; a near-copy maps to the article it was merged into.
-        id_map = dict(zip(raws, report.article_ids, strict=False))
+        # article_ids follow the input order; a near-copy maps to the article it was merged into, and an
+        # article replaced by a later edit of itself (same title, no URL) to the article that replaced it.
+        id_map = {eid: _follow(report.replacements, aid) for eid, aid in zip(raws, report.article_ids, strict=False)}
         marker.write_text(
             json.dumps(
                 {
@@ -100,7 +101,22 @@ def build_engine(eval_dir: Path, data_dir: Path, config: EngineConfig) -> tuple[
             )
         )
     id_map = json.loads(marker.read_text())["id_map"]
+    id_map = {eid: _resolve(engine, aid, raws[eid].title) for eid, aid in id_map.items()}
     return engine, id_map, {eid: raw.text for eid, raw in raws.items()}
+
+
+def _resolve(engine: Engine, article_id: str, title: str) -> str:
+    """An id that is still stored: indexes built before replacements were recorded are matched by title."""
+    if engine.store.article(article_id) is not None:
+        return article_id
+    same_title = [a.id for a in engine.store.find_articles(title, limit=5) if a.title == title]
+    return same_title[0] if same_title else article_id
+
+
+def _follow(replacements: dict[str, str], article_id: str) -> str:
+    while article_id in replacements:
+        article_id = replacements[article_id]
+    return article_id
 
 
 def newsdesk_system(engine: Engine, mode: str) -> System:

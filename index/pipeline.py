@@ -37,6 +37,7 @@ class IngestReport:
     replaced: int = 0
     unchanged: int = 0
     merged: int = 0
+    replacements: dict[str, str] = field(default_factory=dict)  # replaced article id -> the id that replaced it
     passages: int = 0
     errors: list[str] = field(default_factory=list)
     article_ids: list[str] = field(
@@ -192,6 +193,7 @@ class Indexer:
             for (article, passages), result in zip(pending, results, strict=True):
                 if result.replaced_id:
                     self.near_duplicates.remove(result.replaced_id, article.collection)
+                    report.replacements[result.replaced_id] = result.article_id
                 if result.status == "unchanged":
                     report.unchanged += 1
                 else:
