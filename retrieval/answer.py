@@ -129,7 +129,7 @@ class ExtractiveWeights:
     speaker: float = 0.15
     answer_type: float = 0.3
     phrase: float = 0.2
-    min_confidence: float = 0.30
+    min_confidence: float = 0.50
     max_quotes: int = 2
     passages: int = 6
 

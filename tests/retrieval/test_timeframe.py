@@ -44,7 +44,7 @@ def engine(tmp_path: Path) -> Engine:
 
 def test_month_expression_filters_by_date(engine: Engine):
     """should only cite articles published in March 2015 for a question about March 2015."""
-    answer = engine.ask("What happened with the port strike in March 2015?")
+    answer = engine.ask("How did the port strike end in March 2015?")
     assert answer.answered
     assert {c.published.month for c in answer.citations if c.published} == {3}
     assert all(c.published is not None for c in answer.citations)
