@@ -29,6 +29,7 @@ from retrieval.hybrid import Hit, HybridSearcher
 from retrieval.question import analyse
 from retrieval.summarize import summarize_article, summarize_topic
 from retrieval.timeframe import dated_scopes, prefer_recent, time_filter, undated_note, without_time_expression
+from retrieval.vector_cache import CachedEncoder
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,9 @@ class Engine:
         )
         if check_model:
             self.store.check_model(self.encoder.name, self.encoder.dim)
-        self.answerer: Answerer = answerer or ExtractiveAnswerer(self.encoder)
+        # Questions and candidate sentences go through a vector cache; bulk ingest uses the encoder directly.
+        self.query_encoder = CachedEncoder(self.encoder)
+        self.answerer: Answerer = answerer or ExtractiveAnswerer(self.query_encoder)
         self.indexer = Indexer(
             self.store,
             self.encoder,
@@ -147,7 +150,7 @@ class Engine:
             if narrowed or scope.undated_only:
                 return []
             raise IndexNotReadyError(EMPTY_INDEX)
-        vector = self.encoder.encode([text])[0]
+        vector = self.query_encoder.encode([text])[0]
         return searcher.search(text, vector, k=k, articles=mask, mode=mode)
 
     def ask(self, question: str, scope: Scope | None = None, *, mode: str = "hybrid") -> Answer:
@@ -189,14 +192,14 @@ class Engine:
         collections = (scope or Scope()).collections
         if article is None or (collections is not None and article.collection not in collections):
             raise RetrievalError(f"No article with id {article_id!r} here.")
-        return _timed(summarize_article(article, self.encoder), started)
+        return _timed(summarize_article(article, self.query_encoder), started)
 
     def summarize_topic(self, topic: str, scope: Scope | None = None) -> Answer:
         """Extractive summary of what the articles in ``scope`` say on ``topic``."""
         started = time.perf_counter()
         q = analyse(topic)
         hits = self._search(self._current(), q.text, scope or Scope(), max(self.config.top_k, 8), "hybrid")
-        return _timed(summarize_topic(q.text, hits, self.encoder), started)
+        return _timed(summarize_topic(q.text, hits, self.query_encoder), started)
 
     def find_articles(self, text: str, scope: Scope | None = None, *, limit: int = 25) -> list[Article]:
         """Articles whose title contains ``text``, newest first (autocomplete)."""
