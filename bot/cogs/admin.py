@@ -17,8 +17,8 @@ from bot import handlers
 from bot.client import InteractionResponder, NewsdeskBot, NotModeratorError
 
 
-def _moderators_only(interaction: discord.Interaction[NewsdeskBot]) -> bool:
-    """App-command check: Manage Server or the moderator role, in a server."""
+def moderators_only(interaction: discord.Interaction[NewsdeskBot]) -> bool:
+    """App-command check of every moderator command: Manage Server or the moderator role, in a server."""
     if interaction.guild_id is None:
         raise app_commands.NoPrivateMessage()
     bot = interaction.client
@@ -35,14 +35,14 @@ class AdminCog(commands.Cog, name="Admin"):
     def __init__(self, bot: NewsdeskBot) -> None:
         self.bot = bot
         if bot.settings.moderator_role:
-            # Let the role's members see the commands; ``_moderators_only`` still refuses everyone else.
+            # Let the role's members see the commands; ``moderators_only`` still refuses everyone else.
             for command in (self.ingest, self.reindex):
                 command.default_permissions = None
 
     @app_commands.command(name="ingest")
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
-    @app_commands.check(_moderators_only)
+    @app_commands.check(moderators_only)
     @app_commands.describe(
         url="A link to a news article (http or https)",
         file="A .txt, .json, .jsonl or .html file with one or more articles",
@@ -75,7 +75,7 @@ class AdminCog(commands.Cog, name="Admin"):
     @app_commands.command(name="reindex")
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
-    @app_commands.check(_moderators_only)
+    @app_commands.check(moderators_only)
     async def reindex(self, interaction: discord.Interaction[NewsdeskBot]) -> None:
         """Rebuild the search index from the stored articles (moderators); answers go on meanwhile."""
         await handlers.reindex(self.bot.desk, InteractionResponder(interaction), self.bot.asker(interaction))

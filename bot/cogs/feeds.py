@@ -25,7 +25,8 @@ import httpx
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.client import InteractionResponder, NewsdeskBot, NotModeratorError, no_pings
+from bot.client import InteractionResponder, NewsdeskBot, no_pings
+from bot.cogs.admin import moderators_only
 from bot.render import CONTENT_LIMIT, FOOTER_LIMIT, MAX_LINK_CHARS, TITLE_LIMIT, Reply, escape_markdown, pack
 from index.errors import IngestError
 from index.feedstore import Feed, FeedStore
@@ -40,18 +41,6 @@ ANNOUNCE_COLOUR = 0x3B6EA5
 MAX_TICK_MINUTES = 1.0
 # Announcements need these in the chosen channel; checked when the feed is added.
 _NEEDED = ("view_channel", "send_messages", "embed_links")
-
-
-def _moderators_only(interaction: discord.Interaction[NewsdeskBot]) -> bool:
-    """App-command check: Manage Server or the moderator role, in a server (same rule as ``/ingest``)."""
-    if interaction.guild_id is None:
-        raise app_commands.NoPrivateMessage()
-    bot = interaction.client
-    if not bot.is_moderator(interaction.user, interaction.permissions):
-        role = bot.settings.moderator_role
-        who = f"the Manage Server permission or the {role!r} role" if role else "the Manage Server permission"
-        raise NotModeratorError(f"Only moderators can do that: it needs {who}.")
-    return True
 
 
 def article_embed(article: NewArticle, feed: Feed) -> discord.Embed:
@@ -101,7 +90,7 @@ class FeedsCog(commands.Cog, name="Feeds"):
         self.feeds: FeedStore = poller.feeds
         self._own_client = own_client
         if bot.settings.moderator_role:
-            # Let the role's members see the commands; ``_moderators_only`` still refuses everyone else.
+            # Let the role's members see the commands; ``moderators_only`` still refuses everyone else.
             self.feed.default_permissions = None
         tick = min(MAX_TICK_MINUTES, poller.interval.total_seconds() / 60)
         self.poll_loop.change_interval(minutes=tick)
@@ -118,7 +107,7 @@ class FeedsCog(commands.Cog, name="Feeds"):
 
     # -- commands ---------------------------------------------------------------------------------
     @feed.command(name="add")
-    @app_commands.check(_moderators_only)
+    @app_commands.check(moderators_only)
     @app_commands.describe(
         url="The feed's address (RSS or Atom), e.g. https://example.com/rss.xml",
         channel="Where to post new articles; leave empty to only index them",
@@ -161,7 +150,7 @@ class FeedsCog(commands.Cog, name="Feeds"):
         )
 
     @feed.command(name="list")
-    @app_commands.check(_moderators_only)
+    @app_commands.check(moderators_only)
     async def list_feeds(self, interaction: discord.Interaction[NewsdeskBot]) -> None:
         """The feeds this server follows, when each was last read, and the last error of failing ones."""
         feeds = await asyncio.to_thread(self.feeds.list, [str(interaction.guild_id)])
@@ -173,7 +162,7 @@ class FeedsCog(commands.Cog, name="Feeds"):
         await responder.send([Reply(content=part) for part in parts[:5]], ephemeral=True)
 
     @feed.command(name="remove")
-    @app_commands.check(_moderators_only)
+    @app_commands.check(moderators_only)
     @app_commands.describe(feed="The feed to stop following: start typing its name, or give its number")
     async def remove(self, interaction: discord.Interaction[NewsdeskBot], feed: app_commands.Range[int, 1]) -> None:
         """Stop following a feed; the articles it brought stay indexed."""

@@ -16,7 +16,8 @@ from pytest_httpserver import HTTPServer
 
 from bot.client import NewsdeskBot, NotModeratorError
 from bot.cogs import feeds as feeds_cog
-from bot.cogs.feeds import FeedsCog, _moderators_only
+from bot.cogs.admin import moderators_only
+from bot.cogs.feeds import FeedsCog
 from bot.handlers import Desk
 from bot.ratelimit import RateLimiter
 from bot.settings import Settings
@@ -137,7 +138,7 @@ async def test_setup_registers_a_guild_only_feed_group(bot: NewsdeskBot) -> None
         for sub in subs.values():
             assert len(sub["description"]) <= 100
         for command in group.commands:
-            assert _moderators_only in command.checks
+            assert moderators_only in command.checks
     finally:
         await bot.remove_cog("Feeds")  # stops the loop and closes the cog's HTTP client
 
@@ -171,11 +172,11 @@ async def test_setup_skips_feeds_without_a_real_engine(tmp_path: Path, caplog: p
 
 def test_check_refuses_non_moderators_and_direct_messages(bot: NewsdeskBot) -> None:
     """should let moderators through, and refuse others and DMs with the tree's known errors."""
-    assert _moderators_only(make_interaction(bot)) is True
+    assert moderators_only(make_interaction(bot)) is True
     with pytest.raises(NotModeratorError, match="Only moderators"):
-        _moderators_only(make_interaction(bot, manage_guild=False))
+        moderators_only(make_interaction(bot, manage_guild=False))
     with pytest.raises(app_commands.NoPrivateMessage):
-        _moderators_only(make_interaction(bot, guild_id=None))
+        moderators_only(make_interaction(bot, guild_id=None))
 
 
 # -- commands -------------------------------------------------------------------------------------
