@@ -259,20 +259,35 @@ async def ask(
             if since:
                 scope = replace(scope, since=parse_since(since, now=datetime.now(UTC)))
         except BadQuestionError as exc:
-            outcome.status = "bad-question"
-            await responder.notice(str(exc))
+            await _bad_input(responder, outcome, exc)
             return
-        if not await _admit(desk, responder, asker, outcome):
-            return
-        await responder.defer()
-        try:
-            answer = await desk.read(desk.engine.ask, question, scope)
-        except RetrievalError as exc:  # e.g. "No articles are indexed yet; a moderator can add some with /ingest"
-            outcome.status = type(exc).__name__
-            await responder.send(render_notice(str(exc)))
-            return
-        outcome.status = "answered" if answer.answered else "no-answer"
-        await responder.send(render_answer(answer, embeds=desk.use_embeds, title=question))
+
+        async def work() -> tuple[Answer, str]:
+            return await desk.read(desk.engine.ask, question, scope), question
+
+        await _answer_with(desk, responder, asker, outcome, work)
+
+
+async def _bad_input(responder: Responder, outcome: Outcome, error: BadQuestionError) -> None:
+    outcome.status = "bad-question"
+    await responder.notice(str(error))
+
+
+async def _answer_with(
+    desk: Desk, responder: Responder, asker: Asker, outcome: Outcome, work: Callable[[], Awaitable[tuple[Answer, str]]]
+) -> None:
+    """Rate-limit, defer, run ``work`` (an answer and its title) and send it; user-facing errors become notices."""
+    if not await _admit(desk, responder, asker, outcome):
+        return
+    await responder.defer()
+    try:
+        answer, title = await work()
+    except RetrievalError as exc:  # e.g. "No articles are indexed yet; a moderator can add some with /ingest"
+        outcome.status = type(exc).__name__
+        await responder.send(render_notice(str(exc)))
+        return
+    outcome.status = "answered" if answer.answered else "no-answer"
+    await responder.send(render_answer(answer, embeds=desk.use_embeds, title=title))
 
 
 def _summarize_article(engine: EngineLike, ref: str, scope: Scope) -> Answer:
@@ -299,24 +314,16 @@ async def summary(
         try:
             topic = validate(topic) if topic else ""
         except BadQuestionError as exc:
-            outcome.status = "bad-question"
-            await responder.notice(str(exc))
+            await _bad_input(responder, outcome, exc)
             return
-        if not await _admit(desk, responder, asker, outcome):
-            return
-        await responder.defer()
-        try:
+
+        async def work() -> tuple[Answer, str]:
             if topic:
-                result = await desk.read(desk.engine.summarize_topic, topic, asker.scope)
-                title = f"Summary: {topic}"
-            else:
-                result = await desk.read(_summarize_article, desk.engine, article, asker.scope)
-                title = "Summary: " + result.question.removeprefix("summary of ")
-        except RetrievalError as exc:
-            outcome.status = type(exc).__name__
-            await responder.send(render_notice(str(exc)))
-            return
-        await responder.send(render_answer(result, embeds=desk.use_embeds, title=title))
+                return await desk.read(desk.engine.summarize_topic, topic, asker.scope), f"Summary: {topic}"
+            result = await desk.read(_summarize_article, desk.engine, article, asker.scope)
+            return result, "Summary: " + result.question.removeprefix("summary of ")
+
+        await _answer_with(desk, responder, asker, outcome, work)
 
 
 def _label(article: Article) -> str:

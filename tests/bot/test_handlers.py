@@ -144,7 +144,7 @@ async def test_every_command_logs_its_latency(desk: Desk, responder: RecordingRe
         await handlers.summary(desk, responder, MEMBER, topic="Syria")
     messages = [r.getMessage() for r in caplog.records]
     assert any(m.startswith("/ask answered in ") and m.endswith(f"(user {USER}, guild {GUILD})") for m in messages)
-    assert any(m.startswith("/summary ok in ") for m in messages)
+    assert any(m.startswith("/summary answered in ") for m in messages)
 
 
 # -- summaries ------------------------------------------------------------------------------------
