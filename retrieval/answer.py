@@ -21,12 +21,16 @@ from datetime import datetime
 from itertools import pairwise
 from typing import Protocol
 
+import numpy as np
+
 from index.embed import Encoder
 from index.lexical import LexicalIndex, terms
 from retrieval.hybrid import Hit
 from retrieval.question import Question, has_answer_type, is_attributed_quote
 
 MIN_SENTENCE_WORDS = 4
+QUOTE_RATIO = 0.8  # a further quote must score at least this share of the best one
+_PRUNE_BATCH = 8
 # A sentence that opens with a pronoun or a connective, or attributes a quote to "he"/"she", leans on the
 # sentence before it: quoting both tells the reader who "he" is.
 _DEPENDENT = re.compile(
@@ -183,24 +187,39 @@ class ExtractiveAnswerer:
                 spans.append((hit, start, end, sentence, f"{hit.article.title}\n{text[lo:hi]}", quote_start))
         if not spans:
             return []
-        query = self.encoder.encode([question.text])[0]
-        cosines = self.encoder.encode([s[3] for s in spans], batch_size=32) @ query
         best_passage = max(h.score for h in hits) or 1.0
-        out = []
-        for (hit, start, end, sentence, context, quote_start), cosine in zip(spans, cosines.tolist(), strict=True):
+        partial: list[tuple[float, float]] = []  # (score without the cosine term, coverage)
+        for hit, _start, _end, sentence, context, _quote_start in spans:
             sentence_terms = terms(sentence)
             coverage = _coverage(question.terms, idf, set(sentence_terms))
-            context_coverage = _coverage(question.terms, idf, set(terms(context)))
-            score = (
-                w.cosine * cosine
-                + w.coverage * coverage
-                + w.context * context_coverage
+            rest = (
+                w.coverage * coverage
+                + w.context * _coverage(question.terms, idf, set(terms(context)))
                 + w.passage * hit.score / best_passage
                 + w.speaker * _speaker_score(question, sentence, context)
                 + w.answer_type * has_answer_type(question, sentence)
                 + w.phrase * _phrase_overlap(question.terms, sentence_terms)
             )
-            out.append(_Candidate(hit, start, end, sentence, score, cosine, coverage, quote_start))
+            partial.append((rest, coverage))
+        query = self.encoder.encode([question.text])[0]
+        out: list[_Candidate] = []
+        # Embedding the sentences is most of an answer's time. A cosine is at most 1, so a sentence whose other
+        # features cannot lift it to QUOTE_RATIO of the best score found so far can neither be quoted first nor
+        # second: embed in order of that upper bound, and stop as soon as it falls below the bar. The quotes chosen
+        # are exactly those of scoring every sentence.
+        order = sorted(range(len(spans)), key=lambda i: -partial[i][0])
+        for lo in range(0, len(order), _PRUNE_BATCH):
+            best = max((c.score for c in out), default=-np.inf)
+            batch = [i for i in order[lo : lo + _PRUNE_BATCH] if partial[i][0] + w.cosine >= QUOTE_RATIO * best]
+            if not batch:
+                break
+            cosines = self.encoder.encode([spans[i][3] for i in batch], batch_size=32) @ query
+            for i, cosine in zip(batch, cosines.tolist(), strict=True):
+                hit, start, end, sentence, _context, quote_start = spans[i]
+                rest, coverage = partial[i]
+                out.append(
+                    _Candidate(hit, start, end, sentence, rest + w.cosine * cosine, cosine, coverage, quote_start)
+                )
         return sorted(out, key=lambda c: -c.score)
 
     def confidence(self, best: _Candidate, hits: Sequence[Hit], question: Question, idf: dict[str, float]) -> float:
@@ -220,7 +239,7 @@ class ExtractiveAnswerer:
             return Answer(question.text, False, NOT_FOUND, confidence=confidence)
         chosen = [best]
         for cand in candidates[1:]:
-            if len(chosen) >= self.weights.max_quotes or cand.score < 0.8 * best.score:
+            if len(chosen) >= self.weights.max_quotes or cand.score < QUOTE_RATIO * best.score:
                 break
             if not any(cand.overlaps(c) for c in chosen):
                 chosen.append(cand)
