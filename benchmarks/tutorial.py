@@ -8,7 +8,6 @@ It never abstains. It shares the encoder of the real pipeline so that only the d
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,8 +72,3 @@ class TutorialPipeline:
         vectors = self.encoder.encode([self.articles[a][s:e] for a, s, e in sentences], batch_size=32)
         aid, s, e = sentences[int(np.argmax(vectors @ query))]
         return TutorialResult(ranked, passages, self.articles[aid][s:e], aid, s, e)
-
-
-def ranked_from(chunk_articles: Sequence[str]) -> list[str]:
-    """Distinct article ids in rank order."""
-    return list(dict.fromkeys(chunk_articles))

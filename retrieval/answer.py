@@ -108,10 +108,8 @@ class _Candidate:
     hit: Hit
     start: int
     end: int
-    text: str
     score: float
     cosine: float
-    coverage: float
     quote_start: int  # where the quote starts: earlier than ``start`` when the sentence needs its predecessor
 
     def overlaps(self, other: _Candidate) -> bool:
@@ -188,41 +186,37 @@ class ExtractiveAnswerer:
         if not spans:
             return []
         best_passage = max(h.score for h in hits) or 1.0
-        partial: list[tuple[float, float]] = []  # (score without the cosine term, coverage)
+        partial: list[float] = []  # each sentence's score without its cosine term
         for hit, _start, _end, sentence, context, _quote_start in spans:
             sentence_terms = terms(sentence)
-            coverage = _coverage(question.terms, idf, set(sentence_terms))
             rest = (
-                w.coverage * coverage
+                w.coverage * _coverage(question.terms, idf, set(sentence_terms))
                 + w.context * _coverage(question.terms, idf, set(terms(context)))
                 + w.passage * hit.score / best_passage
                 + w.speaker * _speaker_score(question, sentence, context)
                 + w.answer_type * has_answer_type(question, sentence)
                 + w.phrase * _phrase_overlap(question.terms, sentence_terms)
             )
-            partial.append((rest, coverage))
+            partial.append(rest)
         query = self.encoder.encode([question.text])[0]
         out: list[_Candidate] = []
         # Embedding the sentences is most of an answer's time. A cosine is at most 1, so a sentence whose other
         # features cannot lift it to QUOTE_RATIO of the best score found so far can neither be quoted first nor
         # second: embed in order of that upper bound, and stop as soon as it falls below the bar. The quotes chosen
         # are exactly those of scoring every sentence.
-        order = sorted(range(len(spans)), key=lambda i: -partial[i][0])
+        order = sorted(range(len(spans)), key=lambda i: -partial[i])
         for lo in range(0, len(order), _PRUNE_BATCH):
             best = max((c.score for c in out), default=-np.inf)
-            batch = [i for i in order[lo : lo + _PRUNE_BATCH] if partial[i][0] + w.cosine >= QUOTE_RATIO * best]
+            batch = [i for i in order[lo : lo + _PRUNE_BATCH] if partial[i] + w.cosine >= QUOTE_RATIO * best]
             if not batch:
                 break
             cosines = self.encoder.encode([spans[i][3] for i in batch], batch_size=32) @ query
             for i, cosine in zip(batch, cosines.tolist(), strict=True):
-                hit, start, end, sentence, _context, quote_start = spans[i]
-                rest, coverage = partial[i]
-                out.append(
-                    _Candidate(hit, start, end, sentence, rest + w.cosine * cosine, cosine, coverage, quote_start)
-                )
+                hit, start, end, _sentence, _context, quote_start = spans[i]
+                out.append(_Candidate(hit, start, end, partial[i] + w.cosine * cosine, cosine, quote_start))
         return sorted(out, key=lambda c: -c.score)
 
-    def confidence(self, best: _Candidate, hits: Sequence[Hit], question: Question, idf: dict[str, float]) -> float:
+    def confidence(self, best: _Candidate, question: Question, idf: dict[str, float]) -> float:
         """How sure we are that the best sentence answers the question (0..1, uncalibrated)."""
         article_terms = set(terms(best.hit.article.title + "\n" + best.hit.article.text))
         return 0.5 * max(best.hit.dense, best.cosine) + 0.5 * _coverage(question.terms, idf, article_terms)
@@ -234,7 +228,7 @@ class ExtractiveAnswerer:
         if not candidates:
             return Answer(question.text, False, NOT_FOUND)
         best = candidates[0]
-        confidence = self.confidence(best, hits, question, idf)
+        confidence = self.confidence(best, question, idf)
         if confidence < self.weights.min_confidence:
             return Answer(question.text, False, NOT_FOUND, confidence=confidence)
         chosen = [best]

@@ -103,12 +103,12 @@ class HybridSearcher:
         rows_mask = None if articles is None else articles[snap.row_article]
         query_terms = terms(question)
         lexical = snap.lexical.scores(query_terms, rows_mask)
-        dense_scores, dense_rows = snap.dense_search(query_vector, max(DENSE_DEPTH, 3 * k), rows_mask)
         if mode == "bm25":
             rows = _top(lexical, 3 * k, rows_mask)
-            return self._materialise(rows, lexical[rows], lexical, query_vector, k)
+            return self._materialise(rows, lexical[rows], snap.dense.reconstruct_batch(rows) @ query_vector, lexical, k)
+        dense_scores, dense_rows = snap.dense_search(query_vector, max(DENSE_DEPTH, 3 * k), rows_mask)
         if mode == "dense":
-            return self._materialise(dense_rows, dense_scores, lexical, query_vector, k)
+            return self._materialise(dense_rows, dense_scores, dense_scores, lexical, k)
         article_scores = self._article_scores(query_terms, articles, lexical, dense_scores, dense_rows)
         candidates = np.flatnonzero(article_scores > 0)
         best = candidates[np.argsort(-article_scores[candidates], kind="stable")][:TOP_ARTICLES]
@@ -123,7 +123,7 @@ class HybridSearcher:
         own = _normalised(lexical[rows]) + np.clip((cosine - floor) / spread, 0.0, None)
         fused = article_scores[snap.row_article[rows]] + PASSAGE_WEIGHT * own
         order = np.argsort(-fused, kind="stable")
-        return self._materialise(rows[order], fused[order], lexical, query_vector, k)
+        return self._materialise(rows[order], fused[order], cosine[order], lexical, k)
 
     def _article_scores(
         self,
@@ -154,19 +154,16 @@ class HybridSearcher:
         self,
         rows: npt.NDArray[np.int64],
         scores: npt.NDArray[np.float32],
+        cosines: npt.NDArray[np.float32],
         lexical: npt.NDArray[np.float32],
-        query_vector: npt.NDArray[np.float32],
         k: int,
     ) -> list[Hit]:
-        """Turn ranked rows into hits: fetch passages and articles, drop near-identical passages."""
+        """Turn ranked rows (with their fused scores and cosines) into hits, dropping near-identical passages."""
         snap = self.snapshot
         window = [int(r) for r in rows[: max(3 * k, 20)]]
         pids = [int(snap.pids[r]) for r in window]
         passages = self.store.passages(pids)
         articles = self.store.articles(p.article_id for p in passages.values())
-        cosines: list[float] = (
-            (snap.dense.reconstruct_batch(np.asarray(window, dtype=np.int64)) @ query_vector).tolist() if window else []
-        )
         hits: list[Hit] = []
         kept_shingles: list[set[str]] = []
         for i, (row, pid) in enumerate(zip(window, pids, strict=True)):
