@@ -27,16 +27,6 @@ USER = 42
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
 
-@pytest.fixture(autouse=True)
-def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests never see the developer's NEWSDESK_* variables or token."""
-    import os
-
-    for name in list(os.environ):
-        if name.startswith("NEWSDESK_") or name == "DISCORD_TOKEN":
-            monkeypatch.delenv(name)
-
-
 def citation(
     n: int,
     quote: str,
