@@ -1,0 +1,101 @@
+"""Dump the answers to a fixed sample of NewsQA dev questions, to compare two versions of the code.
+
+A restructuring that must not change behaviour is checked by running this before and after it and
+diffing the two files (``--compare``): same answered flag, same cited articles, same quote offsets.
+
+    python -m benchmarks.regression --out before.jsonl [--limit 300]
+    python -m benchmarks.regression --out after.jsonl --compare before.jsonl
+
+It asks through the engine's public ``ask`` on the benchmark index of ``benchmarks.quality``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from tqdm import tqdm
+
+from benchmarks.quality import DEFAULT_EVAL, ROOT, SEED, build_engine, load_jsonl
+
+ENGINE_MODULES = ("app.engine", "retrieval.engine")
+
+
+def _engine_config() -> type:
+    """The engine's config class, wherever this version of the code keeps it."""
+    import importlib
+
+    for name in ENGINE_MODULES:
+        try:
+            return importlib.import_module(name).EngineConfig  # type: ignore[no-any-return]
+        except ModuleNotFoundError:
+            continue
+    raise SystemExit("no engine module found")
+
+
+def answer_rows(engine: object, questions: Sequence[dict[str, object]]) -> list[dict[str, object]]:
+    """One row per question: what was answered, from which articles, at which offsets."""
+    rows = []
+    for q in tqdm(questions, desc="asking", file=sys.stderr):
+        answer = engine.ask(str(q["question"]))  # type: ignore[attr-defined]
+        rows.append(
+            {
+                "qid": q["qid"],
+                "answered": answer.answered,
+                "citations": [[c.article_id, c.start, c.end] for c in answer.citations],
+                "confidence": round(float(answer.confidence), 4),
+            }
+        )
+    return rows
+
+
+def compare(before: list[dict[str, object]], after: list[dict[str, object]]) -> list[str]:
+    """Question ids whose answer differs (answered flag, citations; confidence within 1e-3)."""
+    old = {r["qid"]: r for r in before}
+    changed = []
+    for row in after:
+        prev = old.get(row["qid"])
+        if (
+            prev is None
+            or prev["answered"] != row["answered"]
+            or prev["citations"] != row["citations"]
+            or abs(float(prev["confidence"]) - float(row["confidence"])) > 1e-3  # type: ignore[arg-type]
+        ):
+            changed.append(str(row["qid"]))
+    return changed
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Write the answers; with ``--compare``, print how many differ and exit 1 if any do."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL)
+    parser.add_argument("--data-dir", type=Path, default=ROOT / "benchmarks" / "results" / "quality-index")
+    parser.add_argument("--limit", type=int, default=300)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--compare", type=Path, help="an earlier dump to compare with")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if not (args.eval_dir / "newsqa" / "questions.jsonl").exists():
+        print(f"eval data not found in {args.eval_dir}", file=sys.stderr)
+        return 2
+    engine, id_map, _ = build_engine(args.eval_dir, args.data_dir, _engine_config()(data_dir=args.data_dir))
+    questions = [q for q in load_jsonl(args.eval_dir / "newsqa" / "questions.jsonl") if str(q["article_id"]) in id_map]
+    sample = random.Random(SEED + 1).sample(questions, min(args.limit, len(questions)))
+    rows = answer_rows(engine, sample)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    if args.compare:
+        changed = compare(load_jsonl(args.compare), rows)
+        print(f"{len(rows) - len(changed)}/{len(rows)} answers identical; changed: {changed[:20]}")
+        return 1 if changed else 0
+    print(f"wrote {len(rows)} answers to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
