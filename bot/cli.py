@@ -135,7 +135,9 @@ def _open_engine(settings: Settings, *, must_exist: bool, check_model: bool = Tr
 def _cmd_ingest(args: argparse.Namespace, engine: Engine) -> int:
     from tqdm import tqdm
 
-    urls = [p for p in args.paths if p.startswith(("http://", "https://"))]
+    from index.fetch import is_web_url
+
+    urls = [p for p in args.paths if is_web_url(p)]
     paths = [Path(p) for p in args.paths if p not in urls]
     with tqdm(desc="indexing", unit=" passages", file=sys.stderr, disable=None) as bar:
 

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from index.fetch import is_web_url
 from retrieval.answer import Answer, Citation, shorten
 
 CONTENT_LIMIT = 2000
@@ -67,7 +68,7 @@ def fit_line(line: str, limit: int) -> str:
 
 def _link(url: str | None) -> str | None:
     """A URL safe to put inside ``[text](...)``, or None when it should not be linked."""
-    if not url or not url.startswith(("http://", "https://")) or len(url) > MAX_LINK_CHARS or re.search(r"\s", url):
+    if not url or not is_web_url(url) or len(url) > MAX_LINK_CHARS or re.search(r"\s", url):
         return None
     return url.replace("(", "%28").replace(")", "%29").replace("<", "%3C").replace(">", "%3E")
 

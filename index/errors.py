@@ -12,6 +12,7 @@ Every error carries a message that is safe to show to a user as is::
     │   ├── HTTPStatusError    the site answered 4xx/5xx (``.status``)
     │   ├── RedirectError      redirect loop or too many redirects
     │   ├── ContentTypeError   not HTML or a feed (image, PDF, ...; ``.content_type``)
+    │   ├── ContentEncodingError  compressed several times over, in an unknown format, or damaged
     │   └── TooLargeError      the body is over the size limit
     ├── FeedError              a feed is malformed or not a feed
     └── IndexError_            the on-disk index is missing, corrupt or from another model
@@ -81,6 +82,10 @@ class ContentTypeError(FetchError):
         """Keep the content type next to the user-facing message."""
         super().__init__(message)
         self.content_type = content_type
+
+
+class ContentEncodingError(FetchError):
+    """The body's ``Content-Encoding`` is refused: stacked codings (a bomb's trick), an unknown one, or damaged data."""
 
 
 class TooLargeError(FetchError):

@@ -4,10 +4,11 @@ Any Discord user can hand the bot a link, so fetching is an SSRF surface: a link
 redirect, or a DNS answer) pointing at 127.0.0.1, the LAN or the cloud metadata service
 at 169.254.169.254 must never be requested. The defences, in order:
 
-1. ``validate_url``: only absolute ``http``/``https`` URLs without credentials.
+1. ``validate_url``: only absolute ``http``/``https`` URLs without credentials, with a
+   port from 1 to 65535.
 2. ``check_host``: the host is resolved and *every* address must be public (not
-   loopback, private, link-local, multicast, reserved, unspecified, shared CGNAT, or an
-   IPv6 form embedding such an IPv4 address); an IP literal is checked as is.
+   loopback, private, link-local, site-local, multicast, reserved, unspecified, shared
+   CGNAT, or an IPv6 form embedding such an IPv4 address); an IP literal is checked as is.
 3. Redirects are followed by hand, each hop re-validated, with loop detection.
 4. DNS rebinding: clients made by ``make_client`` (the default) resolve and validate the
    host again *inside the connection*, and connect to exactly the validated address
@@ -15,8 +16,11 @@ at 169.254.169.254 must never be requested. The defences, in order:
    that answers "public" to the first lookup and "127.0.0.1" to the next is refused.
    A caller-supplied client without this transport only gets steps 1-3 (a small
    time-of-check/time-of-use window); pass ``make_client(...)`` to close it.
-5. Bodies are streamed and cut at ``max_bytes`` (after decompression, so gzip bombs stop
-   too); only HTML and feed content types are read; the whole fetch has one deadline.
+5. Bodies are streamed raw and inflated here, in bounded steps (``_Inflater``): raw and
+   decoded sizes are both cut at ``max_bytes``, a compression ratio over
+   ``MAX_COMPRESSION_RATIO`` is refused, and so are stacked or unknown content codings, so a
+   gzip bomb never inflates more than one step past the limit. Only HTML and feed content
+   types are read; the whole fetch has one deadline.
 
 Environment proxies are ignored (``trust_env=False``): through a proxy the connection
 guard would vet the proxy's address, not the target's.
@@ -31,13 +35,15 @@ import asyncio
 import ipaddress
 import logging
 import socket
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+import zlib
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import httpcore
 import httpx
 
 from index.errors import (
+    ContentEncodingError,
     ContentTypeError,
     FetchError,
     FetchTimeoutError,
@@ -55,12 +61,14 @@ __all__ = [
     "DEFAULT_ACCEPT",
     "FEED_TYPES",
     "HTML_TYPES",
+    "MAX_COMPRESSION_RATIO",
     "FetchedPage",
     "Resolver",
     "check_host",
     "fetch_url",
     "fetch_url_sync",
     "is_public_address",
+    "is_web_url",
     "make_client",
     "system_resolver",
     "validate_url",
@@ -78,8 +86,17 @@ FEED_TYPES: tuple[str, ...] = (
 DEFAULT_ACCEPT: tuple[str, ...] = HTML_TYPES + FEED_TYPES
 USER_AGENT = "newsdesk/0.1 (news Q&A bot; +https://github.com/newsdesk)"
 MAX_URL_LENGTH = 4096
+WEB_SCHEMES: tuple[str, ...] = ("http", "https")
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+# Content codings decoded here, by zlib ``wbits``; brotli and zstd are not asked for (see ``ACCEPT_ENCODING``).
+_CODINGS = {"gzip": zlib.MAX_WBITS | 16, "x-gzip": zlib.MAX_WBITS | 16, "deflate": zlib.MAX_WBITS}
+ACCEPT_ENCODING = "gzip, deflate"
+MAX_COMPRESSION_RATIO = 100
+"""Decoded/raw size ratio refused as a decompression bomb (HTML and feeds gzip about 3-20:1, zeros 1000:1)."""
+_RATIO_FLOOR = 1_000_000  # decoded bytes before the ratio is checked: a small page of repeated markup may pass it
+_DECODE_STEP = 65_536  # the most output zlib produces before the size and ratio checks run again
 
 Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
 """``async (host, port) -> addresses``; raise ``HostNotFoundError`` when the name does not resolve."""
@@ -148,6 +165,8 @@ def _blocked_reason(ip: str) -> str | None:
             (candidate.is_multicast, "multicast"),
             (candidate.is_unspecified, "unspecified"),
             (candidate.is_reserved, "reserved"),
+            # fec0::/10, deprecated (RFC 3879) but still routed inside some networks; Python counts it as global.
+            (isinstance(candidate, ipaddress.IPv6Address) and candidate.is_site_local, "site-local"),
             (candidate.is_private, "private"),
             (not candidate.is_global, "non-public"),  # e.g. 100.64.0.0/10 carrier-grade NAT
         )
@@ -160,11 +179,22 @@ def _blocked_reason(ip: str) -> str | None:
 def is_public_address(ip: str) -> bool:
     """Whether ``ip`` is a global unicast address that user-supplied URLs may reach.
 
-    Refuses loopback, private, link-local (incl. 169.254.169.254 metadata), multicast,
-    reserved, unspecified and CGNAT ranges, and IPv6 addresses embedding such an IPv4
-    address (IPv4-mapped, 6to4, Teredo, NAT64).
+    Refuses loopback, private, link-local (incl. 169.254.169.254 metadata), site-local,
+    multicast, reserved, unspecified and CGNAT ranges, and IPv6 addresses embedding such
+    an IPv4 address (IPv4-mapped, 6to4, Teredo, NAT64).
     """
     return _blocked_reason(ip) is None
+
+
+def is_web_url(text: str) -> bool:
+    """Whether ``text`` is meant as an http(s) link rather than a file path.
+
+    The one test every caller uses to tell links from paths; schemes are case-insensitive
+    (RFC 3986), so ``HTTP://...`` is a link too. It says nothing about the link being valid:
+    ``validate_url`` does.
+    """
+    scheme, separator, _ = text.strip().partition("://")
+    return bool(separator) and scheme.lower() in WEB_SCHEMES
 
 
 def validate_url(url: str) -> httpx.URL:
@@ -180,14 +210,16 @@ def validate_url(url: str) -> httpx.URL:
         raise InvalidURLError("that link is too long")
     if "://" not in text:
         raise InvalidURLError("that isn't a full link; it should start with http:// or https://")
+    if not is_web_url(text):
+        raise InvalidURLError("only http:// and https:// links can be fetched")
     try:
         parsed = httpx.URL(text)
     except (httpx.InvalidURL, ValueError, TypeError):
         raise InvalidURLError("that doesn't look like a valid link") from None
-    if parsed.scheme not in ("http", "https"):
-        raise InvalidURLError("only http:// and https:// links can be fetched")
     if not parsed.host:
         raise InvalidURLError("that link has no site name")
+    if parsed.port is not None and not 0 < parsed.port < 65536:
+        raise InvalidURLError("that link's port is not a number from 1 to 65535")
     if parsed.userinfo:
         raise InvalidURLError("links containing a user name or password are not fetched")
     return parsed
@@ -360,18 +392,97 @@ def _human_size(n: int) -> str:
     return f"{n / 1_000_000:g} MB" if n >= 1_000_000 else f"{n / 1000:g} kB"
 
 
+def _too_large(max_bytes: int) -> TooLargeError:
+    return TooLargeError(f"the page is larger than {_human_size(max_bytes)}")
+
+
+class _Inflater:
+    """Decodes one gzip or deflate content coding in bounded steps.
+
+    httpx inflates each network chunk in one call, so 64 kB of a gzip bomb becomes 64 MB
+    before any limit can look at it. zlib's ``max_length`` caps every step here at
+    ``_DECODE_STEP`` bytes of output, leaving the rest of the input for the next step, so
+    the caller can count and stop in time.
+    """
+
+    def __init__(self, coding: str) -> None:
+        self._coding = coding
+        self._zlib = zlib.decompressobj(_CODINGS[coding])
+        self._fed = 0
+        self._started = False
+
+    @property
+    def consumed(self) -> int:
+        """Input bytes inflated so far: the ratio's denominator, exact at every step."""
+        return self._fed - len(self._zlib.unconsumed_tail)
+
+    def decode(self, data: bytes) -> Iterator[bytes]:
+        """Yield the output of ``data`` one step at a time; stop iterating to stop inflating."""
+        self._fed += len(data)
+        while True:
+            out = self._step(data)
+            data = self._zlib.unconsumed_tail
+            if out:
+                yield out
+            if not data and len(out) < _DECODE_STEP:
+                return  # all input consumed and no output pending
+
+    def _step(self, data: bytes) -> bytes:
+        first, self._started = not self._started, True
+        try:
+            return self._zlib.decompress(data, _DECODE_STEP)
+        except zlib.error:
+            if not (first and self._coding == "deflate"):
+                raise ContentEncodingError("the site sent a damaged compressed page") from None
+        # Some servers send raw deflate without the zlib header; httpx accepts it the same way.
+        self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+        return self._step(data)
+
+
+def _inflater_for(headers: httpx.Headers) -> _Inflater | None:
+    """The decoder for the response's ``Content-Encoding``; ``None`` when the body is not encoded.
+
+    Raises:
+        ContentEncodingError: several codings (``gzip, gzip`` multiplies a bomb's ratio) or an unknown one.
+    """
+    codings = [c.strip().lower() for c in headers.get_list("content-encoding", split_commas=True)]
+    codings = [c for c in codings if c and c != "identity"]
+    if not codings:
+        return None
+    if len(codings) > 1:
+        # The header's text is the server's; it is counted, not echoed.
+        raise ContentEncodingError(f"the site compressed the page {len(codings)} times over; that is refused")
+    if codings[0] not in _CODINGS:
+        raise ContentEncodingError("the site compressed the page in a format that is not supported")
+    return _Inflater(codings[0])
+
+
 async def _read_limited(response: httpx.Response, max_bytes: int) -> bytes:
+    """Read the body raw and decode it here, refusing it once either size or the ratio passes its limit."""
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
-        raise TooLargeError(f"the page is larger than {_human_size(max_bytes)}")
-    chunks: list[bytes] = []
-    total = 0
-    async for chunk in response.aiter_bytes():
-        total += len(chunk)
-        if total > max_bytes:
-            raise TooLargeError(f"the page is larger than {_human_size(max_bytes)}")
-        chunks.append(chunk)
-    return b"".join(chunks)
+        raise _too_large(max_bytes)
+    inflater = _inflater_for(response.headers)
+    parts: list[bytes] = []
+    raw = decoded = 0
+    async for chunk in response.aiter_raw():
+        raw += len(chunk)
+        if raw > max_bytes:
+            raise _too_large(max_bytes)
+        if inflater is None:
+            parts.append(chunk)
+            continue
+        for piece in inflater.decode(chunk):
+            decoded += len(piece)
+            if decoded > max_bytes:
+                raise _too_large(max_bytes)
+            if decoded > _RATIO_FLOOR and decoded > inflater.consumed * MAX_COMPRESSION_RATIO:
+                raise TooLargeError(
+                    f"the page is compressed more than {MAX_COMPRESSION_RATIO}:1, like a decompression bomb; "
+                    "it is refused"
+                )
+            parts.append(piece)
+    return b"".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -463,7 +574,7 @@ async def fetch_url(
             is made and closed when ``None``.
         allow_private: allow loopback/private/link-local addresses (tests, trusted sources).
         timeout: deadline in seconds for the whole fetch, redirects and body included.
-        max_bytes: largest body accepted, after decompression.
+        max_bytes: largest body accepted, both as sent and after decompression.
         max_redirects: redirects followed before giving up.
         accept: media types accepted; also sent as the ``Accept`` header. A response with
             no ``Content-Type`` is accepted and left to the parser.
@@ -482,13 +593,14 @@ async def fetch_url(
         RedirectError: redirect loop or more than ``max_redirects`` redirects.
         HTTPStatusError: 4xx/5xx status.
         ContentTypeError: not one of ``accept`` (an image, a PDF, ...).
-        TooLargeError: the body is over ``max_bytes``.
+        TooLargeError: the body is over ``max_bytes`` or compressed like a bomb.
+        ContentEncodingError: the body is compressed several times over, in an unknown format, or damaged.
         FetchTimeoutError: the deadline passed.
         FetchError: any other network failure (refused connection, TLS error, ...).
     """
     start = validate_url(url)
     resolve = resolver or system_resolver
-    request_headers = {"User-Agent": USER_AGENT, "Accept": ", ".join(accept)}
+    request_headers = {"User-Agent": USER_AGENT, "Accept": ", ".join(accept), "Accept-Encoding": ACCEPT_ENCODING}
     if etag:
         request_headers["If-None-Match"] = etag
     if last_modified:

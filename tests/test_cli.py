@@ -99,6 +99,33 @@ def test_partial_ingest_reports_and_keeps_going(data_dir: Path, tmp_path: Path, 
     assert main(["ingest", "--strict", str(src)]) == 1
 
 
+def test_ingest_takes_any_case_scheme_as_a_link(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """should fetch HTTP:// and Https:// arguments as links, not open them as file paths."""
+    import index.web
+    from index.pipeline import IngestReport
+    from index.readers import ReadResult
+
+    monkeypatch.setenv("NEWSDESK_DATA_DIR", str(tmp_path / "data"))
+    fetched: list[str] = []
+    ingested: list[ReadResult] = []
+
+    def read_url(url: str, *, allow_private: bool = False) -> ReadResult:
+        fetched.append(url)
+        return ReadResult(url, error="not fetched in this test")
+
+    class Engine:
+        def ingest(self, items: list[ReadResult], **_: object) -> IngestReport:
+            ingested.extend(items)
+            return IngestReport()
+
+    monkeypatch.setattr(index.web, "read_url", read_url)
+    monkeypatch.setattr("bot.cli._open_engine", lambda *_, **__: Engine())
+    urls = ["HTTP://news.example.com/a", "Https://news.example.com/b"]
+    main(["ingest", *urls])
+    assert fetched == urls
+    assert [item.origin for item in ingested] == urls
+
+
 def test_summarize_and_stats(seeded: Path, capsys: pytest.CaptureFixture[str]):
     """should summarize the seed by id and report what is indexed."""
     assert main(["stats", "--json", "--articles"]) == 0

@@ -155,6 +155,7 @@ def test_unanswered_has_no_sources():
     ("url", "expected"),
     [
         pytest.param("https://x.com/a_(b)", "[T](https://x.com/a_%28b%29)", id="parentheses-encoded"),
+        pytest.param("HTTPS://x.com/a", "[T](HTTPS://x.com/a)", id="uppercase-scheme-linked"),
         pytest.param("javascript:alert(1)", "**[1]** T ·", id="not-http-not-linked"),
         pytest.param(None, "**[1]** T ·", id="no-url"),
     ],

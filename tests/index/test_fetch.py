@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
 import time
-from collections.abc import Iterator, Sequence
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from functools import cache
 
 import httpx
 import pytest
@@ -11,6 +14,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from index.errors import (
+    ContentEncodingError,
     ContentTypeError,
     FetchError,
     FetchTimeoutError,
@@ -22,10 +26,12 @@ from index.errors import (
     UnsafeURLError,
 )
 from index.fetch import (
+    MAX_COMPRESSION_RATIO,
     Resolver,
     fetch_url,
     fetch_url_sync,
     is_public_address,
+    is_web_url,
     make_client,
     system_resolver,
     validate_url,
@@ -33,6 +39,47 @@ from index.fetch import (
 
 ARTICLE = b"<html><head><title>Tram</title></head><body><article><p>The council voted.</p></article></body></html>"
 PUBLIC_IP = "93.184.216.34"
+BOMB_ZEROS = 64 * 1024 * 1024  # decoding any of the bombs in full is bounded by this, not by GBs
+DECODE_STEP = 65_536  # index.fetch inflates at most this much between its limit checks
+
+
+@cache
+def gzip_bomb(layers: int) -> bytes:
+    """``BOMB_ZEROS`` zero bytes gzipped ``layers`` times (one layer: 64 kB; two or three: under 1 kB)."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    block = bytes(1024 * 1024)
+    body = b"".join(packer.compress(block) for _ in range(BOMB_ZEROS // len(block))) + packer.flush()
+    for _ in range(layers - 1):
+        body = gzip.compress(body, compresslevel=9)
+    return body
+
+
+@pytest.fixture
+def inflated(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Sizes of every zlib output while the test runs, whoever decompresses (index.fetch or httpx)."""
+    sizes: list[int] = []
+    real = zlib.decompressobj
+
+    class Counting:
+        def __init__(self, wbits: int = zlib.MAX_WBITS) -> None:
+            self._inner = real(wbits)
+
+        def decompress(self, data: bytes, max_length: int = 0) -> bytes:
+            out = self._inner.decompress(data, max_length)
+            sizes.append(len(out))
+            return out
+
+        def flush(self, length: int = zlib.DEF_BUF_SIZE) -> bytes:
+            out = self._inner.flush(length)
+            sizes.append(len(out))
+            return out
+
+        @property
+        def unconsumed_tail(self) -> bytes:
+            return self._inner.unconsumed_tail
+
+    monkeypatch.setattr(zlib, "decompressobj", Counting)
+    return sizes
 
 
 def static_resolver(table: dict[str, list[str]]) -> Resolver:
@@ -334,6 +381,9 @@ def test_invalid_urls_are_refused(url: str) -> None:
         "::",
         "fe80::1%eth0",
         "fc00::1",
+        "fec0::1",
+        "feff:ffff::1",
+        "fec0::1%eth0",
         "ff02::1",
         "::ffff:127.0.0.1",
         "::ffff:169.254.169.254",
@@ -358,3 +408,126 @@ def test_sync_wrapper_fetches(article_url: str) -> None:
     assert fetch_url_sync(article_url, allow_private=True).body == ARTICLE
     with pytest.raises(UnsafeURLError):
         fetch_url_sync(article_url)
+
+
+def serve_encoded(httpserver: HTTPServer, body: bytes, encoding: str, content_type: str = "text/html") -> str:
+    httpserver.expect_request("/enc").respond_with_data(
+        body, content_type=content_type, headers={"Content-Encoding": encoding}
+    )
+    return httpserver.url_for("/enc")
+
+
+@pytest.mark.parametrize("content_type", ["text/html", "application/rss+xml"])
+async def test_single_gzip_bomb_stops_at_the_limit(
+    httpserver: HTTPServer, inflated: list[int], content_type: str
+) -> None:
+    """should stop a 64 kB gzip of 64 MB of zeros (page or feed) after inflating at most the limit plus one step."""
+    url = serve_encoded(httpserver, gzip_bomb(1), "gzip", content_type)
+    with pytest.raises(TooLargeError):
+        await fetch_url(url, allow_private=True, max_bytes=1_000_000)
+    assert 0 < sum(inflated) <= 1_000_000 + DECODE_STEP
+
+
+@pytest.mark.parametrize("layers", [2, 3])
+async def test_stacked_gzip_bomb_is_refused_before_decoding(
+    httpserver: HTTPServer, inflated: list[int], layers: int
+) -> None:
+    """should refuse ``Content-Encoding: gzip, gzip`` (under 1 kB inflating to 64 MB) without inflating anything."""
+    body = gzip_bomb(layers)
+    assert len(body) < 1000
+    url = serve_encoded(httpserver, body, ", ".join(["gzip"] * layers))
+    with pytest.raises(ContentEncodingError, match=f"compressed the page {layers} times over"):
+        await fetch_url(url, allow_private=True)
+    assert sum(inflated) == 0
+
+
+async def test_stacked_codings_in_separate_headers_are_refused(httpserver: HTTPServer) -> None:
+    """should count codings across repeated Content-Encoding headers too."""
+    httpserver.expect_request("/enc").respond_with_data(
+        gzip_bomb(2), content_type="text/html", headers=[("Content-Encoding", "gzip"), ("Content-Encoding", "gzip")]
+    )
+    with pytest.raises(ContentEncodingError, match="2 times over"):
+        await fetch_url(httpserver.url_for("/enc"), allow_private=True)
+
+
+async def test_compression_ratio_is_capped(httpserver: HTTPServer, inflated: list[int]) -> None:
+    """should refuse a 1000:1 body as a bomb once past 1 MB, even when the size limit is far higher."""
+    url = serve_encoded(httpserver, gzip_bomb(1), "gzip")
+    with pytest.raises(TooLargeError, match=f"more than {MAX_COMPRESSION_RATIO}:1"):
+        await fetch_url(url, allow_private=True, max_bytes=50_000_000)
+    assert sum(inflated) <= 1_000_000 + DECODE_STEP
+
+
+@pytest.mark.parametrize(
+    ("encoding", "compress"),
+    [
+        pytest.param("gzip", gzip.compress, id="gzip"),
+        pytest.param("x-gzip", gzip.compress, id="x-gzip"),
+        pytest.param("deflate", zlib.compress, id="deflate"),
+        pytest.param("deflate", lambda b: zlib.compress(b, wbits=-zlib.MAX_WBITS), id="raw-deflate"),
+        pytest.param("identity", lambda b: b, id="identity"),
+    ],
+)
+async def test_compressed_page_is_decoded(
+    httpserver: HTTPServer, encoding: str, compress: Callable[[bytes], bytes]
+) -> None:
+    """should decode a legitimately compressed page, 600 kB of HTML in many network chunks, in full."""
+    html = ARTICLE * 5000
+    page = await fetch_url(serve_encoded(httpserver, compress(html), encoding), allow_private=True)
+    assert page.body == html
+    request, _ = httpserver.log[0]
+    assert request.headers["Accept-Encoding"] == "gzip, deflate"
+
+
+@pytest.mark.parametrize(
+    ("encoding", "body", "message"),
+    [
+        pytest.param("br", b"\x1b\x00", "not supported", id="unknown"),
+        pytest.param("gzip", b"\x1f\x8b\x08\x00garbage" * 10, "damaged", id="damaged"),
+    ],
+)
+async def test_bad_encodings_are_refused_clearly(
+    httpserver: HTTPServer, encoding: str, body: bytes, message: str
+) -> None:
+    """should refuse an unsupported or corrupt compression with its own message, not a connection error."""
+    with pytest.raises(ContentEncodingError, match=message):
+        await fetch_url(serve_encoded(httpserver, body, encoding), allow_private=True)
+
+
+@pytest.mark.parametrize("port", ["0", "65536", "99999", "-1"])
+async def test_out_of_range_port_is_refused(port: str) -> None:
+    """should refuse a port outside 1-65535 with a clear message (99999 raised OverflowError in an ExceptionGroup)."""
+    url = f"http://news.example.com:{port}/story"
+    with pytest.raises(InvalidURLError, match="port"):
+        validate_url(url)
+    with pytest.raises(InvalidURLError, match="port"):
+        await fetch_url(url, resolver=static_resolver({"news.example.com": [PUBLIC_IP]}))
+
+
+def test_highest_port_is_accepted() -> None:
+    """should keep ports 1 and 65535."""
+    assert validate_url("http://news.example.com:65535/").port == 65535
+    assert validate_url("http://news.example.com:1/").port == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("http://example.com/a", True, id="http"),
+        pytest.param("HTTP://example.com/a", True, id="upper"),
+        pytest.param("HttpS://example.com/a", True, id="mixed"),
+        pytest.param("ftp://example.com/a", False, id="ftp"),
+        pytest.param("articles/http://x", False, id="path-containing-url"),
+        pytest.param("news/2024.jsonl", False, id="path"),
+        pytest.param("C:\\news\\a.txt", False, id="windows-path"),
+    ],
+)
+def test_is_web_url_ignores_scheme_case(text: str, expected: bool) -> None:
+    """should tell links from paths, whatever the case of the scheme."""
+    assert is_web_url(text) is expected
+
+
+async def test_uppercase_scheme_is_fetched(article_url: str) -> None:
+    """should fetch HTTP:// links like http:// ones."""
+    page = await fetch_url(article_url.replace("http://", "HTTP://"), allow_private=True)
+    assert page.body == ARTICLE
