@@ -8,6 +8,9 @@ subset with each question's gold article removed).
 
     python -m benchmarks.quality [--json] [--limit N] [--questions FILE] [--eval-dir DIR]
 
+``--questions`` takes NewsQA-format questions, or a hand-written set of ``benchmarks/questions``
+(rows with a ``kind``), which is scored by kind instead (``benchmarks.questions.bench``).
+
 The index is cached in ``benchmarks/results/quality-index`` and rebuilt when its
 configuration changes. The eval data is read by path and never copied.
 """
@@ -29,6 +32,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 from benchmarks.metrics import contains_any, distinct, hit_at, is_verbatim, mean, reciprocal_rank
+from benchmarks.questions import bench
+from benchmarks.questions.sets import is_question_set, parse_rows
 from benchmarks.tutorial import TutorialPipeline
 from index.models import RawArticle
 from index.readers import read_paths
@@ -221,6 +226,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = EngineConfig(data_dir=args.data_dir)
     engine, id_map, raw_texts = build_engine(args.eval_dir, args.data_dir, config)
     questions = load_jsonl(args.questions or args.eval_dir / "newsqa" / "questions.jsonl")
+    if args.questions and is_question_set(questions):
+        return _question_set(args, questions, engine, id_map, raw_texts)
     questions = [q for q in questions if str(q["article_id"]) in id_map]
     rng = random.Random(SEED)
     if args.limit:
@@ -233,8 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif name in ("bm25", "dense"):
             systems[name] = newsdesk_system(engine, name)
         elif name == "tutorial":
-            pipeline = TutorialPipeline(raw_texts, engine.encoder, cache=args.data_dir / "tutorial-vectors.npy")
-            systems[name] = tutorial_system(pipeline, id_map)
+            systems[name] = tutorial_system(_tutorial(engine, raw_texts, args.data_dir), id_map)
     started = time.perf_counter()
     results = {name: evaluate(run, questions, id_map, abstention, name) for name, run in systems.items()}
     report = {
@@ -248,14 +254,53 @@ def main(argv: Sequence[str] | None = None) -> int:
         "seconds": round(time.perf_counter() - started, 1),
         "date": datetime.now(UTC).date().isoformat(),
     }
+    _emit(report, args, _print_table)
+    return 0
+
+
+def _question_set(
+    args: argparse.Namespace,
+    records: list[dict[str, object]],
+    engine: Engine,
+    id_map: dict[str, str],
+    raw_texts: dict[str, str],
+) -> int:
+    """Score a hand-written question set by kind (speaker, fact, refuse)."""
+    rows = parse_rows(records)
+    if missing := bench.missing_articles(rows, id_map):
+        print(f"expected articles not in the benchmark index: {missing}", file=sys.stderr)
+        return 2
+    askers: dict[str, bench.Asker] = {}
+    for name in args.systems.split(","):
+        if name == "tutorial":
+            askers[name] = bench.tutorial_asker(_tutorial(engine, raw_texts, args.data_dir), id_map)
+        elif name in ("newsdesk", "bm25", "dense"):
+            askers[name] = bench.engine_asker(engine, "hybrid" if name == "newsdesk" else name)
+        else:
+            print(f"unknown system {name!r}", file=sys.stderr)
+            return 2
+    report = bench.run(args.questions, rows, askers, id_map, limit=args.limit, seed=SEED)
+    report |= {"articles": engine.store.article_count(), "date": datetime.now(UTC).date().isoformat()}
+    _emit(report, args, bench.print_report)
+    return 0
+
+
+def _tutorial(engine: Engine, raw_texts: dict[str, str], data_dir: Path) -> TutorialPipeline:
+    return TutorialPipeline(raw_texts, engine.encoder, cache=data_dir / "tutorial-vectors.npy")
+
+
+Printer = Callable[[dict[str, object]], None]
+
+
+def _emit(report: dict[str, object], args: argparse.Namespace, print_table: Printer) -> None:
+    """Print the report (JSON with ``--json``) and write it to ``--out`` when given."""
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(report, indent=2))
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        _print_table(report)
-    return 0
+        print_table(report)
 
 
 def _print_table(report: dict[str, object]) -> None:

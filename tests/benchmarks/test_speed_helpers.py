@@ -7,17 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.speed import (
-    RealCorpus,
-    build_corpus,
-    dir_bytes,
-    format_table,
-    machine_info,
-    million_vectors,
-    mixture_vectors,
-    percentiles,
-    synthesize,
-)
+from benchmarks.speed.common import dir_bytes, percentiles
+from benchmarks.speed.corpus import RealCorpus, build_corpus, synthesize
+from benchmarks.speed.machine import machine_info
+from benchmarks.speed.million import million_vectors
+from benchmarks.speed.table import format_table
+from benchmarks.speed.vectors import mixture_vectors
 from index.chunk import chunk_article
 from index.models import Article
 from index.snapshot import Snapshot, index_text

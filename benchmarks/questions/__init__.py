@@ -1,0 +1,19 @@
+"""Hand-written questions in the way Discord users ask them, with their answer keys and scoring.
+
+``user.jsonl`` holds single questions: half ``speaker`` ("what did the celtic boss say about..."),
+a quarter ``fact`` and a quarter ``refuse`` (the corpus does not say: other people and events,
+events after 2015, what the right-sounding article leaves out, off-topic). ``followups.jsonl``
+holds two-turn conversations, scored on the second turn. ``expected`` lists short answer fragments
+of the expected article (the eval data is third-party: nothing longer is copied); ``absent`` lists
+what a refusal's corpus must not contain.
+
+How the articles were chosen: ``random.Random(20261211)`` sampled 40 CNN/DailyMail articles and then
+8 BBC articles per category (business, entertainment, politics, sport, tech), and every sampled
+article got a question, in sampled order, except a CNN Student News page and a game review that
+hold nothing to ask: a speaker question where the article quotes someone, a fact question
+where it does not or where a number or name was the natural thing to ask.
+
+These sets are for reporting only: nothing in ``retrieval/`` may be tuned on them.
+``python -m benchmarks.questions.verify`` checks them against the eval corpus;
+``python -m benchmarks.quality --questions FILE`` scores systems on one of them.
+"""

@@ -1,0 +1,77 @@
+"""Scoring of question-set answers: pure functions, pinned by tests on tiny rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from benchmarks.metrics import contains_any, mean
+from benchmarks.questions.sets import KINDS, Row
+
+#: How many leading quotes may hold the expected phrase: the part of an answer a user reads first.
+QUOTES_READ = 2
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a system answered: whether it answered, its quotes in order, and the articles they cite."""
+
+    answered: bool
+    quotes: tuple[str, ...] = ()
+    cited: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Grade:
+    """One row's outcome. ``cited_expected`` is None for refusals (no article is expected)."""
+
+    qid: str
+    kind: str
+    answered: bool
+    right: bool
+    cited_expected: bool | None
+
+
+def grade(row: Row, reply: Reply, expected_article: str | None) -> Grade:
+    """Right when a refusal is not answered, or an answer's first quotes hold an expected phrase.
+
+    Args:
+        row: the question and its answer key.
+        reply: what the system said.
+        expected_article: the expected article's id in the system's own ids (None for refusals).
+    """
+    if row.kind == "refuse":
+        return Grade(row.qid, row.kind, reply.answered, not reply.answered, None)
+    right = reply.answered and any(contains_any(q, row.expected) for q in reply.quotes[:QUOTES_READ])
+    cited = reply.answered and expected_article in reply.cited
+    return Grade(row.qid, row.kind, reply.answered, right, cited)
+
+
+def summarise(grades: Sequence[Grade]) -> dict[str, dict[str, float | int | None]]:
+    """Per kind and overall: count, right rate, answer rate, and rate of citing the expected article."""
+
+    def line(group: Sequence[Grade]) -> dict[str, float | int | None]:
+        cited = [float(g.cited_expected) for g in group if g.cited_expected is not None]
+        return {
+            "n": len(group),
+            "right": mean([float(g.right) for g in group]),
+            "answered": mean([float(g.answered) for g in group]),
+            "cites_expected": mean(cited) if cited else None,
+        }
+
+    table: dict[str, dict[str, float | int | None]] = {
+        kind: line([g for g in grades if g.kind == kind]) for kind in KINDS if any(g.kind == kind for g in grades)
+    }
+    table["overall"] = line(grades)
+    return table
+
+
+def format_table(name: str, table: dict[str, dict[str, float | int | None]]) -> str:
+    """A Markdown table of one system's summary."""
+
+    def cell(value: float | int | None) -> str:
+        return "-" if value is None else str(value) if isinstance(value, int) else f"{value:.3f}"
+
+    lines = [f"{name}", "| kind | n | right | answered | cites expected article |", "|---|---|---|---|---|"]
+    lines += [f"| {kind} | " + " | ".join(cell(v) for v in row.values()) + " |" for kind, row in table.items()]
+    return "\n".join(lines)
