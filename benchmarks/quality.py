@@ -203,6 +203,14 @@ def evaluate(
     }
 
 
+def sample_questions(path: Path, id_map: dict[str, str], limit: int | None) -> list[dict[str, object]]:
+    """The questions whose article is indexed; with ``limit``, the same fixed random sample every run."""
+    questions = [q for q in load_jsonl(path) if str(q["article_id"]) in id_map]
+    if limit:
+        questions = random.Random(SEED).sample(questions, min(limit, len(questions)))
+    return questions
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and print the table (or JSON)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -220,11 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     config = EngineConfig(data_dir=args.data_dir)
     engine, id_map, raw_texts = build_engine(args.eval_dir, args.data_dir, config)
-    questions = load_jsonl(args.questions or args.eval_dir / "newsqa" / "questions.jsonl")
-    questions = [q for q in questions if str(q["article_id"]) in id_map]
-    rng = random.Random(SEED)
-    if args.limit:
-        questions = rng.sample(questions, min(args.limit, len(questions)))
+    questions = sample_questions(args.questions or args.eval_dir / "newsqa" / "questions.jsonl", id_map, args.limit)
     abstention = random.Random(SEED + 1).sample(questions, min(ABSTENTION_SUBSET, len(questions)))
     systems: dict[str, System] = {}
     for name in args.systems.split(","):
