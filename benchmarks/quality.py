@@ -208,6 +208,14 @@ def evaluate(
     }
 
 
+def sample_questions(path: Path, id_map: dict[str, str], limit: int | None) -> list[dict[str, object]]:
+    """The questions whose article is indexed; with ``limit``, the same fixed random sample every run."""
+    questions = [q for q in load_jsonl(path) if str(q["article_id"]) in id_map]
+    if limit:
+        questions = random.Random(SEED).sample(questions, min(limit, len(questions)))
+    return questions
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and print the table (or JSON)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -225,13 +233,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     config = EngineConfig(data_dir=args.data_dir)
     engine, id_map, raw_texts = build_engine(args.eval_dir, args.data_dir, config)
-    questions = load_jsonl(args.questions or args.eval_dir / "newsqa" / "questions.jsonl")
-    if args.questions and is_question_set(questions):
-        return _question_set(args, questions, engine, id_map, raw_texts)
-    questions = [q for q in questions if str(q["article_id"]) in id_map]
-    rng = random.Random(SEED)
-    if args.limit:
-        questions = rng.sample(questions, min(args.limit, len(questions)))
+    path = args.questions or args.eval_dir / "newsqa" / "questions.jsonl"
+    if args.questions and is_question_set(load_jsonl(path)):
+        return _question_set(args, load_jsonl(path), engine, id_map, raw_texts)
+    questions = sample_questions(path, id_map, args.limit)
     abstention = random.Random(SEED + 1).sample(questions, min(ABSTENTION_SUBSET, len(questions)))
     systems: dict[str, System] = {}
     for name in args.systems.split(","):

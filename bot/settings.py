@@ -11,11 +11,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.embed import DEFAULT_MODEL
 from retrieval.engine import EngineConfig
+from retrieval.llm.client import LlmConfig
 
 # A bot token is three base64url parts separated by dots (user id, timestamp, HMAC).
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{20,}$")
@@ -51,6 +52,14 @@ class Settings(BaseSettings):
     allow_private_urls: bool = False
     feed_interval_minutes: float = Field(default=15.0, gt=0)
 
+    answerer: Literal["extractive", "llm"] = "extractive"
+    llm_base_url: str | None = None  # an OpenAI-compatible API root, e.g. http://localhost:11434/v1
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_timeout: float = Field(default=60.0, gt=0, le=600)
+    llm_max_tokens: int = Field(default=512, ge=64, le=8192)
+    llm_temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+
     @field_validator("guild_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
@@ -59,6 +68,25 @@ class Settings(BaseSettings):
         if isinstance(value, int):
             return [value]
         return value
+
+    @model_validator(mode="after")
+    def _llm_is_configured(self) -> Settings:
+        if self.answerer == "llm" and not (self.llm_base_url and self.llm_model):
+            raise ValueError("NEWSDESK_ANSWERER=llm needs NEWSDESK_LLM_BASE_URL and NEWSDESK_LLM_MODEL")
+        return self
+
+    def llm_config(self) -> LlmConfig | None:
+        """How to reach the language model, or ``None`` when answers are extractive."""
+        if self.answerer != "llm" or not self.llm_base_url or not self.llm_model:
+            return None
+        return LlmConfig(
+            base_url=self.llm_base_url,
+            model=self.llm_model,
+            api_key=self.llm_api_key,
+            timeout=self.llm_timeout,
+            max_tokens=self.llm_max_tokens,
+            temperature=self.llm_temperature,
+        )
 
     def engine_config(self) -> EngineConfig:
         """The engine's view of these settings."""
