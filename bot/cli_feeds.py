@@ -19,10 +19,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import httpx
+
     from bot.settings import Settings
+    from index.feedpoller import FeedPoller, PollResult, Writer
     from index.feedstore import Feed
     from retrieval.engine import Engine
-    from retrieval.feedpoller import FeedPoller, PollResult
 
 EXIT_FAILED, EXIT_NO_FEED = 1, 2
 
@@ -69,9 +71,19 @@ def _feed_json(feed: Feed) -> dict[str, Any]:
     }
 
 
-def _poller(engine: Engine, settings: Settings, client: Any) -> FeedPoller:
+def make_poller(
+    engine: Engine, settings: Settings, client: httpx.AsyncClient | None, *, write: Writer | None = None
+) -> FeedPoller:
+    """The feed poller as the settings configure it; the CLI and the bot (``bot/run.py``) both build it here.
+
+    Args:
+        engine: the open engine; feeds live in its store.
+        settings: interval, entries per poll, private-address rule.
+        client: the HTTP client to share (``None``: one per fetch).
+        write: the write path (the bot passes its desk's); the poller's own serial writer by default.
+    """
+    from index.feedpoller import FeedPoller
     from index.feedstore import FeedStore
-    from retrieval.feedpoller import FeedPoller
 
     return FeedPoller(
         engine,
@@ -79,6 +91,8 @@ def _poller(engine: Engine, settings: Settings, client: Any) -> FeedPoller:
         client,
         allow_private=settings.allow_private_urls,
         interval_minutes=settings.feed_interval_minutes,
+        max_entries=settings.feed_max_entries,
+        write=write,
     )
 
 
@@ -88,7 +102,7 @@ async def _add(args: argparse.Namespace, engine: Engine, settings: Settings) -> 
 
     async with make_client(allow_private=settings.allow_private_urls) as client:
         try:
-            feed, created = await _poller(engine, settings, client).subscribe(
+            feed, created = await make_poller(engine, settings, client).subscribe(
                 args.url, collection=args.collection, channel_id=args.channel
             )
         except IngestError as exc:
@@ -114,6 +128,8 @@ def _print_result(result: PollResult) -> None:
     extra = " (backlog)" if result.backlog else ""
     if result.pending:
         extra += f", {result.pending} left for the next poll"
+    if result.beyond_cap:
+        extra += f", {result.beyond_cap} older entries not read (NEWSDESK_FEED_MAX_ENTRIES)"
     _write(f"{head}: {len(result.new_articles)} new{extra}")
     for article in result.new_articles:
         _write(f"  + {article.title} <{article.url}> id={article.article_id}")
@@ -125,7 +141,7 @@ async def _poll(args: argparse.Namespace, engine: Engine, settings: Settings) ->
     from index.fetch import make_client
 
     async with make_client(allow_private=settings.allow_private_urls) as client:
-        poller = _poller(engine, settings, client)
+        poller = make_poller(engine, settings, client)
         if args.all:
             results = await poller.poll_many(await asyncio.to_thread(poller.feeds.list))
         else:

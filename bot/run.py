@@ -2,9 +2,14 @@
 
 Start-up order: check the token (exit 4 with a readable line when it is missing or
 malformed), point discord.py at another API when ``discord_api_base`` is set, open the
-engine once in a worker thread (loading the model and the index), log in, load the cogs and
-sync the commands (``NewsdeskBot.setup_hook``), then connect. SIGTERM and SIGINT close the
-bot cleanly; the engine's thread pools are shut down on the way out.
+engine once in a worker thread (loading the model and the index), build what the cogs share
+(one HTTP client, the ``Desk``, the feed poller), add the feeds cog, log in, load the other
+cogs and sync the commands (``NewsdeskBot.setup_hook``), then connect. SIGTERM and SIGINT
+close the bot cleanly; the engine's thread pools are shut down on the way out.
+
+One write path: every write to the index (``/ingest``, ``/reindex``, feed polls) runs in the
+desk's single write thread while holding ``Desk.write_lock`` (``desk_writer`` for feeds), so a
+feed poll waits for a re-index to finish and a moderator sees "waiting" while a poll ingests.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ import functools
 import logging
 import re
 import signal
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import aiohttp
 import discord
@@ -22,7 +28,9 @@ import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import INTERNAL_API_VERSION, Route
 
+from bot.cli_feeds import make_poller
 from bot.client import NewsdeskBot
+from bot.cogs.feeds import FeedsCog
 from bot.handlers import Desk
 from bot.ratelimit import RateLimiter
 from index.fetch import make_client
@@ -30,9 +38,12 @@ from index.web import read_url_async
 
 if TYPE_CHECKING:
     from bot.settings import Settings
+    from index.feedpoller import Writer
     from retrieval.engine import Engine
 
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
+T = TypeVar("T")
 
 EXIT_BOT = 4
 
@@ -81,6 +92,19 @@ def _install_signal_handlers(bot: NewsdeskBot) -> None:
             log.debug("cannot handle %s here", sig.name)
 
 
+def desk_writer(desk: Desk) -> Writer:
+    """The desk's write path for feed polls: ``Desk.write_lock``, then the desk's single write thread.
+
+    ``bot.handlers.ingest`` and ``reindex`` write the same way, so no two writes ever overlap.
+    """
+
+    async def write(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        async with desk.write_lock:
+            return await desk.write(fn, *args, **kwargs)
+
+    return write
+
+
 def _open_engine(settings: Settings) -> Engine:
     from retrieval.engine import Engine
 
@@ -98,13 +122,15 @@ async def _serve(settings: Settings, token: str) -> int:
             exc_info=not isinstance(exc, OSError | ValueError),
         )
         return EXIT_BOT
-    # One HTTP client for /ingest url:, guarded against private addresses unless the operator allows them.
+    # One HTTP client for /ingest url: and the feeds, guarded against private addresses unless allowed.
     http_client = make_client(allow_private=settings.allow_private_urls)
     fetch = functools.partial(read_url_async, client=http_client, allow_private=settings.allow_private_urls)
     desk = Desk(engine, limiter=RateLimiter(settings.asks_per_minute), use_embeds=settings.use_embeds, fetch=fetch)
+    poller = make_poller(engine, settings, http_client, write=desk_writer(desk))
     bot = NewsdeskBot(desk=desk, settings=settings)
     try:
         async with bot:
+            await bot.add_cog(FeedsCog(bot, poller))  # before login: setup_hook syncs its commands with the rest
             _install_signal_handlers(bot)
             await bot.login(token)
             if settings.discord_api_base:

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     sync_commands: bool = True  # bot only: register the slash commands with Discord at start-up
     allow_private_urls: bool = False
     feed_interval_minutes: float = Field(default=15.0, gt=0)
+    # Entries read per feed and poll; index.feedpoller.DEFAULT_MAX_ENTRIES (not imported: it pulls in trafilatura).
+    feed_max_entries: int = Field(default=500, ge=1)
 
     answerer: Literal["extractive", "llm"] = "extractive"
     llm_base_url: str | None = None  # an OpenAI-compatible API root, e.g. http://localhost:11434/v1

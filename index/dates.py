@@ -19,7 +19,14 @@ from email.utils import parsedate_to_datetime
 
 log = logging.getLogger(__name__)
 
-__all__ = ["TimeFilter", "parse_published", "parse_time_filter"]
+__all__ = [
+    "EARLIEST_PUBLISHED",
+    "FUTURE_SLACK",
+    "TimeFilter",
+    "parse_published",
+    "parse_time_filter",
+    "plausible_published",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,20 +302,43 @@ def parse_time_filter(question: str, *, now: datetime) -> TimeFilter | None:
 
 _DIGITS_RE = re.compile(r"[+-]?\d{9,13}(?:\.\d+)?")
 _ISO_HINT_RE = re.compile(r"^\d{4}-?\d{2}-?\d{2}")
-# Dates before the web or far in the future are almost certainly parse accidents (e.g. a 0 timestamp).
-_MIN_YEAR = 1980
-_MAX_YEAR = 2100
+EARLIEST_PUBLISHED = datetime(1990, 1, 1, tzinfo=UTC)
+"""No news article on the web is older: an earlier date is a parse accident (a 0 timestamp, a typo)."""
+FUTURE_SLACK = timedelta(days=2)
+"""How far past now a publication time may lie (time zones, embargoed stories scheduled a day ahead)."""
 
 
-def _plausible(value: datetime) -> datetime | None:
-    return value if _MIN_YEAR <= value.year <= _MAX_YEAR else None
+def plausible_published(value: datetime | None, *, now: datetime | None = None) -> datetime | None:
+    """The one gate every publication time passes: in UTC, or ``None`` when it cannot be true.
+
+    Feeds, page metadata and JSON records all go through here (``parse_published``,
+    ``index.feeds``, ``RawArticle``), so one bad date makes that article's date unknown and
+    never fails an ingest or a poll: a wrong date would filter the article out of answers,
+    a missing one only ranks it less precisely.
+
+    Args:
+        value: the parsed time; naive values are taken as UTC (see ``_to_utc``).
+        now: the current time (tests pass a fixed one).
+
+    Returns:
+        ``value`` in UTC when it lies between 1990-01-01 and ``now`` plus two days, else ``None``
+        (also for values that overflow on conversion to UTC, such as year 9999 at -14:00).
+    """
+    if value is None:
+        return None
+    try:
+        utc = _to_utc(value)
+    except (OverflowError, ValueError):
+        return None
+    latest = (now or datetime.now(UTC)) + FUTURE_SLACK
+    return utc if EARLIEST_PUBLISHED <= utc <= latest else None
 
 
 def _from_epoch(seconds: float) -> datetime | None:
     if abs(seconds) >= 1e11:  # milliseconds, as JavaScript and many JSON APIs give them
         seconds /= 1000.0
     try:
-        return _plausible(datetime.fromtimestamp(seconds, tz=UTC))
+        return plausible_published(datetime.fromtimestamp(seconds, tz=UTC))
     except (OverflowError, OSError, ValueError):
         return None
 
@@ -325,9 +355,10 @@ def parse_published(value: str | float | None) -> datetime | None:
     Accepted: ISO 8601 (``2015-03-04``, ``2015-03-04T10:00:00Z``, with offsets or
     fractions), RFC 2822 as in RSS (``Wed, 04 Mar 2015 10:00:00 GMT``) and Unix epoch
     seconds or milliseconds (as numbers or digit strings). A date without a time is
-    midnight UTC; a naive time is UTC. Ambiguous forms such as ``03/04/2015`` and years
-    outside 1980-2100 give ``None`` instead of a guess, so a wrong date never filters an
-    article out of an answer.
+    midnight UTC; a naive time is UTC. Ambiguous forms such as ``03/04/2015`` and times
+    outside ``plausible_published``'s window (before 1990, or more than two days ahead)
+    give ``None`` instead of a guess, so a wrong date never filters an article out of an
+    answer.
 
     Args:
         value: the raw value from a feed, page or record.
@@ -348,12 +379,12 @@ def parse_published(value: str | float | None) -> datetime | None:
         iso = text.replace(" ", "T", 1) if len(text) > 10 and text[10] == " " else text
         iso = re.sub(r"([+-]\d\d)$", r"\1:00", iso)  # "+01" -> "+01:00"
         try:
-            return _plausible(_to_utc(datetime.fromisoformat(iso)))
+            return plausible_published(datetime.fromisoformat(iso))
         except ValueError:
             pass
     try:
         parsed = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         log.debug("unparsed published value %r", text)
         return None
-    return _plausible(_to_utc(parsed))
+    return plausible_published(parsed)

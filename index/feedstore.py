@@ -32,13 +32,23 @@ from index.store import Store
 
 log = logging.getLogger(__name__)
 
-__all__ = ["MAX_BACKOFF_EXPONENT", "MAX_ENTRY_ATTEMPTS", "Feed", "FeedStore", "backoff"]
+__all__ = [
+    "LOOKUP_CHUNK",
+    "MAX_BACKOFF_EXPONENT",
+    "MAX_ENTRY_ATTEMPTS",
+    "EntryOutcome",
+    "Feed",
+    "FeedStore",
+    "backoff",
+]
 
 MAX_BACKOFF_EXPONENT = 6
 """A failing feed waits ``interval * 2**min(failures, 6)``: at most 64 intervals (16 h at 15 min)."""
 MAX_ENTRY_ATTEMPTS = 3
 """Polls that try to fetch an entry's page before it is given up (a page that 404s for ever)."""
 MAX_ERROR_CHARS = 300
+LOOKUP_CHUNK = 500
+"""Entries or URLs looked up per SQL query (each holds up to two parameters per entry)."""
 
 
 def _ts(value: datetime) -> str:
@@ -102,6 +112,30 @@ class Feed:
     def name(self) -> str:
         """The title, or the URL when the feed has not been read yet."""
         return self.title or self.url
+
+
+@dataclass(frozen=True, slots=True)
+class EntryOutcome:
+    """What a poll did with one entry, for ``FeedStore.record_entries``.
+
+    Attributes:
+        entry_id: the entry's id in its feed.
+        link: its link as the feed gives it (stored canonical), or ``""``.
+        article_id: the article it became, if any.
+        error: why it was given up, or why its page failed.
+        retry: its page failed in a way another poll may fix (counted, given up after a few).
+    """
+
+    entry_id: str
+    link: str = ""
+    article_id: str | None = None
+    error: str | None = None
+    retry: bool = False
+
+    @property
+    def canonical(self) -> str:
+        """The link as stored and matched: canonical, or ``""``."""
+        return canonical_url(self.link) if self.link else ""
 
 
 def _feed(row: sqlite3.Row) -> Feed:
@@ -281,20 +315,90 @@ class FeedStore:
         return _feed(updated)
 
     # -- entries ----------------------------------------------------------------------------------
-    def seen(self, feed_id: int, entry_id: str, link: str = "") -> bool:
-        """Whether this feed already handled the entry: same entry id, or same canonical link.
+    def handled(self, feed_id: int, entries: Sequence[tuple[str, str]]) -> builtins.set[str]:
+        """The ids of ``entries`` (``(entry id, link)`` pairs) this feed already handled.
 
-        Matching by link too catches feeds that change an entry's id (some regenerate GUIDs)
-        and the same story listed twice. An entry whose page failed and will be retried is
-        not seen yet.
+        Handled means the same entry id, or the same canonical link, is stored as done. Matching
+        by link too catches feeds that change an entry's id (some regenerate GUIDs) and the same
+        story listed twice. An entry whose page failed and will be retried is not handled yet.
+
+        One query per ``LOOKUP_CHUNK`` entries, each an index search: a poll of a 500-entry feed
+        costs one query, not 500 (that each scanned the feed's rows: 9 ms at 65,000 entries).
         """
-        canonical = canonical_url(link) if link else ""
-        row = self.store.db.execute(
-            "SELECT 1 FROM feed_entries WHERE feed_id = ? AND done = 1 AND (entry_id = ? OR (? != '' AND link = ?))"
-            " LIMIT 1",
-            (feed_id, entry_id, canonical, canonical),
-        ).fetchone()
-        return row is not None
+        keyed = [(entry_id, canonical_url(link) if link else "") for entry_id, link in entries]
+        ids: builtins.set[str] = set()
+        links: builtins.set[str] = set()
+        for start in range(0, len(keyed), LOOKUP_CHUNK):
+            chunk = keyed[start : start + LOOKUP_CHUNK]
+            wanted_ids = list(dict.fromkeys(entry_id for entry_id, _ in chunk))
+            wanted_links = list(dict.fromkeys(link for _, link in chunk if link))
+            # Two indexed searches in one statement: with ``entry_id IN (..) OR link IN (..)`` SQLite
+            # scans every row of the feed instead.
+            rows = self.store.db.execute(
+                "SELECT entry_id, link FROM feed_entries WHERE feed_id = ? AND done = 1"
+                f" AND entry_id IN ({_marks(wanted_ids)}) UNION ALL"
+                " SELECT entry_id, link FROM feed_entries WHERE feed_id = ? AND done = 1"
+                f" AND link IN ({_marks(wanted_links)})",
+                [feed_id, *wanted_ids, feed_id, *wanted_links],
+            )
+            for row in rows:
+                ids.add(row["entry_id"])
+                if row["link"]:
+                    links.add(row["link"])
+        return {entry_id for entry_id, link in keyed if entry_id in ids or (link and link in links)}
+
+    def seen(self, feed_id: int, entry_id: str, link: str = "") -> bool:
+        """Whether this feed already handled the entry (see ``handled``)."""
+        return bool(self.handled(feed_id, [(entry_id, link)]))
+
+    def record_entries(
+        self, feed_id: int, outcomes: Sequence[EntryOutcome], *, max_attempts: int = MAX_ENTRY_ATTEMPTS, now: datetime
+    ) -> int:
+        """Store what a poll did with each entry, in one transaction; nothing when the feed was removed meanwhile.
+
+        An outcome without ``retry`` is handled for good (ingested as ``article_id``, or given
+        up with ``error``). A ``retry`` outcome counts one more failed attempt at the entry's
+        page; after ``max_attempts`` it is given up too.
+
+        Returns:
+            How many of the retry outcomes will be tried again on a later poll.
+        """
+        stamp = _ts(now)
+        done = [o for o in outcomes if not o.retry]
+        failed = [o for o in outcomes if o.retry]
+        with self.store.transaction() as db:
+            if db.execute("SELECT 1 FROM feeds WHERE id = ?", (feed_id,)).fetchone() is None:
+                return 0
+            db.executemany(
+                "INSERT INTO feed_entries (feed_id, entry_id, link, article_id, done, last_error, seen_at)"
+                " VALUES (?, ?, ?, ?, 1, ?, ?)"
+                " ON CONFLICT (feed_id, entry_id) DO UPDATE SET link = excluded.link,"
+                " article_id = excluded.article_id, done = 1, last_error = excluded.last_error,"
+                " seen_at = excluded.seen_at",
+                [(feed_id, o.entry_id, o.canonical, o.article_id, o.error, stamp) for o in done],
+            )
+            gives_up = int(max_attempts <= 1)  # on the first failure
+            rows = [
+                (feed_id, o.entry_id, o.canonical, gives_up, (o.error or "failed")[:MAX_ERROR_CHARS]) for o in failed
+            ]
+            db.executemany(
+                "INSERT INTO feed_entries (feed_id, entry_id, link, done, attempts, last_error, seen_at)"
+                " VALUES (?, ?, ?, ?, 1, ?, ?)"
+                " ON CONFLICT (feed_id, entry_id) DO UPDATE SET attempts = attempts + 1,"
+                " last_error = excluded.last_error, seen_at = excluded.seen_at,"
+                " done = done OR attempts + 1 >= ?",
+                [(*row, stamp, max_attempts) for row in rows],
+            )
+            retrying = 0
+            for start in range(0, len(failed), LOOKUP_CHUNK):
+                chunk = [o.entry_id for o in failed[start : start + LOOKUP_CHUNK]]
+                row = db.execute(
+                    "SELECT COUNT(*) FROM feed_entries WHERE feed_id = ? AND done = 0"
+                    f" AND entry_id IN ({_marks(chunk)})",
+                    [feed_id, *chunk],
+                ).fetchone()
+                retrying += int(row[0])
+        return retrying
 
     def mark_seen(
         self,
@@ -310,17 +414,8 @@ class FeedStore:
 
         Does nothing when the feed was removed meanwhile.
         """
-        canonical = canonical_url(link) if link else ""
-        stamp = _ts(now or datetime.now(UTC))
-        with self.store.transaction() as db:
-            db.execute(
-                "INSERT INTO feed_entries (feed_id, entry_id, link, article_id, done, last_error, seen_at)"
-                " SELECT ?, ?, ?, ?, 1, ?, ? WHERE EXISTS (SELECT 1 FROM feeds WHERE id = ?)"
-                " ON CONFLICT (feed_id, entry_id) DO UPDATE SET link = excluded.link,"
-                " article_id = excluded.article_id, done = 1, last_error = excluded.last_error,"
-                " seen_at = excluded.seen_at",
-                (feed_id, entry_id, canonical, article_id, error, stamp, feed_id),
-            )
+        outcome = EntryOutcome(entry_id, link, article_id=article_id, error=error)
+        self.record_entries(feed_id, [outcome], now=now or datetime.now(UTC))
 
     def record_entry_failure(
         self,
@@ -337,24 +432,8 @@ class FeedStore:
         Returns:
             Whether the entry is now given up (seen); ``False`` means the next poll retries it.
         """
-        canonical = canonical_url(link) if link else ""
-        stamp = _ts(now or datetime.now(UTC))
-        with self.store.transaction() as db:
-            db.execute(
-                "INSERT INTO feed_entries (feed_id, entry_id, link, done, attempts, last_error, seen_at)"
-                " SELECT ?, ?, ?, 0, 1, ?, ? WHERE EXISTS (SELECT 1 FROM feeds WHERE id = ?)"
-                " ON CONFLICT (feed_id, entry_id) DO UPDATE SET attempts = attempts + 1,"
-                " last_error = excluded.last_error, seen_at = excluded.seen_at",
-                (feed_id, entry_id, canonical, error[:MAX_ERROR_CHARS], stamp, feed_id),
-            )
-            db.execute(
-                "UPDATE feed_entries SET done = 1 WHERE feed_id = ? AND entry_id = ? AND attempts >= ?",
-                (feed_id, entry_id, max_attempts),
-            )
-            row = db.execute(
-                "SELECT done FROM feed_entries WHERE feed_id = ? AND entry_id = ?", (feed_id, entry_id)
-            ).fetchone()
-        return row is None or bool(row["done"])
+        outcome = EntryOutcome(entry_id, link, error=error, retry=True)
+        return not self.record_entries(feed_id, [outcome], max_attempts=max_attempts, now=now or datetime.now(UTC))
 
     def entry_count(self, feed_id: int) -> int:
         """Entries of this feed handled so far (ingested or given up)."""
@@ -363,12 +442,22 @@ class FeedStore:
 
     # -- articles ---------------------------------------------------------------------------------
     def article_for_url(self, collection: str, url: str) -> str | None:
-        """The id of the article stored under this URL in ``collection``, if any.
+        """The id of the article stored under this URL in ``collection``, if any (see ``articles_for_urls``)."""
+        return self.articles_for_urls(collection, [url]).get(canonical_url(url))
+
+    def articles_for_urls(self, collection: str, urls: Sequence[str]) -> dict[str, str]:
+        """The articles stored in ``collection`` under these URLs: canonical URL to article id.
 
         An entry whose link is already indexed there (by another feed, or ``/ingest``) is not
-        fetched again. Articles are keyed by their canonical URL (``index/web.py``).
+        fetched again. Articles are keyed by their canonical URL (``index/web.py``). One query
+        per ``LOOKUP_CHUNK`` URLs.
         """
-        row = self.store.db.execute(
-            "SELECT id FROM articles WHERE collection = ? AND key = ?", (collection, canonical_url(url))
-        ).fetchone()
-        return None if row is None else str(row["id"])
+        keys = list(dict.fromkeys(canonical_url(url) for url in urls))
+        found: dict[str, str] = {}
+        for start in range(0, len(keys), LOOKUP_CHUNK):
+            chunk = keys[start : start + LOOKUP_CHUNK]
+            rows = self.store.db.execute(
+                f"SELECT key, id FROM articles WHERE collection = ? AND key IN ({_marks(chunk)})", [collection, *chunk]
+            )
+            found.update((row["key"], row["id"]) for row in rows)
+        return found

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from index.dates import parse_published, plausible_published
 
 GLOBAL_COLLECTION = "global"
 
@@ -32,20 +34,18 @@ class RawArticle(BaseModel):
     @field_validator("published", mode="before")
     @classmethod
     def _parse_published(cls, value: object) -> object:
+        # Strings and epoch numbers are read by ``parse_published``, which makes a date it cannot
+        # trust unknown instead of failing the whole record (pydantic would reject year 10000).
         if value in ("", None):
             return None
-        if isinstance(value, str):
-            from index.dates import parse_published
-
+        if isinstance(value, str | int | float) and not isinstance(value, bool):
             return parse_published(value)
         return value
 
     @field_validator("published")
     @classmethod
-    def _to_utc(cls, value: datetime | None) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    def _plausible(cls, value: datetime | None) -> datetime | None:
+        return plausible_published(value)
 
     @field_validator("url", "source", "author", mode="before")
     @classmethod

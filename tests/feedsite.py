@@ -123,7 +123,10 @@ class FeedSite:
 
     ``etag`` / ``last_modified`` choose which validators the feed sends; a matching
     ``If-None-Match`` or ``If-Modified-Since`` gets a 304. ``responses`` records the status of
-    every feed response, ``page_status`` overrides the status of an article page.
+    every feed response, ``page_status`` overrides the status of an article page, and
+    ``pub_dates`` the ``<pubDate>`` text of a story (to serve broken dates). ``generated``
+    appends that many small entries, older than every story, so a feed can be made as large
+    as a real archive feed (one had 65,000 entries); their pages are not served.
     """
 
     server: HTTPServer
@@ -135,9 +138,11 @@ class FeedSite:
     responses: list[int] = field(default_factory=list)
     page_status: dict[str, int] = field(default_factory=dict)
     page_hits: dict[str, int] = field(default_factory=dict)
+    pub_dates: dict[str, str] = field(default_factory=dict)
+    generated: int = 0
 
     def __post_init__(self) -> None:
-        self.server.expect_request(self.path).respond_with_handler(self._feed)
+        self.server.expect_request(self.path).respond_with_handler(self.feed_response)
 
     @property
     def url(self) -> str:
@@ -171,20 +176,36 @@ class FeedSite:
     def modified(self) -> str:
         return format_datetime(datetime(2024, 3, 1, tzinfo=UTC) + timedelta(hours=self.version), usegmt=True)
 
+    def pub_date(self, story: Story) -> str:
+        return self.pub_dates.get(story.slug) or format_datetime(story.published, usegmt=True)
+
+    def generated_items(self) -> str:
+        """``generated`` minimal entries, one minute apart, the newest a day before the oldest story."""
+        newest = min((s.published for s in self.stories), default=datetime(2024, 3, 1, tzinfo=UTC))
+        base = self.server.url_for("/gen/")
+        return "".join(
+            f"<item><guid>g{i}</guid><link>{base}{i}</link>"
+            f"<pubDate>{format_datetime(newest - timedelta(days=1, minutes=i), usegmt=True)}</pubDate></item>"
+            for i in range(self.generated)
+        )
+
     def rss(self) -> str:
-        items = "".join(
-            f"<item><title>{escape(s.title)}</title><link>{escape(self.link(s))}</link>"
-            f'<guid isPermaLink="false">story-{s.slug}</guid>'
-            f"<pubDate>{format_datetime(s.published, usegmt=True)}</pubDate>"
-            f"<description>{escape(s.summary)}</description></item>"
-            for s in self.stories
+        items = (
+            "".join(
+                f"<item><title>{escape(s.title)}</title><link>{escape(self.link(s))}</link>"
+                f'<guid isPermaLink="false">story-{s.slug}</guid>'
+                f"<pubDate>{escape(self.pub_date(s))}</pubDate>"
+                f"<description>{escape(s.summary)}</description></item>"
+                for s in self.stories
+            )
+            + self.generated_items()
         )
         return (
             '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>The Daily Example</title>'
             f"<link>{self.server.url_for('/')}</link><description>Top stories</description>{items}</channel></rss>"
         )
 
-    def _feed(self, request: Request) -> Response:
+    def feed_response(self, request: Request) -> Response:
         headers = {}
         if self.etag:
             headers["ETag"] = self.tag

@@ -1,8 +1,10 @@
 """``/feed add|list|remove`` (moderators) and the background task that polls feeds and announces new articles.
 
-Thin Discord glue over ``retrieval.feedpoller.FeedPoller``: the poller fetches, ingests and
+Thin Discord glue over ``index.feedpoller.FeedPoller``: the poller fetches, ingests and
 keeps the feed state in the article database; this cog only turns commands into poller calls
-and poll results into channel messages.
+and poll results into channel messages. ``bot/run.py`` builds the one poller (on the bot's
+HTTP client, writing through the desk's writer like ``/ingest`` and ``/reindex``) and adds
+this cog with it; the cog makes nothing of its own.
 
 Scope: a server's feeds live in its own collection (the server id), like its articles, and
 every command works on that collection only, so one server's moderators can neither see nor
@@ -21,7 +23,6 @@ import asyncio
 import logging
 
 import discord
-import httpx
 from discord import app_commands
 from discord.ext import commands, tasks
 
@@ -29,11 +30,9 @@ from bot.client import InteractionResponder, NewsdeskBot, no_pings
 from bot.cogs.admin import moderators_only
 from bot.render import CONTENT_LIMIT, FOOTER_LIMIT, MAX_LINK_CHARS, TITLE_LIMIT, Reply, escape_markdown, pack
 from index.errors import IngestError
+from index.feedpoller import FeedPoller, NewArticle, PollResult
 from index.feedstore import Feed, FeedStore
-from index.fetch import make_client
 from retrieval.answer import shorten
-from retrieval.engine import Engine
-from retrieval.feedpoller import FeedPoller, NewArticle, PollResult
 
 log = logging.getLogger(__name__)
 
@@ -77,18 +76,16 @@ class FeedsCog(commands.Cog, name="Feeds"):
         default_permissions=discord.Permissions(manage_guild=True),
     )
 
-    def __init__(self, bot: NewsdeskBot, poller: FeedPoller, *, own_client: httpx.AsyncClient | None = None) -> None:
+    def __init__(self, bot: NewsdeskBot, poller: FeedPoller) -> None:
         """Wire the commands and the loop to ``poller``.
 
         Args:
             bot: the bot (moderator rule, settings, channels).
             poller: polls and ingests; its ``feeds`` store is what the commands change.
-            own_client: an HTTP client this cog made and must close when it is unloaded.
         """
         self.bot = bot
         self.poller = poller
         self.feeds: FeedStore = poller.feeds
-        self._own_client = own_client
         if bot.settings.moderator_role:
             # Let the role's members see the commands; ``moderators_only`` still refuses everyone else.
             self.feed.default_permissions = None
@@ -102,8 +99,6 @@ class FeedsCog(commands.Cog, name="Feeds"):
     async def cog_unload(self) -> None:
         """Stop polling (a poll in progress is cancelled; its entries are retried next time)."""
         self.poll_loop.cancel()
-        if self._own_client is not None:
-            await self._own_client.aclose()
 
     # -- commands ---------------------------------------------------------------------------------
     @feed.command(name="add")
@@ -247,31 +242,3 @@ def _missing_permissions(channel: discord.TextChannel) -> list[str]:
         return []
     permissions = channel.permissions_for(me)
     return [name.replace("_", " ").title() for name in _NEEDED if not getattr(permissions, name)]
-
-
-async def setup(bot: commands.Bot) -> None:
-    """Extension entry point: build the poller on the bot's engine and HTTP client.
-
-    Uses ``bot.engine`` if the bot has one, else ``bot.desk.engine``; feeds need the real
-    ``Engine`` (its article store), so with a test double the cog is not loaded. The HTTP
-    client is ``bot.http_client`` when the bot provides one, else the cog makes its own.
-    """
-    if not isinstance(bot, NewsdeskBot):
-        raise TypeError("the feeds cog needs a NewsdeskBot")
-    engine = getattr(bot, "engine", None) or bot.desk.engine
-    if not isinstance(engine, Engine):
-        log.warning("feeds are off: the bot's engine is not a newsdesk Engine with an article store")
-        return
-    settings = bot.settings
-    client = getattr(bot, "http_client", None)
-    own_client = None
-    if not isinstance(client, httpx.AsyncClient):
-        client = own_client = make_client(allow_private=settings.allow_private_urls)
-    poller = FeedPoller(
-        engine,
-        FeedStore(engine.store),
-        client,
-        allow_private=settings.allow_private_urls,
-        interval_minutes=settings.feed_interval_minutes,
-    )
-    await bot.add_cog(FeedsCog(bot, poller, own_client=own_client))

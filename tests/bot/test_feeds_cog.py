@@ -1,9 +1,13 @@
-"""The feeds cog: /feed add|list|remove callbacks, its schema, and the loop's announcements (no Discord)."""
+"""The feeds cog: /feed add|list|remove callbacks, its schema, the loop's announcements (no Discord),
+and how ``bot/run.py`` wires the poller to the desk's write path."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+import sqlite3
+import threading
+from collections.abc import AsyncIterator, Iterable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from unittest.mock import MagicMock
@@ -14,20 +18,25 @@ import pytest
 from discord import app_commands
 from pytest_httpserver import HTTPServer
 
+from bot.cli_feeds import make_poller
 from bot.client import NewsdeskBot, NotModeratorError
-from bot.cogs import feeds as feeds_cog
 from bot.cogs.admin import moderators_only
 from bot.cogs.feeds import FeedsCog
 from bot.handlers import Desk
 from bot.ratelimit import RateLimiter
+from bot.run import desk_writer
 from bot.settings import Settings
-from index.feedstore import FeedStore
+from index.feedpoller import FeedPoller
+from index.feedstore import Feed, FeedStore
 from index.fetch import make_client
-from retrieval.engine import Engine
-from retrieval.feedpoller import FeedPoller
+from index.models import RawArticle
+from index.pipeline import IngestReport, Progress
+from index.readers import ReadResult
+from retrieval.engine import Engine, EngineConfig
+from tests.fakes import FakeEncoder
 from tests.feedsite import STORIES, FeedSite, local_resolver
 
-from .conftest import GUILD, OTHER_GUILD, USER, FakeEngine
+from .conftest import GUILD, OTHER_GUILD, USER
 
 CHANNEL = 700
 MANAGE_GUILD = 1 << 5
@@ -64,9 +73,27 @@ def store(empty_engine: Engine) -> FeedStore:
     return FeedStore(empty_engine.store)
 
 
+class Clock:
+    """The poller's "now", moved on by the tests instead of rewriting the feeds' schedule in SQL."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def next_interval(self) -> None:
+        self.now += timedelta(minutes=15)
+
+
 @pytest.fixture
-def cog(bot: NewsdeskBot, empty_engine: Engine, store: FeedStore, client: httpx.AsyncClient) -> FeedsCog:
-    poller = FeedPoller(empty_engine, store, client, allow_private=True, resolver=local_resolver)
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def cog(bot: NewsdeskBot, empty_engine: Engine, store: FeedStore, client: httpx.AsyncClient, clock: Clock) -> FeedsCog:
+    poller = FeedPoller(empty_engine, store, client, allow_private=True, resolver=local_resolver, clock=clock)
     return FeedsCog(bot, poller)
 
 
@@ -113,17 +140,12 @@ def text_channel(guild_id: int = GUILD, *, can_post: bool = True) -> Any:
     return channel
 
 
-def make_due(store: FeedStore) -> None:
-    with store.store.transaction() as db:
-        db.execute("UPDATE feeds SET next_poll = '2000-01-01T00:00:00+00:00'")
-
-
 # -- loading and schema ---------------------------------------------------------------------------
 
 
-async def test_setup_registers_a_guild_only_feed_group(bot: NewsdeskBot) -> None:
+async def test_cog_registers_a_guild_only_feed_group(cog: FeedsCog, bot: NewsdeskBot) -> None:
     """should add /feed with add, list and remove, hidden behind Manage Server, in servers only."""
-    await feeds_cog.setup(bot)
+    await bot.add_cog(cog)
     try:
         group = bot.tree.get_command("feed")
         assert isinstance(group, app_commands.Group)
@@ -140,16 +162,18 @@ async def test_setup_registers_a_guild_only_feed_group(bot: NewsdeskBot) -> None
         for command in group.commands:
             assert moderators_only in command.checks
     finally:
-        await bot.remove_cog("Feeds")  # stops the loop and closes the cog's HTTP client
+        await bot.remove_cog("Feeds")  # stops the loop
 
 
-async def test_moderator_role_makes_the_group_visible(engine_desk: Desk, tmp_path: Path) -> None:
+async def test_moderator_role_makes_the_group_visible(
+    engine_desk: Desk, empty_engine: Engine, store: FeedStore, tmp_path: Path
+) -> None:
     """should drop the default permission when a moderator role is configured."""
     settings = Settings(_env_file=None, data_dir=tmp_path, sync_commands=False, moderator_role="Editors")
     bot = NewsdeskBot(desk=engine_desk, settings=settings)
     await bot._async_setup_hook()
     try:
-        await feeds_cog.setup(bot)
+        await bot.add_cog(FeedsCog(bot, FeedPoller(empty_engine, store)))
         group = bot.tree.get_command("feed")
         assert group is not None and group.to_dict(bot.tree)["default_member_permissions"] is None
         await bot.remove_cog("Feeds")
@@ -157,17 +181,45 @@ async def test_moderator_role_makes_the_group_visible(engine_desk: Desk, tmp_pat
         await bot.close()
 
 
-async def test_setup_skips_feeds_without_a_real_engine(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    """should not load the cog over a test double engine (feeds need the article store)."""
-    desk = Desk(FakeEngine(), limiter=RateLimiter(6))  # type: ignore[arg-type]
-    bot = NewsdeskBot(desk=desk, settings=Settings(_env_file=None, data_dir=tmp_path, sync_commands=False))
+class WatchedEngine(Engine):
+    """A real engine that notes, at each ingest, which thread runs it and whether the desk's write lock is held."""
+
+    def __init__(self, config: EngineConfig) -> None:
+        super().__init__(config, encoder=FakeEncoder())
+        self.desk: Desk | None = None
+        self.ingests: list[tuple[str, bool]] = []
+
+    def ingest(
+        self,
+        items: Iterable[ReadResult | RawArticle],
+        *,
+        collection: str = "global",
+        progress: Progress | None = None,
+    ) -> IngestReport:
+        assert self.desk is not None
+        self.ingests.append((threading.current_thread().name, self.desk.write_lock.locked()))
+        return super().ingest(items, collection=collection, progress=progress)
+
+
+async def test_feed_polls_write_through_the_desk_like_moderator_ingests(
+    tmp_path: Path, settings: Settings, client: httpx.AsyncClient, site: FeedSite
+) -> None:
+    """should ingest a feed's articles in the desk's write thread, holding its write lock (it had a path of its own)."""
+    engine = WatchedEngine(EngineConfig(data_dir=tmp_path / "watched"))
+    desk = engine.desk = Desk(engine, limiter=RateLimiter(6))
     try:
-        with caplog.at_level(logging.WARNING):
-            await feeds_cog.setup(bot)
-        assert "Feeds" not in bot.cogs and "feeds are off" in caplog.text
+        poller = make_poller(engine, settings, client, write=desk_writer(desk))
+        assert poller.client is client and poller.max_entries == settings.feed_max_entries == 500
+        poller.resolver = local_resolver
+        feed, _ = await poller.subscribe(site.url, collection=str(GUILD))
+        result = await poller.poll(feed)
+        assert result.error is None and len(result.new_articles) == 2
+        [(thread, locked)] = engine.ingests
+        assert thread.startswith("newsdesk-write") and locked
+        assert not desk.write_lock.locked()
     finally:
         desk.close()
-        await bot.close()
+        engine.close()
 
 
 def test_check_refuses_non_moderators_and_direct_messages(bot: NewsdeskBot) -> None:
@@ -266,7 +318,7 @@ async def test_autocomplete_offers_this_servers_feeds_to_moderators(cog: FeedsCo
 
 
 async def test_new_article_is_announced_once_backlog_never(
-    cog: FeedsCog, bot: NewsdeskBot, site: FeedSite, monkeypatch: pytest.MonkeyPatch
+    cog: FeedsCog, bot: NewsdeskBot, site: FeedSite, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """should post one embed for a story the feed gains, none for the backlog, and none when polling again."""
     channel = text_channel()
@@ -277,7 +329,8 @@ async def test_new_article_is_announced_once_backlog_never(
     channel.send.assert_not_awaited()
 
     site.add(STORIES["museum"])
-    make_due(cog.feeds)
+    assert await cog.poll_once() == []  # not due yet
+    clock.next_interval()
     [result] = await cog.poll_once()
     assert len(result.new_articles) == 1
     channel.send.assert_awaited_once()
@@ -286,7 +339,7 @@ async def test_new_article_is_announced_once_backlog_never(
     assert embed.author.name == "The Daily Example" and embed.timestamp == STORIES["museum"].published
     assert channel.send.await_args.kwargs["allowed_mentions"].to_dict()["parse"] == []
 
-    make_due(cog.feeds)
+    clock.next_interval()
     [again] = await cog.poll_once()
     assert again.not_modified and channel.send.await_count == 1
 
@@ -303,15 +356,18 @@ async def test_announce_refuses_a_channel_of_another_server(
     foreign.send.assert_not_awaited()
 
 
+class LockedFeedStore(FeedStore):
+    """A feed store whose database is locked by another process when the loop asks for the due feeds."""
+
+    def due(self, now: datetime) -> list[Feed]:
+        raise sqlite3.OperationalError("database is locked")
+
+
 async def test_loop_tick_survives_an_error(
-    cog: FeedsCog, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    bot: NewsdeskBot, empty_engine: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
     """should log a failed polling round and keep the loop alive."""
-
-    async def broken(now: Any = None) -> list[Any]:
-        raise RuntimeError("database is locked")
-
-    monkeypatch.setattr(cog.poller, "poll_due", broken)
+    cog = FeedsCog(bot, FeedPoller(empty_engine, LockedFeedStore(empty_engine.store)))
     with caplog.at_level(logging.ERROR):
         await cog.poll_loop()
-    assert "feed polling round failed" in caplog.text
+    assert "feed polling round failed" in caplog.text and "database is locked" in caplog.text

@@ -168,8 +168,11 @@ def test_sigterm_closes_the_bot_cleanly(fake_engine_opener: list[Engine], monkey
 
 async def test_sync_to_guilds_copies_global_commands(fake_engine_opener: list[Engine], monkeypatch, tmp_path: Path):
     """should copy the commands to each configured guild and sync there, not globally."""
+    from bot.cogs.feeds import FeedsCog
     from bot.handlers import Desk
     from bot.ratelimit import RateLimiter
+    from index.feedpoller import FeedPoller
+    from index.feedstore import FeedStore
 
     synced: list[Any] = []
 
@@ -183,6 +186,7 @@ async def test_sync_to_guilds_copies_global_commands(fake_engine_opener: list[En
     for guild_ids, expected in (([1, 2], [1, 2]), ([], [None])):
         bot = NewsdeskBot(desk=desk, settings=Settings(_env_file=None, guild_ids=guild_ids))
         synced.clear()
+        await bot.add_cog(FeedsCog(bot, FeedPoller(engine, FeedStore(engine.store))))  # as run.py does, before login
         await bot.setup_hook()
         assert [g for g, _ in synced] == expected
         assert all(names == ["ask", "feed", "ingest", "reindex", "summary"] for _, names in synced)

@@ -25,8 +25,6 @@ import numpy as np
 import pytest
 import pytest_asyncio
 
-from bot.cogs import EXTENSIONS
-
 from ._bot_process import (
     FAKE_TOKEN,
     MANAGE_GUILD,
@@ -150,9 +148,8 @@ EXPECTED_COMMANDS: dict[str, tuple[str | None, list[tuple[str, int, bool]]]] = {
         [("url", 3, False), ("file", 11, False), ("title", 3, False), ("text", 3, False), ("source", 3, False)],
     ),
     "reindex": ("32", []),
+    "feed": ("32", [("add", 1, False), ("list", 1, False), ("remove", 1, False)]),
 }
-if "bot.cogs.feeds" in EXTENSIONS:
-    EXPECTED_COMMANDS["feed"] = ("32", [("add", 1, False), ("list", 1, False), ("remove", 1, False)])
 
 
 async def test_logs_in_syncs_the_commands_and_is_ready(bot: BotProcess, double: DiscordDouble) -> None:

@@ -127,3 +127,57 @@ def test_body_naming_a_local_file_is_not_read(tmp_path: Path) -> None:
 def test_canonical_url(url: str, expected: str) -> None:
     """should strip tracking parameters, fragments and default ports and lower-case the host."""
     assert canonical_url(url) == expected
+
+
+def _rss(items: list[tuple[str, str | None]], *, sloppy: bool = False) -> bytes:
+    """An RSS document with one item per ``(guid, pubDate)``; ``sloppy`` adds an HTML entity lxml refuses."""
+    body = "".join(
+        f"<item><guid>{guid}</guid><link>https://example.com/{guid}</link>"
+        + (f"<pubDate>{date}</pubDate>" if date else "")
+        + ("<title>Caf&eacute;</title>" if sloppy else "")
+        + "</item>"
+        for guid, date in items
+    )
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Big</title>{body}</channel></rss>'.encode()
+
+
+def _day(n: int) -> str:
+    return f"Mon, {n:02d} Jan 2024 10:00:00 GMT"
+
+
+@pytest.mark.parametrize("sloppy", [pytest.param(False, id="well-formed"), pytest.param(True, id="sloppy")])
+def test_cap_keeps_the_newest_entries_by_date_in_feed_order(sloppy: bool) -> None:
+    """should read the newest max_entries of a large oldest-first feed, in feed order, and count the rest."""
+    items = [(f"e{n}", _day(n % 28 + 1) if n < 28 else None) for n in range(2000)]  # 28 dated, oldest first
+    feed = parse_feed(_rss(items, sloppy=sloppy), base_url="https://example.com/feed", max_entries=5)
+    assert [e.id for e in feed.entries] == ["e23", "e24", "e25", "e26", "e27"]
+    assert feed.beyond_cap == 1995
+    assert [e.published.day for e in feed.entries if e.published] == [24, 25, 26, 27, 28]
+
+
+def test_cap_keeps_undated_entries_in_feed_order() -> None:
+    """should take the first entries of a feed without dates, which lists newest first by convention."""
+    feed = parse_feed(_rss([(f"e{n}", None) for n in range(600)]), base_url="https://e.com/f", max_entries=3)
+    assert [e.id for e in feed.entries] == ["e0", "e1", "e2"] and feed.beyond_cap == 597
+
+
+def test_a_feed_under_the_cap_is_read_whole() -> None:
+    """should read every entry and report nothing beyond the cap when the feed is small."""
+    feed = parse_feed(RSS, base_url="https://news.example.com/rss.xml", max_entries=2)
+    assert len(feed.entries) == 2 and feed.beyond_cap == 0
+
+
+@pytest.mark.parametrize(
+    "date",
+    [
+        pytest.param("9999-12-31T23:59:59-14:00", id="iso-year-10000-in-utc"),
+        pytest.param("Fri, 31 Dec 9999 23:59:59 -1400", id="rfc822-year-10000-in-utc"),
+        pytest.param("Mon, 01 Jan 1900 00:00:00 GMT", id="before-1990"),
+        pytest.param("Tue, 01 Jan 2999 00:00:00 GMT", id="far-future"),
+    ],
+)
+def test_an_impossible_date_is_unknown(date: str) -> None:
+    """should parse the feed and leave that entry's date unknown (it raised "year 10000 is out of range")."""
+    feed = parse_feed(_rss([("bad", date), ("good", _day(3))]), base_url="https://example.com/feed")
+    assert [(e.id, e.published) for e in feed.entries] == [
+        ("bad", None), ("good", datetime(2024, 1, 3, 10, tzinfo=UTC))]  # fmt: skip

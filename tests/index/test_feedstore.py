@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from index.feedstore import MAX_ENTRY_ATTEMPTS, FeedStore, backoff
+from index.feedstore import LOOKUP_CHUNK, MAX_ENTRY_ATTEMPTS, EntryOutcome, FeedStore, backoff
 from index.store import Store
 
 NOW = datetime(2024, 3, 12, 9, 0, tzinfo=UTC)
@@ -156,3 +156,62 @@ def test_feed_writes_do_not_bump_the_generation(feeds: FeedStore, store: Store) 
     feeds.mark_seen(feed.id, "e", "https://news.example.com/a")
     feeds.remove(feed.id)
     assert store.generation == before
+
+
+def test_handled_looks_entries_up_in_bulk(feeds: FeedStore, store: Store) -> None:
+    """should find handled entries among 1,200 with one query per 500 entries, not one per entry."""
+    feed, _ = feeds.add(URL, collection="global", now=NOW)
+    stored = [EntryOutcome(f"e{n}", f"https://news.example.com/{n}", article_id=f"a{n}") for n in range(0, 1200, 2)]
+    feeds.record_entries(feed.id, stored, now=NOW)
+    entries = [(f"e{n}", f"https://news.example.com/{n}?utm_source=rss") for n in range(1200)]
+    entries[1] = ("new-guid-for-e0", "https://news.example.com/0")  # a regenerated guid, same link
+    statements: list[str] = []
+    store.db.set_trace_callback(statements.append)
+    try:
+        handled = feeds.handled(feed.id, entries)
+    finally:
+        store.db.set_trace_callback(None)
+    assert handled == {f"e{n}" for n in range(0, 1200, 2)} | {"new-guid-for-e0"}
+    assert len([s for s in statements if "feed_entries" in s]) == 3 == -(-1200 // LOOKUP_CHUNK)
+
+
+def test_record_entries_stores_a_poll_in_one_transaction(feeds: FeedStore, store: Store) -> None:
+    """should store handled entries and count failed pages in one transaction, returning those left to retry."""
+    feed, _ = feeds.add(URL, collection="global", now=NOW)
+    link = "https://news.example.com/story"
+    statements: list[str] = []
+    store.db.set_trace_callback(statements.append)
+    try:
+        retrying = feeds.record_entries(
+            feed.id,
+            [EntryOutcome("ok", "https://news.example.com/ok", article_id="a1"),
+             EntryOutcome("gone", "https://news.example.com/gone", error="not found (404)"),
+             EntryOutcome("flaky", link, error="error (500)", retry=True)],
+            max_attempts=2,
+            now=NOW,
+        )  # fmt: skip
+    finally:
+        store.db.set_trace_callback(None)
+    assert retrying == 1 and [s for s in statements if s.startswith("BEGIN")] == ["BEGIN IMMEDIATE"]
+    assert feeds.handled(feed.id, [("ok", ""), ("gone", ""), ("flaky", link)]) == {"ok", "gone"}
+    assert feeds.record_entries(feed.id, [EntryOutcome("flaky", link, error="error (500)", retry=True)],
+                                max_attempts=2, now=NOW) == 0  # fmt: skip
+    assert feeds.seen(feed.id, "flaky") and feeds.entry_count(feed.id) == 3
+
+
+def test_articles_for_urls_in_bulk(feeds: FeedStore, store: Store) -> None:
+    """should map canonical URLs to the articles stored under them in the collection."""
+    import numpy as np
+
+    from index.models import Article, Passage
+
+    for n in range(3):
+        article = Article(id=f"a{n}", collection="111", title="Tram", text="The council voted for a tram.",
+                          url=f"https://news.example.com/{n}")  # fmt: skip
+        store.put(article, [Passage(article.id, 0, 0, 29, article.text)], np.zeros((1, 4), np.float32), model="m")
+    urls = ["https://news.example.com/0?utm_source=x", "https://news.example.com/2", "https://news.example.com/9"]
+    assert feeds.articles_for_urls("111", urls) == {
+        "https://news.example.com/0": "a0",
+        "https://news.example.com/2": "a2",
+    }
+    assert feeds.articles_for_urls("222", urls) == {}

@@ -1,21 +1,23 @@
-"""Tests for retrieval.feedpoller against a local news site: conditional GET, ingestion, failures, scopes."""
+"""Tests for index.feedpoller against a local news site: conditional GET, ingestion, failures, scopes."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from pytest_httpserver import HTTPServer
 
 from index.errors import FeedError, FetchError
+from index.feedpoller import FeedPoller
 from index.feedstore import FeedStore
-from index.fetch import make_client
+from index.fetch import FetchedPage, fetch_url, make_client
 from retrieval.engine import Engine, EngineConfig, Scope
-from retrieval.feedpoller import FeedPoller
 from tests.fakes import FakeEncoder
 from tests.feedsite import STORIES, FeedSite, article_html, local_resolver
 
@@ -156,7 +158,7 @@ async def test_entry_that_is_not_an_article_is_given_up(poller: FeedPoller, engi
     await poller.poll(feed)
     site.add(STORIES["museum"])
     site.server.clear_all_handlers()
-    site.server.expect_request(site.path).respond_with_handler(site._feed)
+    site.server.expect_request(site.path).respond_with_handler(site.feed_response)
     site.server.expect_request("/news/museum").respond_with_data(
         "<html><body><p>Sign in to continue reading.</p></body></html>", content_type="text/html"
     )
@@ -280,19 +282,24 @@ async def test_subscribe_refuses_what_is_not_a_working_feed(
 
 
 async def test_unexpected_error_in_one_feed_does_not_stop_the_others(
-    poller: FeedPoller, feeds: FeedStore, site: FeedSite, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, feeds: FeedStore, client: httpx.AsyncClient, site: FeedSite
 ) -> None:
     """should log a bug in one feed's poll as that feed's error and still poll the next feed."""
-    good, _ = await poller.subscribe(site.url, collection="global")
-    bad, _ = feeds.add("http://127.0.0.1:1/feed.xml", collection="global")
-    original = poller._poll
+    bad_url = "http://localhost:1/feed.xml"
 
-    async def flaky(feed, now):  # type: ignore[no-untyped-def]
-        if feed.id == bad.id:
+    async def flaky(
+        url: str, *, accept: tuple[str, ...], etag: str | None = None, last_modified: str | None = None
+    ) -> FetchedPage:
+        if url == bad_url:
             raise RuntimeError("bug")
-        return await original(feed, now)
+        return await fetch_url(
+            url, client=client, allow_private=True, accept=accept, etag=etag, last_modified=last_modified,
+            resolver=local_resolver,
+        )  # fmt: skip
 
-    monkeypatch.setattr(poller, "_poll", flaky)
+    poller = FeedPoller(engine, feeds, fetch=flaky)
+    good, _ = await poller.subscribe(site.url, collection="global")
+    bad, _ = feeds.add(bad_url, collection="global")
     results = {r.feed.id: r for r in await poller.poll_due()}
     assert results[bad.id].error is not None and "RuntimeError" in results[bad.id].error
     assert len(results[good.id].new_articles) == 2
@@ -326,3 +333,104 @@ async def test_removed_feed_is_not_polled(poller: FeedPoller, feeds: FeedStore, 
     feeds.remove(feed.id)
     result = await poller.poll(feed)
     assert result.error == "the feed is no longer followed" and site.responses == [200]
+
+
+async def test_large_feed_is_read_up_to_the_cap_newest_first(
+    engine: Engine, feeds: FeedStore, client: httpx.AsyncClient, httpserver: HTTPServer
+) -> None:
+    """should read only the newest max_entries of a huge feed, report the rest, and store no entry beyond the cap."""
+    site = FeedSite(httpserver, generated=3000)  # archive entries, all older than the stories
+    site.add(STORIES["tram"], STORIES["bridge"])
+    poller = FeedPoller(
+        engine, feeds, client, allow_private=True, max_new_per_poll=2, max_entries=50, resolver=local_resolver
+    )
+    feed, _ = await poller.subscribe(site.url, collection="global")
+    first = await poller.poll(feed)
+    assert first.error is None and first.backlog and first.beyond_cap == 3002 - 50
+    assert {a.title for a in first.new_articles} == {STORIES["tram"].title, STORIES["bridge"].title}
+    assert feeds.entry_count(feed.id) == 50  # 2 ingested, 48 skipped as backlog, none beyond the cap
+    assert first.pending == 0 and set(site.page_hits) == {"tram", "bridge"}
+
+    site.add(STORIES["museum"])
+    second = await poller.poll(feed)
+    assert [a.title for a in second.new_articles] == [STORIES["museum"].title]
+    assert second.beyond_cap == 3003 - 50 and second.pending == 0 and second.skipped == []
+    assert feeds.entry_count(feed.id) == 51
+    assert (await poller.poll(feed)).not_modified
+
+
+async def test_feeds_are_polled_concurrently_up_to_the_limit(engine: Engine, feeds: FeedStore) -> None:
+    """should fetch up to feed_concurrency feeds at once, never more, instead of one feed after the other."""
+    empty = b'<?xml version="1.0"?><rss version="2.0"><channel><title>Quiet</title></channel></rss>'
+    in_flight, peak, four_in = 0, 0, asyncio.Event()
+
+    async def gated(
+        url: str, *, accept: tuple[str, ...], etag: str | None = None, last_modified: str | None = None
+    ) -> FetchedPage:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        if in_flight == 4:
+            four_in.set()
+        await four_in.wait()  # polled one at a time, the first fetch would wait here for ever
+        in_flight -= 1
+        return FetchedPage(url=url, status=200, content_type="application/rss+xml", body=empty)
+
+    poller = FeedPoller(engine, feeds, fetch=gated, feed_concurrency=4)
+    added = [feeds.add(f"https://feeds{i}.example.com/rss", collection="global")[0] for i in range(6)]
+    results = await asyncio.wait_for(poller.poll_due(), timeout=60)  # a guard against a hang, not a timing
+    assert [r.feed.id for r in results] == [f.id for f in added]
+    assert all(r.error is None for r in results) and peak == 4
+
+
+async def test_an_impossible_date_does_not_break_the_feed(
+    poller: FeedPoller, engine: Engine, feeds: FeedStore, site: FeedSite
+) -> None:
+    """should follow and poll a feed whose entry is dated 9999-12-31 at -14:00 (year 10000 in UTC), date unknown."""
+    site.pub_dates["bridge"] = "9999-12-31T23:59:59-14:00"
+    feed, created = await poller.subscribe(site.url, collection="global")
+    assert created
+    first = await poller.poll(feed)
+    assert first.error is None and len(first.new_articles) == 2
+    site.add(STORIES["museum"])
+    second = await poller.poll(feed)
+    assert second.error is None and [a.title for a in second.new_articles] == [STORIES["museum"].title]
+    stored = feeds.get(feed.id)
+    assert stored is not None and stored.failures == 0
+
+
+async def test_every_write_goes_through_the_given_writer(
+    engine: Engine, feeds: FeedStore, client: httpx.AsyncClient, site: FeedSite
+) -> None:
+    """should run the ingest and every poll's bookkeeping through the writer, nothing beside it."""
+    written: list[str] = []
+
+    async def write(fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        written.append(fn.__name__)
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    poller = FeedPoller(engine, feeds, client, allow_private=True, resolver=local_resolver, write=write)
+    feed, _ = await poller.subscribe(site.url, collection="global")
+    generation = engine.store.generation
+    await poller.poll(feed)
+    assert engine.store.generation > generation and engine.store.article_count() == 2
+    await poller.poll(feed)
+    feeds.add("http://localhost:1/feed.xml", collection="global")
+    await poller.poll_due()
+    assert written == ["_commit", "record_success", "record_failure"]  # new articles, 304, failure
+
+
+async def test_poll_due_reads_the_injected_clock(
+    engine: Engine, feeds: FeedStore, client: httpx.AsyncClient, site: FeedSite
+) -> None:
+    """should take "now" from the clock it is given, for due feeds and for the next poll's time."""
+    now = datetime(2030, 1, 1, 12, tzinfo=UTC)
+    poller = FeedPoller(engine, feeds, client, allow_private=True, resolver=local_resolver, clock=lambda: now)
+    feed, _ = await poller.subscribe(site.url, collection="global")
+    [result] = await poller.poll_due()
+    assert result.error is None
+    stored = feeds.get(feed.id)
+    assert stored is not None and stored.last_success == now and stored.next_poll == now + INTERVAL
+    assert await poller.poll_due() == []
+    now += INTERVAL
+    assert [r.feed.id for r in await poller.poll_due()] == [feed.id]

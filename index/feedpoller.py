@@ -5,18 +5,27 @@ One poll of one feed:
 
 1. ``GET`` the feed with ``If-None-Match`` / ``If-Modified-Since`` from the last full
    response; a 304 ends the poll (nothing changed, nothing downloaded).
-2. Parse it (RSS or Atom, ``index.feeds.parse_feed``) and keep the entries this feed has not
-   handled yet (by entry id or canonical link). An entry whose link is already indexed in
-   the feed's collection is marked handled without a download.
+2. Parse it (RSS or Atom, ``index.feeds.parse_feed``), reading only its newest
+   ``max_entries`` entries (500 by default; the rest are counted in ``beyond_cap``), and keep
+   those this feed has not handled yet (by entry id or canonical link, looked up in bulk).
+   An entry whose link is already indexed in the feed's collection needs no download.
 3. Fetch each new entry's page (a few at a time) and extract the article. The feed's summary
    is never indexed instead: a two-line teaser would become "evidence" for answers. A page
    that fails is tried again on later polls (``MAX_ENTRY_ATTEMPTS``), one that holds no
    article is given up at once.
-4. Ingest the articles in one ``Engine.ingest`` call (one new snapshot), and report those
-   that are really new: not unchanged, not replacing a stored version of the same URL, and
-   not merged into a near-duplicate already indexed.
-5. Save the validators only when every new entry was handled; otherwise the next poll must
-   download the feed again to see the entries still pending, so the old ones are kept.
+4. In one call of the writer: ingest the articles in one ``ingest`` call (one new snapshot),
+   store what became of every entry, and save the feed's state. Only articles that are
+   really new are reported: not unchanged, not replacing a stored version of the same URL,
+   and not merged into a near-duplicate already indexed.
+5. The validators are saved only when every new entry was handled; otherwise the next poll
+   must download the feed again to see the entries still pending, so the old ones are kept.
+
+Writes: every write of a poll (the ingest, the entries' and the feed's state) goes through
+the ``write`` the poller is given (a ``Writer``); following a feed adds one row directly.
+The bot passes its desk's writer (``bot/run.py``), so feed polls, ``/ingest`` and ``/reindex``
+run one at a time in the same write thread; without one, the poller serialises its own writes
+(``SerialWriter``). Fetching and parsing are not writes: up to ``feed_concurrency`` feeds are
+polled at once, and the same feed never twice at once.
 
 Failures are per feed: any error is caught, logged, stored as the feed's ``last_error`` with
 exponential backoff (``index.feedstore.backoff``), and the other feeds are polled as usual.
@@ -31,10 +40,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+import weakref
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ParamSpec, Protocol, TypeVar
 
 import httpx
 
@@ -48,26 +58,88 @@ from index.errors import (
     UnsafeURLError,
 )
 from index.feeds import FeedEntry, ParsedFeed, canonical_url, parse_feed
-from index.feedstore import Feed, FeedStore
-from index.fetch import DEFAULT_ACCEPT, HTML_TYPES, Resolver, fetch_url, validate_url
+from index.feedstore import EntryOutcome, Feed, FeedStore
+from index.fetch import DEFAULT_ACCEPT, HTML_TYPES, FetchedPage, Resolver, fetch_url, validate_url
 from index.models import RawArticle
 from index.prepare import prepare_article
 from index.web import page_to_article
 
 if TYPE_CHECKING:
     from index.models import Article
-    from retrieval.engine import Engine
+    from index.pipeline import IngestReport, Progress
+    from index.readers import ReadResult
+    from index.store import Store
 
 log = logging.getLogger(__name__)
 
-__all__ = ["FeedPoller", "NewArticle", "PollResult"]
+__all__ = [
+    "DEFAULT_MAX_ENTRIES",
+    "FeedPoller",
+    "Fetcher",
+    "IngestEngine",
+    "NewArticle",
+    "PollResult",
+    "SerialWriter",
+    "Writer",
+]
 
+P = ParamSpec("P")
+T = TypeVar("T")
+
+DEFAULT_MAX_ENTRIES = 500
+"""Entries read from one feed per poll: its newest 500 (a 65,000-entry feed exists)."""
 # Feeds are often served as text/html or text/plain; accepting them lets the parser give the clearer
 # "not an RSS or Atom feed" instead of a content-type refusal.
 _FEED_ACCEPT = (*DEFAULT_ACCEPT, "text/plain")
 # Errors of an entry's page that another try will not fix.
 _PERMANENT = (NotAnArticleError, UnsafeURLError, InvalidURLError, ContentTypeError, TooLargeError)
 _FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
+_BACKLOG_REASON = "older than the newest entries when the feed was added"
+
+
+class Writer(Protocol):
+    """Runs one blocking write off the event loop; writes never overlap (the bot's ``Desk`` is one)."""
+
+    def __call__(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Awaitable[T]:
+        """Run ``fn(*args, **kwargs)`` once every earlier write has finished, and return its result."""
+        ...
+
+
+class Fetcher(Protocol):
+    """Fetches a URL like ``index.fetch.fetch_url`` (the poller binds its client and guards; tests pass a fake)."""
+
+    def __call__(
+        self, url: str, *, accept: tuple[str, ...], etag: str | None = None, last_modified: str | None = None
+    ) -> Awaitable[FetchedPage]:
+        """The response at ``url``; ``not_modified`` on a 304 to the conditional GET."""
+        ...
+
+
+class IngestEngine(Protocol):
+    """What the poller needs of ``retrieval.engine.Engine``: its store, and ingesting into it."""
+
+    @property
+    def store(self) -> Store:
+        """The article database (feeds live in it too)."""
+        ...
+
+    def ingest(
+        self, items: Iterable[ReadResult | RawArticle], *, collection: str = ..., progress: Progress | None = None
+    ) -> IngestReport:
+        """Index articles into ``collection`` and publish a new snapshot."""
+        ...
+
+
+class SerialWriter:
+    """The default ``Writer`` (the CLI): one write at a time, in a worker thread."""
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+
+    async def __call__(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run ``fn`` in a thread once the previous write has finished."""
+        async with self._lock:
+            return await asyncio.to_thread(fn, *args, **kwargs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +175,7 @@ class PollResult:
         backlog: this was the feed's first successful poll; ``new_articles`` are old stories.
         skipped: entries that could not be ingested this time (``"link: reason"``).
         pending: new entries left for a later poll (over the per-poll limit, or to retry).
+        beyond_cap: entries older than the newest ``max_entries`` of the feed, not read at all.
     """
 
     feed: Feed
@@ -112,6 +185,7 @@ class PollResult:
     backlog: bool = False
     skipped: list[str] = field(default_factory=list)
     pending: int = 0
+    beyond_cap: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +196,23 @@ class _Page:
     article: RawArticle | None = None
     error: str | None = None
     retry: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """The new entries of a parsed feed: pages to fetch, and entries settled without a download."""
+
+    todo: list[FeedEntry]
+    settled: list[EntryOutcome]
+
+
+@dataclass(frozen=True, slots=True)
+class _Committed:
+    """What the write step of a poll did."""
+
+    new: list[NewArticle]
+    rejected: list[str]
+    retrying: int
 
 
 def describe_error(exc: BaseException) -> str:
@@ -143,45 +234,78 @@ def _complete(entry: FeedEntry, article: RawArticle, feed_title: str) -> RawArti
     return article.model_copy(update=update) if update else article
 
 
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
 class FeedPoller:
-    """Polls feeds and ingests their new entries; one feed at a time, never raising for a feed's failure."""
+    """Polls feeds and ingests their new entries, a few feeds at a time, never raising for a feed's failure."""
 
     def __init__(
         self,
-        engine: Engine,
+        engine: IngestEngine,
         feeds: FeedStore,
         client: httpx.AsyncClient | None = None,
         *,
         allow_private: bool = False,
         interval_minutes: float = 15.0,
         max_new_per_poll: int = 20,
+        max_entries: int = DEFAULT_MAX_ENTRIES,
         page_concurrency: int = 4,
+        feed_concurrency: int = 4,
         resolver: Resolver | None = None,
+        fetch: Fetcher | None = None,
+        write: Writer | None = None,
+        clock: Callable[[], datetime] = _now,
     ) -> None:
         """Poll into ``engine``'s index, with feed state in ``feeds``.
 
         Args:
-            engine: the engine whose index the articles go into (its ``ingest`` is called in a thread).
+            engine: the engine whose index the articles go into (its ``ingest`` runs in ``write``).
             feeds: the feed tables (usually ``FeedStore(engine.store)``).
             client: a shared client from ``index.fetch.make_client``; ``None`` makes one per fetch.
             allow_private: fetch loopback and private addresses (tests, intranets).
             interval_minutes: time between two polls of a healthy feed.
             max_new_per_poll: entry pages fetched per feed and poll; the rest wait for the next poll.
-            page_concurrency: entry pages fetched at once.
+            max_entries: entries read per feed and poll, the newest ones (``NEWSDESK_FEED_MAX_ENTRIES``).
+            page_concurrency: entry pages fetched at once, per feed.
+            feed_concurrency: feeds polled at once.
             resolver: name resolver for the fetches (tests); the system's by default.
+            fetch: fetches feeds and pages; by default ``fetch_url`` with ``client``,
+                ``allow_private`` and ``resolver``.
+            write: runs every write of a poll (see the module docstring); ``SerialWriter`` by default.
+            clock: the current time (tests pass a controllable one).
         """
-        if interval_minutes <= 0 or max_new_per_poll < 1 or page_concurrency < 1:
-            raise ValueError("interval_minutes must be > 0, max_new_per_poll and page_concurrency >= 1")
+        if interval_minutes <= 0 or min(max_new_per_poll, max_entries, page_concurrency, feed_concurrency) < 1:
+            raise ValueError("interval_minutes must be > 0; max_new_per_poll, max_entries and the concurrencies >= 1")
         self.engine = engine
         self.feeds = feeds
         self.client = client
         self.allow_private = allow_private
         self.interval = timedelta(minutes=interval_minutes)
         self.max_new_per_poll = max_new_per_poll
+        self.max_entries = max_entries
         self.page_concurrency = page_concurrency
         self.resolver = resolver
-        # One poll at a time: the bot's loop and a manual poll must not fetch and announce the same entry twice.
-        self._lock = asyncio.Lock()
+        self.fetch: Fetcher = fetch or self._fetch_url
+        self.write: Writer = write or SerialWriter()
+        self.clock = clock
+        self._gate = asyncio.Semaphore(feed_concurrency)
+        # One poll per feed at a time: the bot's loop and a manual poll must not fetch and announce an entry twice.
+        self._feed_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def _fetch_url(
+        self, url: str, *, accept: tuple[str, ...], etag: str | None = None, last_modified: str | None = None
+    ) -> Awaitable[FetchedPage]:
+        return fetch_url(
+            url,
+            client=self.client,
+            allow_private=self.allow_private,
+            accept=accept,
+            etag=etag,
+            last_modified=last_modified,
+            resolver=self.resolver,
+        )
 
     # -- following ------------------------------------------------------------------------------
     async def subscribe(
@@ -210,25 +334,34 @@ class FeedPoller:
             if feed.canonical == canonical:
                 return feed, False
         parsed = await self._read_feed(url)
+        # Not through ``write``: one row of feed bookkeeping, which must not wait for a re-index of minutes.
         return await asyncio.to_thread(
-            self.feeds.add, url, collection=collection, channel_id=channel_id, added_by=added_by, title=parsed.title
+            self.feeds.add,
+            url,
+            collection=collection,
+            channel_id=channel_id,
+            added_by=added_by,
+            title=parsed.title,
+            now=self.clock(),
         )
 
     async def _read_feed(self, url: str) -> ParsedFeed:
-        page = await fetch_url(
-            url, client=self.client, allow_private=self.allow_private, accept=_FEED_ACCEPT, resolver=self.resolver
-        )
-        return await asyncio.to_thread(parse_feed, page.body, base_url=page.url)
+        page = await self.fetch(url, accept=_FEED_ACCEPT)
+        return await asyncio.to_thread(parse_feed, page.body, base_url=page.url, max_entries=self.max_entries)
 
     # -- polling --------------------------------------------------------------------------------
     async def poll_due(self, now: datetime | None = None) -> list[PollResult]:
-        """Poll every feed whose next poll is at or before ``now`` (default: the current time)."""
-        feeds = await asyncio.to_thread(self.feeds.due, now or datetime.now(UTC))
+        """Poll every feed whose next poll is at or before ``now`` (default: the clock's time)."""
+        feeds = await asyncio.to_thread(self.feeds.due, now or self.clock())
         return await self.poll_many(feeds)
 
     async def poll_many(self, feeds: Sequence[Feed]) -> list[PollResult]:
-        """Poll these feeds one after the other; a failing feed is reported in its result, never raised."""
-        return [await self.poll(feed) for feed in feeds]
+        """Poll these feeds, ``feed_concurrency`` at a time; a failing feed is reported in its result, never raised.
+
+        Returns:
+            One result per feed, in the order given.
+        """
+        return list(await asyncio.gather(*(self.poll(feed) for feed in feeds)))
 
     async def poll(self, feed: Feed) -> PollResult:
         """Poll one feed now, due or not, and record the outcome (success or backoff).
@@ -236,11 +369,14 @@ class FeedPoller:
         Returns:
             The result; ``error`` is set when the poll failed (it is also stored on the feed).
         """
-        async with self._lock:
+        lock = self._feed_locks.get(feed.id)
+        if lock is None:
+            lock = self._feed_locks[feed.id] = asyncio.Lock()
+        async with lock, self._gate:
             current = await asyncio.to_thread(self.feeds.get, feed.id)
             if current is None:  # removed while waiting
                 return PollResult(feed, error="the feed is no longer followed")
-            now = datetime.now(UTC)
+            now = self.clock()
             try:
                 return await self._poll(current, now)
             except Exception as exc:
@@ -250,26 +386,16 @@ class FeedPoller:
                 else:
                     log.exception("feed %s (%s) failed unexpectedly", current.id, current.url)
                 try:
-                    await asyncio.to_thread(
-                        self.feeds.record_failure, current.id, message, now=now, interval=self.interval
-                    )
+                    await self.write(self.feeds.record_failure, current.id, message, now=now, interval=self.interval)
                 except Exception:
                     log.exception("could not record the failure of feed %s", current.id)
                 return PollResult(current, error=message)
 
     async def _poll(self, feed: Feed, now: datetime) -> PollResult:
-        page = await fetch_url(
-            feed.url,
-            client=self.client,
-            allow_private=self.allow_private,
-            accept=_FEED_ACCEPT,
-            etag=feed.etag,
-            last_modified=feed.last_modified,
-            resolver=self.resolver,
-        )
+        page = await self.fetch(feed.url, accept=_FEED_ACCEPT, etag=feed.etag, last_modified=feed.last_modified)
         if page.not_modified:
             log.debug("feed %s not modified", feed.id)
-            await asyncio.to_thread(
+            await self.write(
                 self.feeds.record_success,
                 feed.id,
                 now=now,
@@ -278,70 +404,61 @@ class FeedPoller:
                 last_modified=page.last_modified or feed.last_modified,
             )
             return PollResult(feed, not_modified=True)
-        parsed = await asyncio.to_thread(parse_feed, page.body, base_url=page.url)
+        parsed = await asyncio.to_thread(parse_feed, page.body, base_url=page.url, max_entries=self.max_entries)
         backlog = feed.last_success is None
-        todo = await asyncio.to_thread(self._unseen, feed, parsed.entries)
-        batch, rest = todo[: self.max_new_per_poll], todo[self.max_new_per_poll :]
+        plan = await asyncio.to_thread(self._plan, feed, parsed.entries)
+        batch, rest = plan.todo[: self.max_new_per_poll], plan.todo[self.max_new_per_poll :]
+        settled = plan.settled
         if backlog and rest:
             # A new feed's older entries are history, not news: skip them rather than trickle them in.
             log.info("feed %s: skipping %d older entries of its backlog", feed.id, len(rest))
-            await asyncio.to_thread(self._mark_all, feed, rest, "older than the newest entries when the feed was added")
+            settled = [*settled, *(EntryOutcome(e.id, e.link, error=_BACKLOG_REASON) for e in rest)]
             rest = []
         pages = await self._fetch_pages(batch)
-        skipped = [f"{p.entry.link}: {p.error}" for p in pages if p.error]
-        retrying = await asyncio.to_thread(self._record_failed_pages, feed, [p for p in pages if p.error])
-        fetched = [(p.entry, _complete(p.entry, p.article, parsed.title)) for p in pages if p.article is not None]
-        new: list[NewArticle] = []
-        if fetched:
-            new, rejected = await asyncio.to_thread(self._ingest, feed, fetched)
-            skipped += rejected
-        pending = len(rest) + retrying
-        # Keep the old validators while entries are pending: a 304 next time would hide them.
-        etag, last_modified = (page.etag, page.last_modified) if not pending else (feed.etag, feed.last_modified)
-        await asyncio.to_thread(
-            self.feeds.record_success,
-            feed.id,
-            now=now,
-            interval=self.interval,
-            etag=etag,
-            last_modified=last_modified,
-            title=parsed.title,
-        )
+        committed = await self.write(self._commit, feed, now, page, parsed.title, settled, pages, len(rest))
+        skipped = [f"{p.entry.link}: {p.error}" for p in pages if p.error] + committed.rejected
+        pending = len(rest) + committed.retrying
         log.info(
-            "feed %s polled: %d entries, %d new articles, %d skipped, %d pending",
+            "feed %s polled: %d entries read (%d beyond the cap), %d new articles, %d skipped, %d pending",
             feed.id,
             len(parsed.entries),
-            len(new),
+            parsed.beyond_cap,
+            len(committed.new),
             len(skipped),
             pending,
         )
-        return PollResult(feed, new_articles=new, backlog=backlog, skipped=skipped, pending=pending)
+        return PollResult(
+            feed,
+            new_articles=committed.new,
+            backlog=backlog,
+            skipped=skipped,
+            pending=pending,
+            beyond_cap=parsed.beyond_cap,
+        )
 
     # -- steps (blocking ones run in a worker thread) --------------------------------------------
-    def _unseen(self, feed: Feed, entries: Sequence[FeedEntry]) -> list[FeedEntry]:
-        """The entries to fetch, in feed order; entries without a link or already indexed are marked handled."""
+    def _plan(self, feed: Feed, entries: Sequence[FeedEntry]) -> _Plan:
+        """The entries to fetch, in feed order, and those settled without a fetch; reads only, in bulk."""
+        handled = self.feeds.handled(feed.id, [(e.id, e.link) for e in entries])
+        fresh = [e for e in entries if e.id not in handled]
+        indexed = self.feeds.articles_for_urls(feed.collection, [e.link for e in fresh if e.link])
         todo: list[FeedEntry] = []
+        settled: list[EntryOutcome] = []
         links: set[str] = set()
-        for entry in entries:
-            if self.feeds.seen(feed.id, entry.id, entry.link):
-                continue
+        for entry in fresh:
             if not entry.link:
-                self.feeds.mark_seen(feed.id, entry.id, error="the entry links to no article")
+                settled.append(EntryOutcome(entry.id, error="the entry links to no article"))
                 continue
             canonical = canonical_url(entry.link)
             if canonical in links:  # listed twice: the first copy stands for both
                 continue
             links.add(canonical)
-            holder = self.feeds.article_for_url(feed.collection, entry.link)
+            holder = indexed.get(canonical)
             if holder is not None:
-                self.feeds.mark_seen(feed.id, entry.id, entry.link, article_id=holder)
-                continue
-            todo.append(entry)
-        return todo
-
-    def _mark_all(self, feed: Feed, entries: Sequence[FeedEntry], reason: str) -> None:
-        for entry in entries:
-            self.feeds.mark_seen(feed.id, entry.id, entry.link, error=reason)
+                settled.append(EntryOutcome(entry.id, entry.link, article_id=holder))
+            else:
+                todo.append(entry)
+        return _Plan(todo, settled)
 
     async def _fetch_pages(self, entries: Sequence[FeedEntry]) -> list[_Page]:
         gate = asyncio.Semaphore(self.page_concurrency)
@@ -349,13 +466,7 @@ class FeedPoller:
         async def one(entry: FeedEntry) -> _Page:
             async with gate:
                 try:
-                    page = await fetch_url(
-                        entry.link,
-                        client=self.client,
-                        allow_private=self.allow_private,
-                        accept=HTML_TYPES,
-                        resolver=self.resolver,
-                    )
+                    page = await self.fetch(entry.link, accept=HTML_TYPES)
                     article = await asyncio.to_thread(page_to_article, page, requested=entry.link)
                 except _PERMANENT as exc:
                     log.info("giving up entry %s: %s", entry.link, exc)
@@ -370,19 +481,43 @@ class FeedPoller:
 
         return list(await asyncio.gather(*(one(entry) for entry in entries)))
 
-    def _record_failed_pages(self, feed: Feed, pages: Sequence[_Page]) -> int:
-        """Store each failure; returns how many entries will be tried again."""
-        retrying = 0
-        for page in pages:
-            error = page.error or "failed"
-            if not page.retry:
-                self.feeds.mark_seen(feed.id, page.entry.id, page.entry.link, error=error)
-            elif not self.feeds.record_entry_failure(feed.id, page.entry.id, page.entry.link, error):
-                retrying += 1
-        return retrying
+    def _commit(
+        self,
+        feed: Feed,
+        now: datetime,
+        page: FetchedPage,
+        title: str,
+        settled: Sequence[EntryOutcome],
+        pages: Sequence[_Page],
+        left: int,
+    ) -> _Committed:
+        """The write step of a poll: ingest, store every entry's outcome, then the feed's new state.
 
-    def _ingest(self, feed: Feed, items: Sequence[tuple[FeedEntry, RawArticle]]) -> tuple[list[NewArticle], list[str]]:
-        """Ingest the fetched articles in one call, mark their entries handled, return the really new ones.
+        Args:
+            feed: the feed polled.
+            now: when the poll started.
+            page: the feed's response (its validators).
+            title: the feed's title.
+            settled: entries handled without a fetch.
+            pages: the fetched entry pages.
+            left: new entries left for the next poll (over ``max_new_per_poll``).
+        """
+        failed = [EntryOutcome(p.entry.id, p.entry.link, error=p.error, retry=p.retry) for p in pages if p.error]
+        fetched = [(p.entry, _complete(p.entry, p.article, title)) for p in pages if p.article is not None]
+        new, ingested, rejected = self._ingest(feed, fetched) if fetched else ([], [], [])
+        retrying = self.feeds.record_entries(feed.id, [*settled, *failed, *ingested], now=now)
+        # Keep the old validators while entries are pending: a 304 next time would hide them.
+        pending = left + retrying
+        etag, last_modified = (page.etag, page.last_modified) if not pending else (feed.etag, feed.last_modified)
+        self.feeds.record_success(
+            feed.id, now=now, interval=self.interval, etag=etag, last_modified=last_modified, title=title
+        )
+        return _Committed(new, rejected, retrying)
+
+    def _ingest(
+        self, feed: Feed, items: Sequence[tuple[FeedEntry, RawArticle]]
+    ) -> tuple[list[NewArticle], list[EntryOutcome], list[str]]:
+        """Ingest the fetched articles in one call; returns the really new ones, every entry's outcome, the rejects.
 
         ``IngestReport`` has counts, not a status per article, so each article's id is computed
         first (``prepare_article`` is deterministic) and compared with the store before and with
@@ -390,19 +525,20 @@ class FeedPoller:
         """
         store, collection = self.engine.store, feed.collection
         prepared: list[tuple[FeedEntry, RawArticle, Article, bool]] = []
+        outcomes: list[EntryOutcome] = []
         rejected: list[str] = []
         for entry, raw in items:
             try:
                 article = prepare_article(raw, collection=collection)
             except IngestError as exc:
-                self.feeds.mark_seen(feed.id, entry.id, entry.link, error=str(exc))
+                outcomes.append(EntryOutcome(entry.id, entry.link, error=str(exc)))
                 rejected.append(f"{entry.link}: {exc}")
                 continue
             holder = self.feeds.article_for_url(collection, article.url) if article.url else None
             known = store.article(article.id) is not None or (holder is not None and holder != article.id)
             prepared.append((entry, raw, article, known))
         if not prepared:
-            return [], rejected
+            return [], outcomes, rejected
         report = self.engine.ingest([raw for _, raw, _, _ in prepared], collection=collection)
         ids = report.article_ids
         if len(ids) != len(prepared):
@@ -412,7 +548,7 @@ class FeedPoller:
         new: list[NewArticle] = []
         claimed: set[str] = set()
         for (entry, _raw, article, known), got in zip(prepared, ids, strict=True):
-            self.feeds.mark_seen(feed.id, entry.id, entry.link, article_id=got)
+            outcomes.append(EntryOutcome(entry.id, entry.link, article_id=got))
             if known or got != article.id or got in claimed:
                 continue
             claimed.add(got)
@@ -423,4 +559,4 @@ class FeedPoller:
             log.warning("feed %s: %d new by id but %d added; announcing nothing", feed.id, len(new), report.added)
             new = []
         new.sort(key=lambda a: a.published or _FAR_FUTURE)
-        return new, rejected
+        return new, outcomes, rejected
