@@ -23,6 +23,7 @@ from discord.gateway import DiscordWebSocket
 from discord.http import INTERNAL_API_VERSION, Route
 
 from bot.client import NewsdeskBot
+from bot.exit_codes import EXIT_BOT
 from bot.handlers import Desk
 from bot.ratelimit import RateLimiter
 from index.fetch import make_client
@@ -33,8 +34,6 @@ if TYPE_CHECKING:
     from retrieval.engine import Engine
 
 log = logging.getLogger(__name__)
-
-EXIT_BOT = 4
 
 
 def _point_at_api(base: str) -> None:
