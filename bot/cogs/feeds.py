@@ -25,9 +25,10 @@ import httpx
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.client import InteractionResponder, NewsdeskBot, no_pings
+from bot.client import NewsdeskBot
 from bot.cogs.admin import moderators_only
 from bot.render import CONTENT_LIMIT, FOOTER_LIMIT, MAX_LINK_CHARS, TITLE_LIMIT, Reply, escape_markdown, pack
+from bot.responders import InteractionResponder, no_pings
 from index.errors import IngestError
 from index.feedstore import Feed, FeedStore
 from index.fetch import make_client

@@ -14,11 +14,12 @@ import pytest
 from discord import app_commands
 from pytest_httpserver import HTTPServer
 
-from bot.client import NewsdeskBot, NotModeratorError
+from bot.client import NewsdeskBot
 from bot.cogs import feeds as feeds_cog
 from bot.cogs.admin import moderators_only
 from bot.cogs.feeds import FeedsCog
-from bot.handlers import Desk
+from bot.desk import Desk
+from bot.errors import NotModeratorError
 from bot.ratelimit import RateLimiter
 from bot.settings import Settings
 from index.feedstore import FeedStore
