@@ -18,21 +18,18 @@ Every line printed goes through ``bot.terminal``: stored text never reaches the 
 from __future__ import annotations
 
 import argparse
-import codecs
-import contextlib
 import json
 import logging
 import os
-import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
+from bot.batch import BatchLine, batch_lines, text_problem
 from bot.cli_feeds import add_feeds_parser, run_feeds
 from bot.exit_codes import EXIT_BOT, EXIT_INDEX, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
 from bot.terminal import SafeFormatter, echo
@@ -48,20 +45,10 @@ __all__ = ["EXIT_BOT", "EXIT_INDEX", "EXIT_PARTIAL", "EXIT_USAGE", "OpenEngine",
 log = logging.getLogger("newsdesk")
 OpenEngine = Callable[["EngineConfig", bool], "Engine"]
 """Opens the engine on a config, checking the index's model or not (tests inject a fake encoder)."""
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class UnusableIndexError(Exception):
     """The index cannot be opened: missing, not a folder, unreadable (exit 3)."""
-
-
-@dataclass(frozen=True, slots=True)
-class BatchLine:
-    """One question of a ``--batch`` file, or why its line cannot be asked."""
-
-    number: int
-    question: str
-    error: str | None = None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -120,16 +107,6 @@ def _date(value: str) -> datetime:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
 
 
-def text_problem(text: str) -> str | None:
-    """Why ``text`` is not valid text (a byte that was not UTF-8, a lone surrogate), or None when it is."""
-    match = _SURROGATE.search(text)
-    if match is None:
-        return None
-    code = ord(match[0])
-    what = f"byte 0x{code - 0xDC00:02x} is not UTF-8" if 0xDC80 <= code <= 0xDCFF else f"lone surrogate U+{code:04X}"
-    return f"not valid text ({what}, at character {match.start() + 1})"
-
-
 def _text(value: str) -> str:
     """Type of free-text arguments: argv bytes that are not UTF-8 come in surrogate-escaped."""
     problem = text_problem(value)
@@ -145,28 +122,6 @@ def _batch_file(value: str) -> list[BatchLine]:
     except OSError as exc:
         raise argparse.ArgumentTypeError(f"cannot read {value}: {exc.strerror or exc}") from None
     return list(batch_lines(data))
-
-
-def batch_lines(data: bytes) -> Iterator[BatchLine]:
-    """The questions of a batch file, one per non-blank line; bad lines carry an error instead."""
-    for number, raw in enumerate(data.removeprefix(codecs.BOM_UTF8).splitlines(), start=1):
-        try:
-            line = raw.decode("utf-8").strip()
-        except UnicodeDecodeError as exc:
-            shown = raw.decode("utf-8", "backslashreplace").strip()
-            error = (
-                f"line {number} is not UTF-8 (byte 0x{raw[exc.start]:02x} at {exc.start + 1}): save the file as UTF-8"
-            )
-            yield BatchLine(number, shown, error)
-            continue
-        if not line:
-            continue
-        question = line
-        if line.startswith("{"):
-            with contextlib.suppress(json.JSONDecodeError, AttributeError):  # not JSON: the line is the question
-                question = str(json.loads(line).get("question", ""))
-        problem = text_problem(question)
-        yield BatchLine(number, question, f"line {number}: the question is {problem}" if problem else None)
 
 
 def _scope(args: argparse.Namespace) -> Scope:
