@@ -12,7 +12,7 @@ Reported per phase: how many interactions were acknowledged and answered (and wh
 answer cites the right article), latency from sending the interaction to the defer callback and
 to the answer (p50/p95/p99/max), and the bot's event-loop lag over the phase, read from the
 bot's own ``event loop lag`` log line (``SIGUSR1`` ends a measuring window; see
-``bot/client.py``). Peak memory is the bot process's VmHWM. This is not a timed test: the numbers
+``bot/looplag.py``). Peak memory is the bot process's VmHWM. This is not a timed test: the numbers
 depend on the machine, and the double shares the CPU with the bot.
 """
 

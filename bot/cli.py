@@ -1,8 +1,18 @@
-"""The ``newsdesk`` command line: ingest, ask, summarize, stats, reindex, bot.
+"""The ``newsdesk`` command line: ingest, ask, summarize, stats, reindex, feeds, bot.
 
-Exit codes: 0 success; 1 some inputs were skipped (``ingest --strict``) or nothing could be
-ingested; 2 bad usage or a bad question; 3 the index cannot be used (missing, corrupt,
-other model); 4 the bot cannot start.
+Exit codes (``bot.exit_codes``): 0 success; 1 some inputs were skipped (``ingest --strict``)
+or nothing could be ingested; 2 bad usage (an unreadable ``--batch`` file included) or a bad
+question; 3 the index cannot be used (missing, not a folder, corrupt, other model); 4 the bot
+cannot start; 130 interrupted (what was committed is kept).
+
+Text that is not text: ``ask --batch FILE`` reads UTF-8, one question per line (or JSON lines
+with a ``question`` field). A line that is not UTF-8 (say, a latin-1 file), or a question that
+is not valid text (a lone surrogate from a JSON escape), is answered with an error in its place
+(an error object with ``--json``) and the rest of the file is answered; as for any bad question
+in a batch, the exit code stays 0. A question, topic or filter on the command line that is not
+valid UTF-8 (Python decodes argv with surrogateescape) is bad usage: exit 2.
+
+Every line printed goes through ``bot.terminal``: stored text never reaches the terminal raw.
 """
 
 from __future__ import annotations
@@ -12,23 +22,33 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
+from bot.batch import BatchLine, batch_lines, text_problem
 from bot.cli_feeds import add_feeds_parser, run_feeds
+from bot.exit_codes import EXIT_BOT, EXIT_INDEX, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
+from bot.terminal import SafeFormatter, echo
 
 if TYPE_CHECKING:
     from bot.settings import Settings
     from index.readers import ReadResult
     from retrieval.answer import Answer
-    from retrieval.engine import Engine, Scope
+    from retrieval.engine import Engine, EngineConfig, Scope
 
-EXIT_PARTIAL, EXIT_USAGE, EXIT_INDEX, EXIT_BOT = 1, 2, 3, 4
+__all__ = ["EXIT_BOT", "EXIT_INDEX", "EXIT_PARTIAL", "EXIT_USAGE", "OpenEngine", "main"]
+
 log = logging.getLogger("newsdesk")
+OpenEngine = Callable[["EngineConfig", bool], "Engine"]
+"""Opens the engine on a config, checking the index's model or not (tests inject a fake encoder)."""
+
+
+class UnusableIndexError(Exception):
+    """The index cannot be opened: missing, not a folder, unreadable (exit 3)."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,19 +58,26 @@ def _parser() -> argparse.ArgumentParser:
 
     ingest = sub.add_parser("ingest", help="add articles from files, folders or URLs")
     ingest.add_argument("paths", nargs="+", help=".txt, .json, .jsonl, .html files, folders, or http(s) URLs")
-    ingest.add_argument("--collection", default="global", help="collection to add to (default: global)")
+    ingest.add_argument("--collection", default="global", type=_text, help="collection to add to (default: global)")
     ingest.add_argument("--strict", action="store_true", help="exit 1 when any input was skipped")
 
     ask = sub.add_parser("ask", help="answer a question with quoted sources")
-    ask.add_argument("question", nargs="?", help="the question (or use --batch)")
-    ask.add_argument("--batch", type=Path, help="file with one question per line, or JSONL with a 'question' field")
+    ask.add_argument("question", nargs="?", type=_text, help="the question (or use --batch)")
+    ask.add_argument(
+        "--batch",
+        type=_batch_file,
+        metavar="FILE",
+        help="UTF-8 file with one question per line, or JSONL with a 'question' field",
+    )
     ask.add_argument("--json", action="store_true", help="print JSON (one object per line with --batch)")
     _scope_arguments(ask)
     ask.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid", help=argparse.SUPPRESS)
 
     summarize = sub.add_parser("summarize", help="summarize one article, or what the articles say on a topic")
-    summarize.add_argument("article_id", nargs="?", help="id of an article (see `newsdesk stats --articles`)")
-    summarize.add_argument("--topic", help="summarize the passages on this topic instead")
+    summarize.add_argument(
+        "article_id", nargs="?", type=_text, help="id of an article (see `newsdesk stats --articles`)"
+    )
+    summarize.add_argument("--topic", type=_text, help="summarize the passages on this topic instead")
     summarize.add_argument("--json", action="store_true", help="print JSON")
     _scope_arguments(summarize)
 
@@ -65,9 +92,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _scope_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--collection", action="append", help="search these collections (default: all)")
-    parser.add_argument("--source", action="append", help="only articles from this source")
-    parser.add_argument("--article", action="append", help="only this article id")
+    parser.add_argument("--collection", action="append", type=_text, help="search these collections (default: all)")
+    parser.add_argument("--source", action="append", type=_text, help="only articles from this source")
+    parser.add_argument("--article", action="append", type=_text, help="only this article id")
     parser.add_argument("--since", type=_date, help="only articles published on or after YYYY-MM-DD")
     parser.add_argument("--until", type=_date, help="only articles published before YYYY-MM-DD")
 
@@ -78,6 +105,23 @@ def _date(value: str) -> datetime:
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date: {value!r} (use YYYY-MM-DD)") from None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+
+
+def _text(value: str) -> str:
+    """Type of free-text arguments: argv bytes that are not UTF-8 come in surrogate-escaped."""
+    problem = text_problem(value)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return value
+
+
+def _batch_file(value: str) -> list[BatchLine]:
+    """Type of ``--batch``: the file's questions, read before any model or index is loaded."""
+    try:
+        data = Path(value).read_bytes()
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"cannot read {value}: {exc.strerror or exc}") from None
+    return list(batch_lines(data))
 
 
 def _scope(args: argparse.Namespace) -> Scope:
@@ -92,10 +136,10 @@ def _scope(args: argparse.Namespace) -> Scope:
     )
 
 
-def _print_answer(answer: Answer, out: TextIO) -> None:
-    print(answer.text, file=out)
+def _print_answer(answer: Answer) -> None:
+    echo(answer.text)
     if answer.citations:
-        print("\nSources:", file=out)
+        echo("\nSources:")
         seen: set[int] = set()
         for c in answer.citations:
             if c.n in seen:
@@ -103,33 +147,32 @@ def _print_answer(answer: Answer, out: TextIO) -> None:
             seen.add(c.n)
             date = c.published.date().isoformat() if c.published else "date unknown"
             where = f" <{c.url}>" if c.url else ""
-            print(f"[{c.n}] {c.title} ({c.source or 'unknown source'}, {date}){where} id={c.article_id}", file=out)
+            echo(f"[{c.n}] {c.title} ({c.source or 'unknown source'}, {date}){where} id={c.article_id}")
 
 
-def _questions(path: Path) -> Iterator[str]:
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            line = line.strip()
-            if not line:
-                continue
-            if line.startswith("{"):
-                try:
-                    yield str(json.loads(line).get("question", ""))
-                    continue
-                except (json.JSONDecodeError, AttributeError):
-                    pass
-            yield line
-
-
-def _open_engine(settings: Settings, *, must_exist: bool, check_model: bool = True) -> Engine:
+def load_engine(config: EngineConfig, check_model: bool) -> Engine:
+    """The real engine, loading the configured model."""
     from retrieval.engine import Engine
 
-    if must_exist and not (settings.data_dir / "newsdesk.db").exists():
-        raise FileNotFoundError(
-            f"no index in {settings.data_dir.resolve()}: run `newsdesk ingest PATH` first "
+    return Engine(config, check_model=check_model)
+
+
+def _open_index(settings: Settings, open_engine: OpenEngine, *, must_exist: bool, check_model: bool) -> Engine:
+    """Open the engine on ``NEWSDESK_DATA_DIR``, or say why the index there cannot be used."""
+    data_dir = settings.data_dir
+    if data_dir.exists() and not data_dir.is_dir():
+        raise UnusableIndexError(
+            f"NEWSDESK_DATA_DIR is {data_dir.resolve()}, a file, not a folder: point it at the index folder"
+        )
+    if must_exist and not (data_dir / "newsdesk.db").exists():
+        raise UnusableIndexError(
+            f"no index in {data_dir.resolve()}: run `newsdesk ingest PATH` first "
             "(or set NEWSDESK_DATA_DIR to where the index is)"
         )
-    return Engine(settings.engine_config(), check_model=check_model)
+    try:
+        return open_engine(settings.engine_config(), check_model)
+    except OSError as exc:  # a parent that is a file, no permission, a full disk
+        raise UnusableIndexError(f"cannot open the index in {data_dir.resolve()}: {exc}") from exc
 
 
 def _cmd_ingest(args: argparse.Namespace, engine: Engine) -> int:
@@ -147,11 +190,13 @@ def _cmd_ingest(args: argparse.Namespace, engine: Engine) -> int:
         items = list(_read_urls(urls)) if urls else []
         report = engine.ingest([*items, *_lazy_read(paths)], collection=args.collection, progress=progress)
     for error in report.errors:
-        print(f"skipped: {error}", file=sys.stderr)
-    print(report.summary())
-    if report.errors and (args.strict or not (report.added or report.replaced or report.unchanged)):
+        echo(f"skipped: {error}", err=True)
+    echo(report.summary())
+    accepted = report.added + report.replaced + report.unchanged + report.merged
+    if not accepted:
+        echo("newsdesk: nothing could be ingested", err=True)
         return EXIT_PARTIAL
-    return 0
+    return EXIT_PARTIAL if report.errors and args.strict else EXIT_OK
 
 
 def _lazy_read(paths: Sequence[Path]) -> Iterator[ReadResult]:
@@ -172,53 +217,57 @@ def _read_urls(urls: Sequence[str]) -> Iterator[ReadResult]:
             yield ReadResult(url, error=f"{url}: {exc}")
 
 
-def _cmd_ask(args: argparse.Namespace, engine: Engine) -> int:
+def _batch_record(engine: Engine, line: BatchLine, scope: Scope, mode: str) -> dict[str, object]:
+    """The answer to one batch line as ``ask --json`` prints it, or an error object in its place."""
     from retrieval.errors import RetrievalError
 
+    error = line.error
+    if error is None:
+        try:
+            return engine.ask(line.question, scope, mode=mode).to_json()
+        except RetrievalError as exc:
+            error = str(exc)
+    return {
+        "question": line.question,
+        "answered": False,
+        "answer": error,
+        "citations": [],
+        "latency_ms": 0.0,
+        "error": error,
+    }
+
+
+def _cmd_ask(args: argparse.Namespace, engine: Engine) -> int:
     scope = _scope(args)
-    if args.batch:
-        for question in _questions(args.batch):
-            try:
-                answer = engine.ask(question, scope, mode=args.mode)
-                record = answer.to_json()
-            except RetrievalError as exc:
-                record = {
-                    "question": question,
-                    "answered": False,
-                    "answer": str(exc),
-                    "citations": [],
-                    "latency_ms": 0.0,
-                    "error": str(exc),
-                }
-            if args.json:
-                print(json.dumps(record, ensure_ascii=False), flush=True)
-            else:
-                print(f"Q: {question}\n{record['answer']}\n", flush=True)
-        return 0
+    if args.batch is not None:
+        for line in args.batch:
+            record = _batch_record(engine, line, scope, args.mode)
+            echo(json.dumps(record, ensure_ascii=False) if args.json else f"Q: {line.question}\n{record['answer']}\n")
+        return EXIT_OK
     if args.question is None:
-        print("newsdesk ask: give a QUESTION or --batch FILE", file=sys.stderr)
+        echo("newsdesk ask: give a QUESTION or --batch FILE", err=True)
         return EXIT_USAGE
     answer = engine.ask(args.question, scope, mode=args.mode)
     if args.json:
-        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+        echo(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
     else:
-        _print_answer(answer, sys.stdout)
-    return 0
+        _print_answer(answer)
+    return EXIT_OK
 
 
 def _cmd_summarize(args: argparse.Namespace, engine: Engine) -> int:
     if bool(args.article_id) == bool(args.topic):
-        print("newsdesk summarize: give an ARTICLE_ID or --topic TEXT (one of them)", file=sys.stderr)
+        echo("newsdesk summarize: give an ARTICLE_ID or --topic TEXT (one of them)", err=True)
         return EXIT_USAGE
     scope = _scope(args)
     summary = (
         engine.summarize_topic(args.topic, scope) if args.topic else engine.summarize_article(args.article_id, scope)
     )
     if args.json:
-        print(json.dumps(summary.to_json(), ensure_ascii=False, indent=2))
+        echo(json.dumps(summary.to_json(), ensure_ascii=False, indent=2))
     else:
-        _print_answer(summary, sys.stdout)
-    return 0
+        _print_answer(summary)
+    return EXIT_OK
 
 
 def _cmd_stats(args: argparse.Namespace, engine: Engine) -> int:
@@ -234,16 +283,16 @@ def _cmd_stats(args: argparse.Namespace, engine: Engine) -> int:
             for a in engine.store.iter_articles()
         ]
     if args.json:
-        print(json.dumps(stats, ensure_ascii=False, indent=2, default=str))
-        return 0
+        echo(json.dumps(stats, ensure_ascii=False, indent=2, default=str))
+        return EXIT_OK
     for key, value in stats.items():
         if key == "article_list":
-            print("articles:")
+            echo("articles:")
             for a in value:  # type: ignore[attr-defined]
-                print(f"  {a['id']}  [{a['collection']}] {a['title']}")
+                echo(f"  {a['id']}  [{a['collection']}] {a['title']}")
         else:
-            print(f"{key}: {value}")
-    return 0
+            echo(f"{key}: {value}")
+    return EXIT_OK
 
 
 def _cmd_reindex(_args: argparse.Namespace, engine: Engine) -> int:
@@ -252,12 +301,29 @@ def _cmd_reindex(_args: argparse.Namespace, engine: Engine) -> int:
     total_articles = engine.store.article_count()
     with tqdm(total=total_articles, desc="re-embedding", unit=" articles", file=sys.stderr, disable=None) as bar:
         passages = engine.reindex(progress=lambda _p, a: bar.update(a - bar.n))
-    print(f"re-indexed {total_articles} articles into {passages} passages")
-    return 0
+    echo(f"re-indexed {total_articles} articles into {passages} passages")
+    return EXIT_OK
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``newsdesk`` console script."""
+def _configure_logging(args: argparse.Namespace, settings: Settings) -> None:
+    """The CLI prints its results; logs are for problems unless asked for (-v), the bot logs at log_level."""
+    level = logging.DEBUG if args.verbose else getattr(logging, settings.log_level)
+    if args.command != "bot" and not args.verbose:
+        level = max(level, logging.WARNING)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(SafeFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
+    for noisy in ("httpx", "sentence_transformers", "transformers", "faiss", "bm25s"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+def main(argv: Sequence[str] | None = None, *, open_engine: OpenEngine = load_engine) -> int:
+    """Entry point of the ``newsdesk`` console script; returns the exit code.
+
+    Args:
+        argv: the arguments (default: ``sys.argv[1:]``).
+        open_engine: how to open the engine (tests pass one on a fake encoder).
+    """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     args = _parser().parse_args(argv)
@@ -268,16 +334,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = get_settings()
     except ValidationError as exc:
-        print(f"newsdesk: invalid setting: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}", file=sys.stderr)
+        echo(f"newsdesk: invalid setting: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}", err=True)
         return EXIT_USAGE
-    # The CLI prints its results; logs are for problems unless asked for (-v), the bot logs at log_level.
-    level = logging.DEBUG if args.verbose else getattr(logging, settings.log_level)
-    if args.command != "bot" and not args.verbose:
-        level = max(level, logging.WARNING)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    for noisy in ("httpx", "sentence_transformers", "transformers", "faiss", "bm25s"):
-        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
-
+    _configure_logging(args, settings)
     if args.command == "bot":
         from bot.run import run_bot
 
@@ -293,20 +352,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     try:
         must_exist = args.command not in ("ingest", "feeds")
-        engine = _open_engine(settings, must_exist=must_exist, check_model=args.command != "reindex")
-        return handlers[args.command](args, engine)
-    except FileNotFoundError as exc:
-        print(f"newsdesk: {exc}", file=sys.stderr)
-        return EXIT_INDEX
+        try:
+            engine = _open_index(settings, open_engine, must_exist=must_exist, check_model=args.command != "reindex")
+        except (UnusableIndexError, IngestError) as exc:  # IngestError: corrupt, or another model
+            echo(f"newsdesk: {exc}", err=True)
+            return EXIT_INDEX
+        try:
+            return handlers[args.command](args, engine)
+        finally:
+            engine.close()
     except RetrievalError as exc:
-        print(f"newsdesk: {exc}", file=sys.stderr)
+        echo(f"newsdesk: {exc}", err=True)
         return EXIT_USAGE
     except IngestError as exc:
-        print(f"newsdesk: {exc}", file=sys.stderr)
+        echo(f"newsdesk: {exc}", err=True)
         return EXIT_INDEX
     except KeyboardInterrupt:
-        print("newsdesk: interrupted; everything committed so far is kept", file=sys.stderr)
-        return 130
+        echo("newsdesk: interrupted; everything committed so far is kept", err=True)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

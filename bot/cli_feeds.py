@@ -14,9 +14,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sys
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from bot.terminal import echo
 
 if TYPE_CHECKING:
     import httpx
@@ -48,7 +49,7 @@ def add_feeds_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
 
 
 def _write(line: str = "", *, err: bool = False) -> None:
-    (sys.stderr if err else sys.stdout).write(line + "\n")
+    echo(line, err=err)  # feed names and errors come from the web: never raw to the terminal
 
 
 def _when(value: datetime | None) -> str:

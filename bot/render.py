@@ -1,14 +1,19 @@
 """Turn answers into Discord messages: an embed per message, or plain text, within Discord's limits.
 
-This module does not import discord: a ``Reply`` carries message content and/or an embed in
-Discord's JSON shape (``discord.Embed.from_dict`` builds the object), so the limits can be
-tested without a client. The limits (Discord docs, "Embed Limits" and "Create Message"):
-content 2,000 characters; embed title 256, description 4,096, 25 fields, field name 256,
-field value 1,024, footer 2,048, and 6,000 characters in all the embeds of one message.
+A ``Reply`` carries message content and/or an embed in Discord's JSON shape
+(``discord.Embed.from_dict`` builds the object), so the limits can be tested without a client.
+The limits (Discord docs, "Embed Limits" and "Create Message"): content 2,000 characters;
+embed title 256, description 4,096, 25 fields, field name 256, field value 1,024, footer 2,048,
+and 6,000 characters in all the embeds of one message.
 
 Splitting is by whole lines, and every line of an answer is one citation (a quote and its
 ``[n]`` marker), so a citation is never cut in half across messages. A single quote longer
 than a whole message is shortened at a word boundary, keeping its marker.
+
+Article text is data, never markup: quotes, titles, sources and questions are escaped
+(``escape_markdown``) before they are measured against the limits, so Discord shows the
+article's characters as written (a masked link stays visible text, a mention stays text) while
+``Answer`` and ``ask --json`` keep the exact text.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from discord.utils import escape_mentions
 
 from index.fetch import is_web_url
 from retrieval.answer import Answer, Citation, shorten
@@ -36,7 +43,18 @@ ANSWERED_COLOUR = 0x2E7D6B
 UNANSWERED_COLOUR = 0x8A8F98
 
 _MARKER = re.compile(r"\s*(\[\d+\])\s*$")
-_MARKDOWN = re.compile(r"([\\*_~`|\[\]])")
+# What Discord would render in text: inline markup characters anywhere (``<`` opens mentions,
+# channels, timestamps and custom emoji), and block markup at a line start (quotes, headings and
+# ``-#`` subtext, lists). URLs are kept whole: Discord links them as they are, and a backslash
+# inside one would end up in the link. discord.utils.escape_markdown is not enough: it leaves
+# ``<@id>``, numbered lists and the inside of a masked link (``[*x*](url)``) unescaped.
+_MARKDOWN = re.compile(
+    r"(?P<url>https?://[^\s<>\[\]()\\]+)"
+    r"|(?P<char>[\\*_~`|\[\]<])"
+    r"|^(?P<lead>[ \t]*)(?:(?P<block>[>#+-])|(?P<number>\d+)\.(?=\s))",
+    re.MULTILINE,
+)
+_ANSWER_LINE = re.compile(r"(?P<quote>> )?(?P<body>.*?)(?P<marker>\s*\[\d+\])?", re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +65,30 @@ class Reply:
     embed: dict[str, Any] | None = field(default=None)
 
 
+def _escape(match: re.Match[str]) -> str:
+    if match["url"]:
+        return match["url"]
+    if match["char"]:
+        return "\\" + match["char"]
+    if match["block"]:
+        return f"{match['lead']}\\{match['block']}"
+    return f"{match['lead']}{match['number']}\\."
+
+
 def escape_markdown(text: str) -> str:
-    """Escape the characters that would format user or article text as markdown."""
-    return _MARKDOWN.sub(r"\\\1", text)
+    """Escape user or article text so that Discord shows it as written, with no markup, link or mention.
+
+    Every escape is a backslash before punctuation (Discord drops it when rendering), except
+    ``@everyone``/``@here``, which get a zero-width space (``discord.utils.escape_mentions``).
+    """
+    return escape_mentions(_MARKDOWN.sub(_escape, text))
+
+
+def escape_answer_line(line: str) -> str:
+    """Escape one line of an answer's text, keeping the ``> `` block quote and ``[n]`` marker it was given."""
+    match = _ANSWER_LINE.fullmatch(line)
+    assert match is not None  # the pattern matches any text
+    return f"{match['quote'] or ''}{escape_markdown(match['body'])}{match['marker'] or ''}"
 
 
 def _one_line(text: str) -> str:
@@ -132,7 +171,7 @@ def split_text(text: str, limit: int = CONTENT_LIMIT) -> list[str]:
 
 def _answer_parts(answer: Answer, limit: int) -> tuple[list[str], list[Citation]]:
     """The answer's lines packed into at most ``MAX_ANSWER_PARTS`` chunks, and the sources they cite."""
-    lines = [fit_line(line, limit) for line in answer.text.splitlines() if line.strip()]
+    lines = [fit_line(escape_answer_line(line), limit) for line in answer.text.splitlines() if line.strip()]
     parts = pack(lines, limit)
     if len(parts) > MAX_ANSWER_PARTS:
         kept = parts[:MAX_ANSWER_PARTS]
@@ -166,7 +205,7 @@ def render_embeds(answer: Answer, *, title: str | None = None) -> list[Reply]:
     parts, sources = _answer_parts(answer, DESCRIPTION_LIMIT)
     embeds: list[dict[str, Any]] = [{"description": part, "color": colour} for part in parts or ["…"]]
     if title:
-        embeds[0]["title"] = shorten(_one_line(title), TITLE_LIMIT)
+        embeds[0]["title"] = shorten(escape_markdown(_one_line(title)), TITLE_LIMIT)
     lines = [source_line(c, angle_links=False) for c in sources]
     for i, value in enumerate(pack(lines, FIELD_VALUE_LIMIT)):
         name = "Sources" if i == 0 else "Sources (continued)"
@@ -182,7 +221,7 @@ def render_embeds(answer: Answer, *, title: str | None = None) -> list[Reply]:
 
 def render_plain(answer: Answer, *, title: str | None = None) -> list[Reply]:
     """The answer as plain messages: the question in bold, the quotes, then the sources (links in ``<>``)."""
-    header = [f"**{escape_markdown(shorten(_one_line(title), 300))}**"] if title else []
+    header = [f"**{shorten(escape_markdown(_one_line(title)), 300)}**"] if title else []
     parts, sources = _answer_parts(answer, CONTENT_LIMIT - 1)
     units = header + [line for part in parts for line in part.split("\n")]
     if sources:

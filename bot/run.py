@@ -31,7 +31,8 @@ from discord.http import INTERNAL_API_VERSION, Route
 from bot.cli_feeds import make_poller
 from bot.client import NewsdeskBot
 from bot.cogs.feeds import FeedsCog
-from bot.handlers import Desk
+from bot.desk import Desk
+from bot.exit_codes import EXIT_BOT
 from bot.ratelimit import RateLimiter
 from index.fetch import make_client
 from index.web import read_url_async
@@ -45,10 +46,12 @@ log = logging.getLogger(__name__)
 P = ParamSpec("P")
 T = TypeVar("T")
 
-EXIT_BOT = 4
+
+OpenEngine = Callable[["Settings"], "Engine"]
+"""Opens the engine (model and index) from the settings; run in a worker thread at start-up."""
 
 
-def _point_at_api(base: str) -> None:
+def point_at_api(base: str) -> None:
     """Send discord.py's REST calls and gateway connections to ``base`` instead of discord.com.
 
     ``base`` is the root of a Discord-compatible server (``http://127.0.0.1:8080``, with or
@@ -95,7 +98,7 @@ def _install_signal_handlers(bot: NewsdeskBot) -> None:
 def desk_writer(desk: Desk) -> Writer:
     """The desk's write path for feed polls: ``Desk.write_lock``, then the desk's single write thread.
 
-    ``bot.handlers.ingest`` and ``reindex`` write the same way, so no two writes ever overlap.
+    ``bot.writes.ingest`` and ``reindex`` write the same way, so no two writes ever overlap.
     """
 
     async def write(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
@@ -105,15 +108,16 @@ def desk_writer(desk: Desk) -> Writer:
     return write
 
 
-def _open_engine(settings: Settings) -> Engine:
+def load_engine(settings: Settings) -> Engine:
+    """The real engine: loads the configured model and opens the index."""
     from retrieval.engine import Engine
 
     return Engine(settings.engine_config())
 
 
-async def _serve(settings: Settings, token: str) -> int:
+async def _serve(settings: Settings, token: str, open_engine: OpenEngine, bot_cls: type[NewsdeskBot]) -> int:
     try:
-        engine = await asyncio.to_thread(_open_engine, settings)
+        engine = await asyncio.to_thread(open_engine, settings)
     except Exception as exc:
         log.error(
             "cannot start the bot: the index in %s cannot be opened: %s",
@@ -125,9 +129,15 @@ async def _serve(settings: Settings, token: str) -> int:
     # One HTTP client for /ingest url: and the feeds, guarded against private addresses unless allowed.
     http_client = make_client(allow_private=settings.allow_private_urls)
     fetch = functools.partial(read_url_async, client=http_client, allow_private=settings.allow_private_urls)
-    desk = Desk(engine, limiter=RateLimiter(settings.asks_per_minute), use_embeds=settings.use_embeds, fetch=fetch)
+    desk = Desk(
+        engine,
+        limiter=RateLimiter(settings.asks_per_minute),
+        use_embeds=settings.use_embeds,
+        fetch=fetch,
+        moderator_role=settings.moderator_role,
+    )
     poller = make_poller(engine, settings, http_client, write=desk_writer(desk))
-    bot = NewsdeskBot(desk=desk, settings=settings)
+    bot = bot_cls(desk=desk, settings=settings)
     try:
         async with bot:
             await bot.add_cog(FeedsCog(bot, poller))  # before login: setup_hook syncs its commands with the rest
@@ -153,8 +163,15 @@ async def _serve(settings: Settings, token: str) -> int:
     return 0
 
 
-def run_bot(settings: Settings) -> int:
+def run_bot(
+    settings: Settings, *, open_engine: OpenEngine = load_engine, bot_cls: type[NewsdeskBot] = NewsdeskBot
+) -> int:
     """Run the bot until it is closed (SIGTERM, SIGINT).
+
+    Args:
+        settings: the settings (token, API base, index, limits).
+        open_engine: opens the engine (tests open one on a fake encoder).
+        bot_cls: the bot class (tests pass one whose login and connect stay offline).
 
     Returns:
         The exit code: 0 after a clean shutdown, 4 when the bot cannot start.
@@ -162,11 +179,11 @@ def run_bot(settings: Settings) -> int:
     try:
         token = settings.require_token()
         if settings.discord_api_base:
-            _point_at_api(settings.discord_api_base)
+            point_at_api(settings.discord_api_base)
     except ValueError as exc:
         log.error("cannot start the bot: %s", exc)
         return EXIT_BOT
     try:
-        return asyncio.run(_serve(settings, token))
+        return asyncio.run(_serve(settings, token, open_engine, bot_cls))
     except KeyboardInterrupt:  # a second Ctrl-C while closing
         return 0

@@ -4,6 +4,11 @@ Cleaning is deliberately conservative: it removes what is certainly not article 
 (video-caption lines with timestamps, captions repeated verbatim, "Watch ... »" link
 teasers, the "Moscow (CNN) --" dateline) and normalises quotes and whitespace, so that
 a quote shown to users reads as the article did.
+
+Control characters (C0 and C1, except newline and tab) are removed, or become a space where
+they separate words (vertical tab, form feed, NEL...): an ESC or BEL sequence in a title, a
+source or the text is data that must never reach a terminal or a chat message as a command.
+Removing them here keeps every offset consistent, since the cleaned text is what they index.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ _DATELINE = re.compile(
     r"\s*(?:--|—|–|-)?\s*"
 )
 _SENTENCE_END = (".", "!", "?", '"', "'", ")", ":", ";")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,10 +61,15 @@ class CleanedBody:
     agency: str | None = None
 
 
+def strip_controls(text: str) -> str:
+    """Drop C0/C1 control characters other than newline and tab; those that separate words become a space."""
+    return _CONTROL.sub(lambda m: " " if m[0].isspace() else "", text)
+
+
 def normalise(text: str) -> str:
-    """Unicode-normalise, straighten quotes and drop invisible characters, line structure kept."""
+    """Unicode-normalise, straighten quotes and drop invisible and control characters, line structure kept."""
     text = unicodedata.normalize("NFC", text).translate(_QUOTES)
-    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    return strip_controls(text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " "))
 
 
 def _is_caption(line: str, counts: Counter[str]) -> bool:
@@ -104,5 +115,5 @@ def clean_body(text: str) -> CleanedBody:
 
 
 def clean_title(title: str) -> str:
-    """One line, normalised quotes and spaces."""
+    """One line, normalised quotes and spaces, no control characters (titles and source names)."""
     return re.sub(r"\s+", " ", normalise(title)).strip()

@@ -32,7 +32,7 @@ def prepare_article(raw: RawArticle, *, collection: str) -> Article:
         collection=collection,
         title=title,
         text=body.text,
-        source=raw.source or body.agency,
+        source=clean_title(raw.source or "") or body.agency,
         url=raw.url,
         published=raw.published,
         highlights=highlights,

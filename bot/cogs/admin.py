@@ -1,4 +1,4 @@
-"""``/ingest`` and ``/reindex``: moderators only, thin Discord glue over ``bot.handlers``.
+"""``/ingest`` and ``/reindex``: moderators only, thin Discord glue over ``bot.writes``.
 
 Who may run them: members with Manage Server (the commands' default permission, so Discord
 hides them from others), or members of the configured moderator role. When a moderator role
@@ -13,8 +13,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import handlers
-from bot.client import InteractionResponder, NewsdeskBot, NotModeratorError
+from bot import writes
+from bot.client import NewsdeskBot
+from bot.errors import NotModeratorError
+from bot.responders import InteractionResponder
 
 
 def moderators_only(interaction: discord.Interaction[NewsdeskBot]) -> bool:
@@ -23,9 +25,7 @@ def moderators_only(interaction: discord.Interaction[NewsdeskBot]) -> bool:
         raise app_commands.NoPrivateMessage()
     bot = interaction.client
     if not bot.is_moderator(interaction.user, interaction.permissions):
-        role = bot.settings.moderator_role
-        who = f"the Manage Server permission or the {role!r} role" if role else "the Manage Server permission"
-        raise NotModeratorError(f"Only moderators can do that: it needs {who}.")
+        raise NotModeratorError(bot.settings.moderator_role)
     return True
 
 
@@ -60,8 +60,8 @@ class AdminCog(commands.Cog, name="Admin"):
         source: app_commands.Range[str, 1, 100] | None = None,
     ) -> None:
         """Add articles to this server: a link, an attached file, or pasted text with a title (moderators)."""
-        upload = handlers.Upload(file.filename, file.size, file.read) if file is not None else None
-        await handlers.ingest(
+        upload = writes.Upload(file.filename, file.size, file.read) if file is not None else None
+        await writes.ingest(
             self.bot.desk,
             InteractionResponder(interaction),
             self.bot.asker(interaction),
@@ -78,7 +78,7 @@ class AdminCog(commands.Cog, name="Admin"):
     @app_commands.check(moderators_only)
     async def reindex(self, interaction: discord.Interaction[NewsdeskBot]) -> None:
         """Rebuild the search index from the stored articles (moderators); answers go on meanwhile."""
-        await handlers.reindex(self.bot.desk, InteractionResponder(interaction), self.bot.asker(interaction))
+        await writes.reindex(self.bot.desk, InteractionResponder(interaction), self.bot.asker(interaction))
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -1,4 +1,4 @@
-"""``/ask``, ``/summary`` and mentions: thin Discord glue over ``bot.handlers``."""
+"""``/ask``, ``/summary`` and mentions: thin Discord glue over ``bot.reads``."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import handlers
-from bot.client import InteractionResponder, MessageResponder, NewsdeskBot
+from bot import reads
+from bot.client import NewsdeskBot
+from bot.errors import report_failure
+from bot.responders import InteractionResponder, MessageResponder
 from retrieval.question import MAX_QUESTION_CHARS
 
 
@@ -29,7 +31,7 @@ class AskCog(commands.Cog, name="Ask"):
         since: app_commands.Range[str, 1, 40] | None = None,
     ) -> None:
         """Ask about the news: the answer quotes the articles and lists its sources."""
-        await handlers.ask(
+        await reads.ask(
             self.bot.desk, InteractionResponder(interaction), self.bot.asker(interaction), question, since=since
         )
 
@@ -45,7 +47,7 @@ class AskCog(commands.Cog, name="Ask"):
         topic: app_commands.Range[str, 1, MAX_QUESTION_CHARS] | None = None,
     ) -> None:
         """Summarize an article, or what the articles say on a topic, citing every sentence."""
-        await handlers.summary(
+        await reads.summary(
             self.bot.desk, InteractionResponder(interaction), self.bot.asker(interaction), article=article, topic=topic
         )
 
@@ -54,7 +56,7 @@ class AskCog(commands.Cog, name="Ask"):
         self, interaction: discord.Interaction[NewsdeskBot], current: str
     ) -> list[app_commands.Choice[str]]:
         """Indexed articles of this server (and the global ones) whose title contains what was typed."""
-        choices = await handlers.article_choices(self.bot.desk, self.bot.asker(interaction), current)
+        choices = await reads.article_choices(self.bot.desk, self.bot.asker(interaction), current)
         return [app_commands.Choice(name=label, value=value) for label, value in choices]
 
     @commands.Cog.listener("on_message")
@@ -65,9 +67,9 @@ class AskCog(commands.Cog, name="Ask"):
             return
         responder = MessageResponder(message)
         try:
-            await handlers.ask(self.bot.desk, responder, self.bot.message_asker(message), question, command="mention")
+            await reads.ask(self.bot.desk, responder, self.bot.message_asker(message), question, command="mention")
         except Exception as exc:  # the listener's central handler: apologise with an error id, keep running
-            await handlers.report_failure(responder, exc, command="mention")
+            await report_failure(responder, exc, command="mention")
 
 
 async def setup(bot: commands.Bot) -> None:

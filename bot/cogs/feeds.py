@@ -26,9 +26,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.client import InteractionResponder, NewsdeskBot, no_pings
+from bot.client import NewsdeskBot
 from bot.cogs.admin import moderators_only
 from bot.render import CONTENT_LIMIT, FOOTER_LIMIT, MAX_LINK_CHARS, TITLE_LIMIT, Reply, escape_markdown, pack
+from bot.responders import InteractionResponder, no_pings
 from index.errors import IngestError
 from index.feedpoller import FeedPoller, NewArticle, PollResult
 from index.feedstore import Feed, FeedStore

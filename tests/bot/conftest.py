@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.handlers import Desk
+from bot.desk import Desk
 from bot.ratelimit import RateLimiter
 from bot.render import Reply
 from index.models import Article, RawArticle
@@ -101,6 +101,31 @@ class FakeEngine:
         if self.reindex_gate is not None:
             self.reindex_gate.wait(10)
         return 10
+
+
+class GatedReindex:
+    """A real engine whose re-index holds at its first progress report, inside the engine's write lock.
+
+    A seam rather than a patch: the engine's public ``reindex(progress=...)`` is called with a
+    progress callback that sets ``in_progress`` and waits for ``release``; everything else is the
+    engine's own.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.in_progress, self.release = threading.Event(), threading.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.engine, name)
+
+    def reindex(self, *, progress: Any = None) -> int:
+        def gated(passages: int, articles: int) -> None:
+            self.in_progress.set()
+            self.release.wait(10)
+            if progress:
+                progress(passages, articles)
+
+        return self.engine.reindex(progress=gated)
 
 
 @dataclass

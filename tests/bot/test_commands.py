@@ -3,9 +3,12 @@
 Interactions and messages enter through ``ConnectionState.parse_interaction_create`` and
 ``parse_message_create``, as gateway events do, so option parsing, checks, the tree's error
 handler, deferral and the response payloads are discord.py's own. Only the HTTP calls are
-replaced: ``AsyncWebhookAdapter.request`` (interaction responses and follow-ups) and
-``HTTPClient.request`` (channel messages) record what would be sent and answer like Discord.
-This touches private discord.py API, pinned at 2.7.1, and is kept to this module.
+replaced: ``AsyncWebhookAdapter.request`` (interaction responses and follow-ups),
+``HTTPClient.request`` (channel messages) and the bot's ``HTTPClient.get_from_cdn`` (attachment
+downloads) record what would be sent and answer like Discord (or fail like it, with
+``FakeDiscord.failure``). Feeding gateway events touches private discord.py API
+(``_connection``), pinned at 2.7.1, and is kept to this module. The bot and the engine are
+never patched: what a test varies goes in through the desk, the settings and the engine.
 """
 
 from __future__ import annotations
@@ -25,14 +28,14 @@ from discord.http import Route
 from discord.webhook.async_ import AsyncWebhookAdapter
 
 from bot.client import NewsdeskBot
-from bot.handlers import Desk
+from bot.desk import Desk
 from bot.ratelimit import RateLimiter
 from bot.render import CONTENT_LIMIT, DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT, FIELD_COUNT_LIMIT
 from bot.settings import Settings
 from retrieval.answer import Answer
 from retrieval.engine import Engine
 
-from .conftest import GUILD, USER, FakeEngine, answer_of
+from .conftest import GUILD, USER, FakeEngine, GatedReindex, answer_of
 
 APP_ID = 900
 BOT_ID = 901
@@ -56,6 +59,8 @@ class FakeDiscord:
 
     def __init__(self) -> None:
         self.calls: list[Call] = []
+        self.failure: discord.HTTPException | None = None  # raised by every interaction call when set
+        self.cdn: dict[str, bytes] = {}  # attachment URL -> content
         self._ids = iter(range(10_000, 1_000_000))
 
     def _message(self, payload: dict[str, Any] | None, channel_id: int = CHANNEL) -> dict[str, Any]:
@@ -84,6 +89,8 @@ class FakeDiscord:
         if multipart:
             payload = json.loads(next(part["value"] for part in multipart if part["name"] == "payload_json"))
         path = route.url.removeprefix(Route.BASE)
+        if self.failure is not None:
+            raise self.failure
         self.calls.append(Call(route.method, path, payload))
         if path.endswith("/callback"):
             data = payload.get("data") or {}
@@ -105,6 +112,9 @@ class FakeDiscord:
         if route.method == "POST" and path.endswith("/messages"):
             return self._message(json, int(path.split("/")[2]))
         return None
+
+    async def get_from_cdn(self, url: str) -> bytes:
+        return self.cdn[url]
 
     # What the user saw ---------------------------------------------------------------------------
     @property
@@ -162,6 +172,7 @@ async def _make_bot(
     bot = NewsdeskBot(desk=desk, settings=settings)
     await bot._async_setup_hook()  # what ``async with bot`` / ``login`` do first: bind to this loop
     monkeypatch.setattr(bot.http, "request", discord_api.http_request)
+    monkeypatch.setattr(bot.http, "get_from_cdn", discord_api.get_from_cdn)
     state = bot._connection
     state.user = discord.ClientUser(state=state, data=BOT_USER)
     state.application_id = APP_ID
@@ -409,7 +420,7 @@ async def test_handler_failure_apologises_with_an_error_id(
 ):
     """should answer a crashing command with an apology and error id, log the traceback, and keep working."""
     fake_engine.error = RuntimeError("index on fire")
-    with caplog.at_level(logging.ERROR, logger="bot.handlers"):
+    with caplog.at_level(logging.ERROR, logger="bot.errors"):
         await dispatch(bot, interaction("ask", [option("question", QUESTION)]))
     [followup] = discord_api.followups
     error_id = re.search(r"error id `([0-9a-f]{8})`", followup["content"]).group(1)  # type: ignore[union-attr]
@@ -489,16 +500,11 @@ async def test_ingest_in_dm_is_refused(bot: NewsdeskBot, discord_api: FakeDiscor
 
 
 async def test_moderator_role_can_ingest_an_attached_file(
-    bot: NewsdeskBot, discord_api: FakeDiscord, fake_engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
+    bot: NewsdeskBot, discord_api: FakeDiscord, fake_engine: FakeEngine
 ):
     """should let the moderator role ingest a file: ephemeral deferral, progress edits, the report at the end."""
     body = b'{"title": "Dam opens", "text": "The dam opened on Monday."}\n'
-
-    async def read(self: discord.Attachment, **_: Any) -> bytes:
-        assert self.filename == "batch.jsonl"
-        return body
-
-    monkeypatch.setattr(discord.Attachment, "read", read)
+    discord_api.cdn["https://cdn.example/batch.jsonl"] = body
     options, resolved = _attachment("batch.jsonl", len(body))
     await dispatch(bot, interaction("ingest", options, roles=(MOD_ROLE,), resolved=resolved))
     [callback] = discord_api.callbacks
@@ -521,24 +527,13 @@ async def test_concurrent_asks_during_reindex(
     real_engine: Engine, settings: Settings, discord_api: FakeDiscord, monkeypatch: pytest.MonkeyPatch
 ):
     """should answer /ask interactions from the previous index while a /reindex is in progress."""
-    import threading
-
-    in_progress, release = threading.Event(), threading.Event()
-    original = real_engine.indexer.reembed_all
-
-    def slow(*, progress=None):
-        def gated(passages: int, articles: int) -> None:
-            in_progress.set()
-            release.wait(10)
-
-        return original(progress=gated)
-
-    monkeypatch.setattr(real_engine.indexer, "reembed_all", slow)
-    desk = Desk(real_engine, limiter=RateLimiter(600), progress_every=0.01)
+    engine = GatedReindex(real_engine)
+    release = engine.release
+    desk = Desk(engine, limiter=RateLimiter(600), progress_every=0.01)
     bot = await _make_bot(desk, settings, discord_api, monkeypatch)
     try:
         reindex = asyncio.create_task(dispatch(bot, interaction("reindex", permissions=MANAGE_GUILD)))
-        assert await asyncio.to_thread(in_progress.wait, 10)
+        assert await asyncio.to_thread(engine.in_progress.wait, 10)
         await asyncio.gather(
             *(dispatch(bot, interaction("ask", [option("question", QUESTION)], user_id=2000 + i)) for i in range(10))
         )
@@ -665,14 +660,10 @@ async def test_moderator_mentions_are_not_rate_limited(
     assert "questions a minute" in discord_api.channel_messages[-1]["content"]
 
 
-async def test_central_error_handler_survives_a_failed_send(bot: NewsdeskBot, monkeypatch: pytest.MonkeyPatch, caplog):
+async def test_central_error_handler_survives_a_failed_send(bot: NewsdeskBot, discord_api: FakeDiscord, caplog):
     """should log, not raise, when even the error message cannot be sent."""
-
-    async def broken(*_: Any, **__: Any) -> Any:
-        response = type("Response", (), {"status": 404, "reason": "Not Found"})()
-        raise discord.NotFound(response, {"code": 10062, "message": "Unknown interaction"})
-
-    monkeypatch.setattr(AsyncWebhookAdapter, "request", broken)
+    response = type("Response", (), {"status": 404, "reason": "Not Found"})()
+    discord_api.failure = discord.NotFound(response, {"code": 10062, "message": "Unknown interaction"})
     with caplog.at_level(logging.WARNING):
         await dispatch(bot, interaction("ingest", [option("title", "T"), option("text", "Body")]))
     assert any("could not tell user" in r.getMessage() for r in caplog.records)

@@ -19,10 +19,11 @@ from discord import app_commands
 from pytest_httpserver import HTTPServer
 
 from bot.cli_feeds import make_poller
-from bot.client import NewsdeskBot, NotModeratorError
+from bot.client import NewsdeskBot
 from bot.cogs.admin import moderators_only
 from bot.cogs.feeds import FeedsCog
-from bot.handlers import Desk
+from bot.desk import Desk
+from bot.errors import NotModeratorError
 from bot.ratelimit import RateLimiter
 from bot.run import desk_writer
 from bot.settings import Settings

@@ -15,6 +15,7 @@ from bot.render import (
     FIELD_VALUE_LIMIT,
     TITLE_LIMIT,
     Reply,
+    escape_markdown,
     fit_line,
     render_answer,
     render_notice,
@@ -186,3 +187,93 @@ def test_split_text_and_notice():
     assert "\n".join(chunks).count("line 59") == 1
     assert [r.content for r in render_notice("short")] == ["short"]
     assert all(len(c) <= 100 for c in split_text("y" * 1000, 100))
+
+
+# Every markdown construct Discord renders, and the mention forms, as they could appear in article text.
+HOSTILE = (
+    "See [the official site](http://evil.example/phish) now.",
+    "```py\nprint(1)``` and `code`",
+    "It was ||hidden|| and *bold* and _it_ and ~~gone~~ and back\\slash.",
+    "# A heading",
+    "-# subtext",
+    "> a block quote",
+    ">>> a long quote",
+    "## Two",
+    "  - a list item",
+    "1. a numbered item",
+    "Hi <@123> and <@&456> in <#789> at <t:1700000000:R>, @everyone and @here.",
+    "A link https://example.com/a_b_c stays a link.",
+)
+
+
+def discord_display(markdown: str) -> str:
+    """What Discord shows for text with no live markdown left: escapes removed, zero-width spaces invisible."""
+    return re.sub(r"\\([^0-9A-Za-z\s])", r"\1", markdown).replace("\u200b", "")
+
+
+@pytest.mark.parametrize("quote", HOSTILE)
+def test_escape_markdown_shows_the_text_as_written(quote: str):
+    """should escape article text so that Discord shows exactly the original characters."""
+    assert discord_display(escape_markdown(quote)) == quote
+
+
+@pytest.mark.parametrize(
+    ("text", "escaped"),
+    [
+        pytest.param(
+            "[the official site](http://evil.example/phish)",
+            r"\[the official site\](http://evil.example/phish)",
+            id="masked-link",
+        ),
+        pytest.param("[*b*](http://x.example)", r"\[\*b\*\](http://x.example)", id="masked-link-with-markup"),
+        pytest.param("```py\nx```", "\\`\\`\\`py\nx\\`\\`\\`", id="code-fence"),
+        pytest.param("||spoiler||", r"\|\|spoiler\|\|", id="spoiler"),
+        pytest.param("# heading", r"\# heading", id="heading"),
+        pytest.param("### heading", r"\### heading", id="heading-3"),
+        pytest.param("-# subtext", r"\-# subtext", id="subtext"),
+        pytest.param("> quote", r"\> quote", id="block-quote"),
+        pytest.param(">>> quote", r"\>>> quote", id="long-block-quote"),
+        pytest.param("  - item", r"  \- item", id="indented-list"),
+        pytest.param("12. item", r"12\. item", id="numbered-list"),
+        pytest.param("*a* _b_ ~~c~~ `d`", r"\*a\* \_b\_ \~\~c\~\~ \`d\`", id="inline"),
+        pytest.param("a\\b", r"a\\b", id="backslash"),
+        pytest.param("<@123> <@&4> <#5> <t:1:R>", r"\<@123> \<@&4> \<#5> \<t:1:R>", id="mentions-and-tags"),
+        pytest.param("@everyone @here", "@\u200beveryone @\u200bhere", id="everyone"),
+        pytest.param("https://example.com/a_b*c", "https://example.com/a_b*c", id="url-kept"),
+        pytest.param(
+            "https://e.example/a](http://evil)", r"https://e.example/a\](http://evil)", id="url-ends-at-bracket"
+        ),
+        pytest.param("Plain sentence, no markup.", "Plain sentence, no markup.", id="plain"),
+    ],
+)
+def test_escape_markdown_exact(text: str, escaped: str):
+    """should backslash-escape each construct (and break mass mentions) exactly as pinned here."""
+    assert escape_markdown(text) == escaped
+
+
+@pytest.mark.parametrize("embeds", [pytest.param(True, id="embeds"), pytest.param(False, id="plain")])
+def test_quotes_are_escaped_but_keep_their_block_quote_and_marker(embeds: bool):
+    """should render a quoted masked link as text: the quote escaped, the > prefix and [n] marker live."""
+    quote = "Visit [the official site](http://evil.example/phish) ||now|| @everyone <@123>"
+    answer = answer_of(QUESTION, [quote, "# Breaking"], url="https://example.com/a")
+    [reply] = render_answer(answer, embeds=embeds, title=QUESTION)
+    text = reply.embed["description"] if reply.embed else reply.content
+    assert text is not None
+    lines = text.split("\n")
+    expected = [
+        r"> Visit \[the official site\](http://evil.example/phish) \|\|now\|\| @" + "\u200b" + r"everyone \<@123> [1]",
+        r"> \# Breaking [2]",
+    ]
+    assert (lines if embeds else lines[1:3]) == expected
+    assert answer.citations[0].quote == quote  # the answer itself (and ask --json) keeps the exact text
+
+
+def test_escaping_long_quotes_stays_within_limits():
+    """should measure limits after escaping: a quote made of markup is escaped, then shortened to fit."""
+    answer = answer_of(QUESTION, ["*word_ " * 1000])
+    for embeds in (True, False):
+        replies = render_answer(answer, embeds=embeds, title="||spoiler|| " * 40)
+        assert_within_limits(replies)
+        text = _all_text(replies)
+        assert re.search(r"\\\*word\\_… \[1\]", text)
+        assert re.findall(r"(?<!\\)[*_|]", text.replace("**", "")) == []

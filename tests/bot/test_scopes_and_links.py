@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from pytest_httpserver import HTTPServer
 
-from bot import handlers
-from bot.handlers import Asker, Desk
+from bot import reads, writes
+from bot.desk import Asker, Desk
 from bot.ratelimit import RateLimiter
 from index.web import read_url_async
 from retrieval.engine import Engine, Scope
@@ -43,10 +43,10 @@ def desk(real_engine: Engine) -> Iterator[Desk]:
 async def test_servers_never_see_each_others_articles(desk: Desk, real_engine: Engine):
     """should answer a server's question from its own articles and global ones, never another server's."""
     text = '"The talks in Geneva were useful and constructive," Kremlin spokesman Dmitry Peskov said on Monday.'
-    await handlers.ingest(desk, RecordingResponder(), MOD_THERE, title="Geneva talks", text=text + " " * 2 + text)
+    await writes.ingest(desk, RecordingResponder(), MOD_THERE, title="Geneva talks", text=text + " " * 2 + text)
     there, here = RecordingResponder(), RecordingResponder()
-    await handlers.ask(desk, there, MOD_THERE, "What did Peskov say about the talks?")
-    await handlers.ask(desk, here, MOD_HERE, "What did Peskov say about the talks?")
+    await reads.ask(desk, there, MOD_THERE, "What did Peskov say about the talks?")
+    await reads.ask(desk, here, MOD_HERE, "What did Peskov say about the talks?")
     assert "Geneva" in there.text and "Russia-US ties" not in there.text
     assert "Geneva" not in here.text
     seed_id = next(a.id for a in real_engine.store.iter_articles() if a.collection == str(GUILD))
@@ -59,14 +59,14 @@ async def test_ingest_by_link_makes_the_page_answerable(desk: Desk, real_engine:
     httpserver.expect_request("/news/harbour").respond_with_data(PAGE, content_type="text/html; charset=utf-8")
     url = httpserver.url_for("/news/harbour") + "?utm_source=discord"
     progress = RecordingResponder()
-    await handlers.ingest(desk, progress, MOD_HERE, url=url)
+    await writes.ingest(desk, progress, MOD_HERE, url=url)
     assert "1 added" in progress.text, progress.text
     article = next(a for a in real_engine.store.iter_articles() if a.title.startswith("Harbour reopens"))
     assert article.collection == str(GUILD) and article.source == "Coast News"
     assert article.url == httpserver.url_for("/news/harbour") and "Privacy policy" not in article.text
     assert article.published is not None and article.published.day == 20
     answer = RecordingResponder()
-    await handlers.ask(desk, answer, MOD_HERE, "How much did the harbour repairs cost?")
+    await reads.ask(desk, answer, MOD_HERE, "How much did the harbour repairs cost?")
     assert "40,000 pounds" in answer.text and "Coast News" in answer.text
 
 
@@ -77,12 +77,18 @@ async def test_private_link_is_refused_and_nothing_changes(real_engine: Engine, 
     try:
         before = real_engine.store.generation
         responder = RecordingResponder()
-        await handlers.ingest(desk, responder, MOD_HERE, url=httpserver.url_for("/a"))
-        assert "private" in responder.text or "loopback" in responder.text
+        url = httpserver.url_for("/a")
+        await writes.ingest(desk, responder, MOD_HERE, url=url)
+        assert responder.of("update")[-1] == (
+            f"Could not add <{url}>: I can't fetch {httpserver.host}: "
+            "it points to a private or reserved network address"
+        )
         assert real_engine.store.generation == before
         not_a_url = RecordingResponder()
-        await handlers.ingest(desk, not_a_url, MOD_HERE, url="harbour news please")
-        assert "http" in not_a_url.text
+        await writes.ingest(desk, not_a_url, MOD_HERE, url="harbour news please")
+        assert not_a_url.of("update")[-1] == (
+            "Could not add <harbour news please>: that isn't a full link; it should start with http:// or https://"
+        )
     finally:
         desk.close()
 
@@ -90,8 +96,10 @@ async def test_private_link_is_refused_and_nothing_changes(real_engine: Engine, 
 async def test_since_option(desk: Desk):
     """should search only articles published since the given date, and explain a date it cannot read."""
     old = RecordingResponder()
-    await handlers.ask(desk, old, MOD_HERE, "What did Peskov say about the strikes?", since="2030-01-01")
+    await reads.ask(desk, old, MOD_HERE, "What did Peskov say about the strikes?", since="2030-01-01")
     assert "Peskov added" not in old.text
     bad = RecordingResponder()
-    await handlers.ask(desk, bad, MOD_HERE, "What did Peskov say?", since="whenever")
-    assert bad.of("notice") and "YYYY-MM-DD" in bad.text
+    await reads.ask(desk, bad, MOD_HERE, "What did Peskov say?", since="whenever")
+    assert bad.events == [
+        ("notice", "I can't read 'whenever' as a date: use YYYY-MM-DD, or e.g. 'yesterday', '7 days'.")
+    ]

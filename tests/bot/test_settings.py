@@ -1,7 +1,12 @@
-"""Settings of the bot and its run path: token checks, API pointing, clean shutdown."""
+"""Settings of the bot and its run path: token checks, API pointing, clean shutdown.
+
+The run path is driven through its seams: ``run_bot`` takes the engine opener and the bot
+class, and ``NewsdeskBot`` takes its command tree class, so nothing of the bot is patched.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import signal
@@ -19,7 +24,14 @@ from discord.http import Route
 
 from bot import run
 from bot.client import NewsdeskBot
+from bot.cogs.feeds import FeedsCog
+from bot.desk import Desk
+from bot.exit_codes import EXIT_BOT
+from bot.ratelimit import RateLimiter
 from bot.settings import Settings
+from bot.tree import NewsdeskTree
+from index.feedpoller import FeedPoller
+from index.feedstore import FeedStore
 from retrieval.engine import Engine, EngineConfig
 from tests.fakes import FakeEncoder
 
@@ -29,7 +41,7 @@ TOKEN = "MTA5ODc2NTQzMjEwOTg3NjU0.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789AB"
 
 @pytest.fixture(autouse=True)
 def restore_discord_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``_point_at_api`` changes discord.py globals: put them back after each test."""
+    """``point_at_api`` changes discord.py globals: put them back after each test."""
     monkeypatch.setattr(Route, "BASE", Route.BASE)
     monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", DiscordWebSocket.DEFAULT_GATEWAY)
 
@@ -73,7 +85,7 @@ def test_run_bot_refuses_a_bad_token(token: str | None, message: str, caplog):
     """should exit 4 with a readable error, before touching the index or the network."""
     settings = Settings(_env_file=None, discord_token=token)
     with caplog.at_level(logging.ERROR, logger="bot.run"):
-        assert run.run_bot(settings) == run.EXIT_BOT
+        assert run.run_bot(settings) == EXIT_BOT
     assert any(message in r.getMessage() for r in caplog.records)
 
 
@@ -102,7 +114,7 @@ def test_python_m_bot_without_token_exits_4(tmp_path: Path):
 )
 def test_point_at_api(base: str, rest: str, gateway: str):
     """should send REST calls and the gateway connection to the configured API."""
-    run._point_at_api(base)
+    run.point_at_api(base)
     assert rest == Route.BASE
     assert yarl.URL(gateway) == DiscordWebSocket.DEFAULT_GATEWAY
 
@@ -111,25 +123,29 @@ def test_point_at_api_refuses_a_non_http_url(caplog):
     """should refuse to start with a clear error when the API base is not an http(s) URL."""
     settings = Settings(_env_file=None, discord_token=TOKEN, discord_api_base="ftp://x")
     with caplog.at_level(logging.ERROR, logger="bot.run"):
-        assert run.run_bot(settings) == run.EXIT_BOT
+        assert run.run_bot(settings) == EXIT_BOT
     assert any("must be an http(s) URL" in r.getMessage() for r in caplog.records)
 
 
 @pytest.fixture
-def fake_engine_opener(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[Engine]:
-    """Open a real engine on the fake encoder instead of loading the model."""
-    opened: list[Engine] = []
+def opened(tmp_path: Path) -> list[Engine]:
+    """The engines ``open_engine`` opened."""
+    return []
 
-    def open_engine(settings: Settings) -> Engine:
+
+@pytest.fixture
+def open_engine(tmp_path: Path, opened: list[Engine]) -> run.OpenEngine:
+    """Open a real engine on the fake encoder instead of loading the model."""
+
+    def open_it(settings: Settings) -> Engine:
         engine = Engine(EngineConfig(data_dir=tmp_path / "data"), encoder=FakeEncoder())
         opened.append(engine)
         return engine
 
-    monkeypatch.setattr(run, "_open_engine", open_engine)
-    return opened
+    return open_it
 
 
-def test_unreachable_api_exits_4(fake_engine_opener: list[Engine], caplog):
+def test_unreachable_api_exits_4(open_engine: run.OpenEngine, opened: list[Engine], caplog):
     """should exit 4 with a clear error when the Discord API cannot be reached."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -138,57 +154,56 @@ def test_unreachable_api_exits_4(fake_engine_opener: list[Engine], caplog):
         _env_file=None, discord_token=TOKEN, discord_api_base=f"http://127.0.0.1:{port}", sync_commands=False
     )
     with caplog.at_level(logging.ERROR, logger="bot.run"):
-        assert run.run_bot(settings) == run.EXIT_BOT
-    assert fake_engine_opener, "the engine is opened before logging in"
+        assert run.run_bot(settings, open_engine=open_engine) == EXIT_BOT
+    assert opened, "the engine is opened before logging in"
     assert any("cannot be reached" in r.getMessage() for r in caplog.records)
 
 
-def test_sigterm_closes_the_bot_cleanly(fake_engine_opener: list[Engine], monkeypatch: pytest.MonkeyPatch):
+def test_sigterm_closes_the_bot_cleanly(open_engine: run.OpenEngine):
     """should close the bot on SIGTERM and exit 0, after loading the cogs."""
     loaded: list[list[str]] = []
 
-    async def login(self: NewsdeskBot, token: str) -> None:
-        assert token == TOKEN
-        await self.setup_hook()
-        loaded.append(sorted(c.name for c in self.tree.get_commands()))
-        threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGTERM)).start()
+    class OfflineBot(NewsdeskBot):
+        """Logs in without Discord (loading the cogs as login does), stays connected until closed."""
 
-    async def connect(self: NewsdeskBot, *, reconnect: bool = True) -> None:
-        import asyncio
+        async def login(self, token: str) -> None:
+            assert token == TOKEN
+            await self.setup_hook()
+            loaded.append(sorted(c.name for c in self.tree.get_commands()))
+            threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGTERM)).start()
 
-        while not self.is_closed():
-            await asyncio.sleep(0.01)
+        async def connect(self, *, reconnect: bool = True) -> None:
+            while not self.is_closed():
+                await asyncio.sleep(0.01)
 
-    monkeypatch.setattr(NewsdeskBot, "login", login)
-    monkeypatch.setattr(NewsdeskBot, "connect", connect)
     settings = Settings(_env_file=None, discord_token=TOKEN, sync_commands=False)
-    assert run.run_bot(settings) == 0
+    assert run.run_bot(settings, open_engine=open_engine, bot_cls=OfflineBot) == 0
     assert loaded == [["ask", "feed", "ingest", "reindex", "summary"]]
 
 
-async def test_sync_to_guilds_copies_global_commands(fake_engine_opener: list[Engine], monkeypatch, tmp_path: Path):
-    """should copy the commands to each configured guild and sync there, not globally."""
-    from bot.cogs.feeds import FeedsCog
-    from bot.handlers import Desk
-    from bot.ratelimit import RateLimiter
-    from index.feedpoller import FeedPoller
-    from index.feedstore import FeedStore
+class RecordingTree(NewsdeskTree):
+    """Records command syncs instead of sending them to Discord."""
 
-    synced: list[Any] = []
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.synced: list[tuple[int | None, list[str]]] = []
 
-    async def sync(self: Any, *, guild: Any = None) -> list[Any]:
-        synced.append((guild.id if guild else None, sorted(c.name for c in self.get_commands(guild=guild))))
+    async def sync(self, *, guild: Any = None) -> list[Any]:
+        self.synced.append((guild.id if guild else None, sorted(c.name for c in self.get_commands(guild=guild))))
         return []
 
-    monkeypatch.setattr("discord.app_commands.CommandTree.sync", sync)
+
+async def test_sync_to_guilds_copies_global_commands(tmp_path: Path):
+    """should copy the commands to each configured guild and sync there, not globally."""
     engine = Engine(EngineConfig(data_dir=tmp_path / "d"), encoder=FakeEncoder())
     desk = Desk(engine, limiter=RateLimiter(6))
     for guild_ids, expected in (([1, 2], [1, 2]), ([], [None])):
-        bot = NewsdeskBot(desk=desk, settings=Settings(_env_file=None, guild_ids=guild_ids))
-        synced.clear()
+        bot = NewsdeskBot(desk=desk, settings=Settings(_env_file=None, guild_ids=guild_ids), tree_cls=RecordingTree)
         await bot.add_cog(FeedsCog(bot, FeedPoller(engine, FeedStore(engine.store))))  # as run.py does, before login
         await bot.setup_hook()
-        assert [g for g, _ in synced] == expected
-        assert all(names == ["ask", "feed", "ingest", "reindex", "summary"] for _, names in synced)
+        tree = bot.tree
+        assert isinstance(tree, RecordingTree)
+        commands = ["ask", "feed", "ingest", "reindex", "summary"]
+        assert tree.synced == [(guild, commands) for guild in expected]
         await bot.close()
     desk.close()

@@ -304,7 +304,7 @@ async def test_a_500_is_retried_and_a_rejected_answer_gets_an_apology_with_an_id
     apology = followup_text(await first_followup(d, iid))
     match = re.search(r"Sorry, something went wrong on my side \(error id `([0-9a-f]{8})`\)", apology)
     assert match, apology
-    await bot.wait_for_log(rf"ERROR bot\.handlers: /ask failed, error id {match.group(1)}", 10)
+    await bot.wait_for_log(rf"ERROR bot\.errors: /ask failed, error id {match.group(1)}", 10)
     assert [r.status for r in requests_for(d, iid, FOLLOWUP)] == [400, 200]
 
 

@@ -48,3 +48,10 @@ def test_link_teasers_are_removed():
 def test_title_is_one_line():
     """should put a title on one line with straight quotes."""
     assert clean_title("  Russia\u2019s  view\n of 'zero' ") == "Russia's view of 'zero'"
+
+
+def test_control_characters_are_removed():
+    """should drop ESC/BEL and other C0/C1 controls (word-separating ones become a space), keeping newlines."""
+    raw = "First \x1b[31mred\x1b[0m line.\x07\nSecond\x0bline with\x85NEL and \x9b2J CSI.\n\nNext\tparagraph."
+    assert clean_body(raw).text == "First [31mred[0m line.\n\nSecond line with NEL and 2J CSI.\n\nNext paragraph."
+    assert clean_title("\x1b]0;pwned\x07Harbour \x1b[2Jreopens\x00") == "]0;pwnedHarbour [2Jreopens"

@@ -62,14 +62,22 @@ def test_reingest_is_a_noop(seeded: Path, capsys: pytest.CaptureFixture[str]):
 
 
 def test_batch(seeded: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
-    """should answer one JSON object per question line, with errors in-line."""
+    """should answer one JSON object per question line, with errors in-line, whatever the bad lines hold."""
     batch = tmp_path / "q.txt"
-    batch.write_text(f'{PESKOV}\n{{"question": "What did Lavrov say?"}}\n\n{"x" * 5000}\n')
+    batch.write_bytes(
+        f'{PESKOV}\n{{"question": "What did Lavrov say?"}}\n\n{"x" * 5000}\n'.encode()
+        + b"Qu\xe9bec: what did Peskov say?\n"  # latin-1, not UTF-8
+        + b'{"question": "What did \\ud800 Peskov say?"}\n'  # a lone surrogate: the tokenizer refuses it
+        + PESKOV.encode()
+        + b"\n"
+    )
     assert main(["ask", "--batch", str(batch), "--json"]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [line["question"][:20] for line in lines[:2]] == [PESKOV[:20], "What did Lavrov say?"]
-    assert lines[0]["answered"] and lines[1]["answered"]
-    assert lines[2]["answered"] is False and "characters" in lines[2]["error"]
+    assert [line["answered"] for line in lines] == [True, True, False, False, False, True]
+    assert "characters" in lines[2]["error"]
+    assert lines[3]["error"] == "line 5 is not UTF-8 (byte 0xe9 at 3): save the file as UTF-8"
+    assert lines[4]["error"] == "line 6: the question is not valid text (lone surrogate U+D800, at character 10)"
 
 
 @pytest.mark.parametrize("question", ["", "   ", "y" * 100_000])

@@ -1,0 +1,132 @@
+"""The desk: the engine, the thread pools its calls run in, the rate limiter, and who is asking.
+
+Every engine call runs in a thread pool, so the event loop never waits on embedding, FAISS or
+SQLite: questions, summaries and autocomplete in the read pool (several workers), ingests and
+re-indexes in the write pool (one worker, behind ``Desk.write_lock``). A re-index builds the
+next index beside the current one, so questions asked meanwhile are answered from the previous
+index until the new one is swapped in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import ParamSpec, Protocol, TypeVar
+
+from bot.ratelimit import RateLimiter
+from index.models import GLOBAL_COLLECTION, Article, RawArticle
+from index.pipeline import IngestReport, Progress
+from index.readers import ReadResult
+from retrieval.answer import Answer
+from retrieval.engine import Scope
+
+P = ParamSpec("P")
+T = TypeVar("T")
+Fetch = Callable[[str], Awaitable[RawArticle]]
+
+
+class EngineLike(Protocol):
+    """The part of ``retrieval.engine.Engine`` the bot uses (tests pass a fake)."""
+
+    def ask(self, question: str, scope: Scope | None = None) -> Answer:
+        """Answer a question with cited quotes."""
+        ...
+
+    def summarize_article(self, article_id: str, scope: Scope | None = None) -> Answer:
+        """Summarize one article."""
+        ...
+
+    def summarize_topic(self, topic: str, scope: Scope | None = None) -> Answer:
+        """Summarize what the articles say on a topic."""
+        ...
+
+    def find_articles(self, text: str, scope: Scope | None = None, *, limit: int = 25) -> list[Article]:
+        """Articles whose title contains ``text``."""
+        ...
+
+    def ingest(
+        self, items: Iterable[ReadResult | RawArticle], *, collection: str = ..., progress: Progress | None = None
+    ) -> IngestReport:
+        """Index articles into ``collection``."""
+        ...
+
+    def reindex(self, *, progress: Progress | None = None) -> int:
+        """Re-embed every stored article and swap the new index in."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Asker:
+    """Who is asking, and where: a server's questions search its own collection and the global one."""
+
+    user_id: int
+    guild_id: int | None = None
+    is_moderator: bool = False
+
+    @property
+    def collection(self) -> str:
+        """Where this server's articles go (``global`` in direct messages)."""
+        return GLOBAL_COLLECTION if self.guild_id is None else str(self.guild_id)
+
+    @property
+    def scope(self) -> Scope:
+        """What this asker may search."""
+        if self.guild_id is None:
+            return Scope(collections=(GLOBAL_COLLECTION,))
+        return Scope(collections=(str(self.guild_id), GLOBAL_COLLECTION))
+
+
+class Desk:
+    """The engine, the thread pools its calls run in, the rate limiter, and who moderates."""
+
+    def __init__(
+        self,
+        engine: EngineLike,
+        *,
+        limiter: RateLimiter,
+        use_embeds: bool = True,
+        read_workers: int = 4,
+        progress_every: float = 2.0,
+        fetch: Fetch | None = None,
+        moderator_role: str | None = None,
+    ) -> None:
+        """Wrap an engine for the bot.
+
+        Args:
+            engine: the engine (built once, at start-up).
+            limiter: per-user rate limits of questions and summaries.
+            use_embeds: answer with embeds, or plain text.
+            read_workers: threads answering questions concurrently.
+            progress_every: seconds between edits of a progress message.
+            fetch: fetches and extracts the article at a URL (``/ingest url:``); ``None`` disables links.
+            moderator_role: the role that moderates besides Manage Server, named in refusals.
+        """
+        self.engine = engine
+        self.limiter = limiter
+        self.use_embeds = use_embeds
+        self.progress_every = progress_every
+        self.fetch = fetch
+        self.moderator_role = moderator_role
+        self.write_lock = asyncio.Lock()
+        self._reads = ThreadPoolExecutor(max_workers=read_workers, thread_name_prefix="newsdesk-read")
+        self._writes = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsdesk-write")
+
+    async def read(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run a read (question, summary, lookup) in the read pool."""
+        return await asyncio.get_running_loop().run_in_executor(self._reads, functools.partial(fn, *args, **kwargs))
+
+    async def write(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run a write (ingest, re-index) in the write pool."""
+        return await asyncio.get_running_loop().run_in_executor(self._writes, functools.partial(fn, *args, **kwargs))
+
+    def throttle(self, asker: Asker) -> float:
+        """Seconds ``asker`` must wait before asking again (0 to go ahead); moderators are exempt."""
+        return 0.0 if asker.is_moderator else self.limiter.acquire(asker.user_id)
+
+    def close(self) -> None:
+        """Stop the pools; a write already running finishes in its thread."""
+        self._reads.shutdown(wait=False, cancel_futures=True)
+        self._writes.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,125 @@
+"""How a command answers: the ``Responder`` protocol, and its two Discord implementations.
+
+An interaction (slash command) is deferred with "thinking…" and answered with follow-ups;
+notices are ephemeral. A mention shows the typing indicator and is answered with a reply to
+the message, further parts below it. No pings: every message goes out with
+``AllowedMentions.none()``, and replies do not ping the author either.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import discord
+
+from bot.render import Reply
+
+log = logging.getLogger(__name__)
+
+
+class Responder(Protocol):
+    """How a handler answers one request."""
+
+    async def defer(self, *, ephemeral: bool = False) -> None:
+        """Acknowledge now (Discord wants an answer within 3 s); the result follows."""
+        ...
+
+    async def send(self, replies: Sequence[Reply], *, ephemeral: bool = False) -> None:
+        """Send the result, one message per reply."""
+        ...
+
+    async def update(self, text: str) -> None:
+        """Show ``text`` in this request's single status message, replacing what it said before."""
+        ...
+
+    async def notice(self, text: str) -> None:
+        """A short message only the user sees where possible: refusals, limits, apologies."""
+        ...
+
+
+def no_pings() -> discord.AllowedMentions:
+    """A fresh ``AllowedMentions`` that pings nobody (discord.py mutates the one it is given on replies)."""
+    return discord.AllowedMentions.none()
+
+
+def _message_kwargs(reply: Reply) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"allowed_mentions": no_pings()}
+    if reply.content:
+        kwargs["content"] = reply.content
+    if reply.embed:
+        kwargs["embed"] = discord.Embed.from_dict(reply.embed)
+    return kwargs
+
+
+class InteractionResponder:
+    """Answers a slash command: defer with "thinking…", then follow-ups; notices are ephemeral."""
+
+    def __init__(self, interaction: discord.Interaction[Any]) -> None:
+        self.interaction = interaction
+
+    async def defer(self, *, ephemeral: bool = False) -> None:
+        """Show "thinking…" (ephemeral or not; Discord fixes that choice here)."""
+        if not self.interaction.response.is_done():
+            await self.interaction.response.defer(ephemeral=ephemeral, thinking=True)
+
+    async def send(self, replies: Sequence[Reply], *, ephemeral: bool = False) -> None:
+        """Send each reply; after a deferral the first one replaces the "thinking…" message."""
+        for reply in replies:
+            kwargs = _message_kwargs(reply)
+            if not self.interaction.response.is_done():
+                await self.interaction.response.send_message(**kwargs, ephemeral=ephemeral)
+            else:
+                await self.interaction.followup.send(**kwargs, ephemeral=ephemeral)
+
+    async def update(self, text: str) -> None:
+        """Edit the deferred response in place (the progress message)."""
+        if not self.interaction.response.is_done():
+            await self.interaction.response.send_message(text, ephemeral=True, allowed_mentions=no_pings())
+        else:
+            await self.interaction.edit_original_response(content=text, allowed_mentions=no_pings())
+
+    async def notice(self, text: str) -> None:
+        """An ephemeral message (after a public deferral Discord keeps the first follow-up public)."""
+        await self.send([Reply(content=text)], ephemeral=True)
+
+
+class MessageResponder:
+    """Answers a mention: typing indicator, then a reply to the message (no ping), further parts below it."""
+
+    def __init__(self, message: discord.Message) -> None:
+        self.message = message
+        self._replied = False
+        self._status: discord.Message | None = None
+
+    async def defer(self, *, ephemeral: bool = False) -> None:
+        """Show the typing indicator (lasts 10 s, or until the reply)."""
+        try:
+            await self.message.channel.typing()
+        except discord.HTTPException:
+            log.debug("could not show typing in channel %s", self.message.channel.id, exc_info=True)
+
+    async def _post(self, reply: Reply) -> discord.Message:
+        kwargs = _message_kwargs(reply)
+        if not self._replied:
+            self._replied = True
+            reference = self.message.to_reference(fail_if_not_exists=False)  # the question may be deleted by now
+            return await self.message.channel.send(**kwargs, reference=reference, mention_author=False)
+        return await self.message.channel.send(**kwargs)
+
+    async def send(self, replies: Sequence[Reply], *, ephemeral: bool = False) -> None:
+        """Reply with the first part, then send the others to the channel."""
+        for reply in replies:
+            await self._post(reply)
+
+    async def update(self, text: str) -> None:
+        """Post the status message once, then edit it."""
+        if self._status is None:
+            self._status = await self._post(Reply(content=text))
+        else:
+            await self._status.edit(content=text, allowed_mentions=no_pings())
+
+    async def notice(self, text: str) -> None:
+        """A plain reply (messages cannot be ephemeral)."""
+        await self._post(Reply(content=text))

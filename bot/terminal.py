@@ -1,0 +1,35 @@
+r"""Output for the operator's terminal: stored text (titles, sources, feed names) never reaches it raw.
+
+An article title or feed name can carry ESC/BEL sequences that would recolour, retitle or
+clear the terminal. Cleaning strips control characters from new articles, but the index may
+hold older ones and feeds name themselves, so every line the CLI prints goes through
+``terminal_safe``: C0/C1 control characters (except newline and tab) and lone surrogates
+become visible ``\uXXXX`` escapes. That is also a valid JSON string escape of the same
+character, so ``--json`` output stays valid JSON carrying the exact text.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def terminal_safe(text: str) -> str:
+    r"""``text`` with control characters (not newline or tab) and lone surrogates as ``\uXXXX``."""
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
+
+
+def echo(text: str = "", *, err: bool = False) -> None:
+    """Print one line (or several) to stdout, or stderr with ``err``, made safe for a terminal."""
+    print(terminal_safe(text), file=sys.stderr if err else sys.stdout, flush=True)
+
+
+class SafeFormatter(logging.Formatter):
+    """A log formatter whose lines are safe for a terminal (log messages quote titles and URLs)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The formatted record, made safe."""
+        return terminal_safe(super().format(record))
