@@ -14,7 +14,7 @@ Every error carries a message that is safe to show to a user as is::
     │   ├── ContentTypeError   not HTML or a feed (image, PDF, ...; ``.content_type``)
     │   └── TooLargeError      the body is over the size limit
     ├── FeedError              a feed is malformed or not a feed
-    └── IndexError_            the on-disk index is missing, corrupt or from another model
+    └── UnusableIndexError     the on-disk index is missing, corrupt or from another model
         └── ModelMismatchError the index was built with another embedding model
 """
 
@@ -41,11 +41,11 @@ class FeedError(IngestError):
     """A feed could not be parsed."""
 
 
-class IndexError_(IngestError):
+class UnusableIndexError(IngestError):
     """The on-disk index cannot be used as it is."""
 
 
-class ModelMismatchError(IndexError_):
+class ModelMismatchError(UnusableIndexError):
     """The index was built with a different embedding model or dimension."""
 
 

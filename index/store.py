@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from index.dedup import signature, to_bytes
-from index.errors import IndexError_, ModelMismatchError
+from index.errors import ModelMismatchError, UnusableIndexError
 from index.models import Article, Passage
 
 SCHEMA_VERSION = 2
@@ -165,7 +165,7 @@ class Store:
                 db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
                 db.execute("INSERT OR IGNORE INTO meta VALUES ('generation', '0')")
         except sqlite3.DatabaseError as exc:
-            raise IndexError_(f"{self.path} is not a newsdesk database or is corrupt ({exc})") from None
+            raise UnusableIndexError(f"{self.path} is not a newsdesk database or is corrupt ({exc})") from None
 
     @property
     def db(self) -> sqlite3.Connection:

@@ -252,9 +252,7 @@ class Engine:
         return gone
 
     def _publish(self) -> None:
-        snapshot = Snapshot.build(self.store)
-        snapshot.save(self.config.data_dir)
-        self._swap(snapshot)
+        self._swap(load_or_build(self.store, self.config.data_dir))
 
     def close(self) -> None:
         """Release the database connection of this thread."""

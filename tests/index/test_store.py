@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from index.errors import IndexError_, ModelMismatchError
+from index.errors import ModelMismatchError, UnusableIndexError
 from index.models import RawArticle
 from index.snapshot import Snapshot, load_or_build
 from retrieval.engine import Engine, EngineConfig
@@ -75,7 +75,7 @@ def test_corrupt_snapshot_is_rebuilt_from_the_database(tmp_path: Path):
     engine.ingest([ARTICLE])
     folder = tmp_path / "snapshots" / (tmp_path / "CURRENT").read_text()
     (folder / "dense.faiss").write_bytes(b"garbage")
-    with pytest.raises(IndexError_):
+    with pytest.raises(UnusableIndexError):
         Snapshot.load(tmp_path)
     rebuilt = load_or_build(engine.store, tmp_path)
     assert rebuilt.rows == engine.snapshot.rows > 0
@@ -95,7 +95,7 @@ def test_half_written_snapshot_is_ignored(tmp_path: Path):
 def test_database_that_is_not_sqlite(tmp_path: Path):
     """should say clearly that the database file is damaged."""
     (tmp_path / "newsdesk.db").write_bytes(b"this is not a database" * 100)
-    with pytest.raises(IndexError_, match="corrupt"):
+    with pytest.raises(UnusableIndexError, match="corrupt"):
         _engine(tmp_path)
 
 
