@@ -264,7 +264,8 @@ def encode_rate(encoder: Any, texts: Sequence[str], *, batch_size: int = 16) -> 
 
 def load_reference_encoders(model: str, cache_dir: Path) -> tuple[Any, Any | None]:
     """Raw sentence-transformers on PyTorch, and the OpenVINO encoder (``None`` when unavailable)."""
-    from index.embed import TorchEncoder, load_encoder
+    from index.embed import load_encoder
+    from index.torch_encoder import TorchEncoder
 
     torch_encoder = TorchEncoder(model)
     try:
@@ -816,7 +817,7 @@ def format_table(result: dict[str, Any]) -> str:
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
-    from index.embed import DEFAULT_MODEL
+    from index.encoder import DEFAULT_MODEL
 
     p = argparse.ArgumentParser(prog="python -m benchmarks.speed", description=__doc__.split("\n")[0])
     p.add_argument("--eval-dir", default=str(DEFAULT_EVAL), help="the shared eval data (default: ../shared/eval)")

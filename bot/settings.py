@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from index.embed import DEFAULT_MODEL
+from index.encoder import DEFAULT_MODEL
 from retrieval.engine import EngineConfig
 
 # A bot token is three base64url parts separated by dots (user id, timestamp, HMAC).

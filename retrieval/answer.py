@@ -23,7 +23,7 @@ from typing import Protocol
 
 import numpy as np
 
-from index.embed import Encoder
+from index.encoder import Encoder
 from index.lexical import LexicalIndex, terms
 from retrieval.hybrid import Hit
 from retrieval.question import Question, has_answer_type, is_attributed_quote

@@ -17,7 +17,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from index.embed import DEFAULT_MODEL, Backend, Encoder, load_encoder
+from index.embed import load_encoder
+from index.encoder import DEFAULT_MODEL, Backend, Encoder
 from index.models import GLOBAL_COLLECTION, Article, RawArticle
 from index.pipeline import ChunkSettings, Indexer, IngestReport, Progress
 from index.readers import ReadResult, read_paths

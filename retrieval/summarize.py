@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from index.embed import Encoder
+from index.encoder import Encoder
 from index.models import Article
 from index.sentences import split_sentences
 from retrieval.answer import Answer, Citation
