@@ -28,12 +28,14 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from app.config import EngineConfig
+from app.engine import Engine
 from benchmarks.metrics import contains_any, distinct, hit_at, is_verbatim, mean, reciprocal_rank
 from benchmarks.tutorial import TutorialPipeline
 from index.models import RawArticle
 from index.readers import read_paths
-from retrieval.engine import Engine, EngineConfig, Scope
 from retrieval.question import analyse
+from retrieval.scope import Scope
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_EVAL = ROOT.parent / "shared" / "eval"

@@ -318,9 +318,10 @@ class IngestRun:
 
 def timed_ingest(raws: Sequence[RawArticle], data_dir: Path, model: str, cache_dir: Path) -> IngestRun:
     """``Engine.ingest`` of ``raws`` into an empty data dir, end to end, with a stage breakdown."""
+    from app.config import EngineConfig
+    from app.engine import Engine
     from index.lexical import LexicalIndex
     from index.snapshot import Snapshot
-    from retrieval.engine import Engine, EngineConfig
 
     engine = Engine(EngineConfig(data_dir=data_dir, model=model, cache_dir=cache_dir))
     timed = TimedEncoder(engine.indexer.encoder)
@@ -551,7 +552,8 @@ def build_corpus(corpus: RealCorpus, rows: int, data_dir: Path, model: str, *, s
 def serve_latency(data_dir: Path, cache_dir: Path, model: str, questions: Sequence[str]) -> dict[str, Any]:
     """Open an ``Engine`` on ``data_dir`` and time ``ask`` over ``questions`` after a warm-up."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from retrieval.engine import Engine, EngineConfig
+    from app.config import EngineConfig
+    from app.engine import Engine
     from retrieval.errors import RetrievalError
 
     t0 = time.perf_counter()

@@ -22,10 +22,11 @@ from pydantic import ValidationError
 from bot.cli_feeds import add_feeds_parser, run_feeds
 
 if TYPE_CHECKING:
+    from app.engine import Engine
     from bot.settings import Settings
     from index.readers import ReadResult
     from retrieval.answer import Answer
-    from retrieval.engine import Engine, Scope
+    from retrieval.scope import Scope
 
 EXIT_PARTIAL, EXIT_USAGE, EXIT_INDEX, EXIT_BOT = 1, 2, 3, 4
 log = logging.getLogger("newsdesk")
@@ -81,7 +82,7 @@ def _date(value: str) -> datetime:
 
 
 def _scope(args: argparse.Namespace) -> Scope:
-    from retrieval.engine import Scope
+    from retrieval.scope import Scope
 
     return Scope(
         collections=tuple(args.collection) if args.collection else None,
@@ -122,7 +123,7 @@ def _questions(path: Path) -> Iterator[str]:
 
 
 def _open_engine(settings: Settings, *, must_exist: bool, check_model: bool = True) -> Engine:
-    from retrieval.engine import Engine
+    from app.engine import Engine
 
     if must_exist and not (settings.data_dir / "newsdesk.db").exists():
         raise FileNotFoundError(

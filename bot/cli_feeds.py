@@ -19,9 +19,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from app.engine import Engine
     from bot.settings import Settings
     from index.feedstore import Feed
-    from retrieval.engine import Engine
     from retrieval.feedpoller import FeedPoller, PollResult
 
 EXIT_FAILED, EXIT_NO_FEED = 1, 2

@@ -39,9 +39,9 @@ from index.models import GLOBAL_COLLECTION, Article, RawArticle
 from index.pipeline import IngestReport, Progress
 from index.readers import SUPPORTED_SUFFIXES, ReadResult, read_bytes
 from retrieval.answer import Answer, shorten
-from retrieval.engine import Scope
 from retrieval.errors import BadQuestionError, RetrievalError
 from retrieval.question import validate
+from retrieval.scope import Scope
 from retrieval.timeframe import parse_since
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ Fetch = Callable[[str], Awaitable[RawArticle]]
 
 
 class EngineLike(Protocol):
-    """The part of ``retrieval.engine.Engine`` the bot uses (tests pass a fake)."""
+    """The part of ``app.engine.Engine`` the bot uses (tests pass a fake)."""
 
     def ask(self, question: str, scope: Scope | None = None) -> Answer:
         """Answer a question with cited quotes."""

@@ -29,8 +29,8 @@ from index.fetch import make_client
 from index.web import read_url_async
 
 if TYPE_CHECKING:
+    from app.engine import Engine
     from bot.settings import Settings
-    from retrieval.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def _install_signal_handlers(bot: NewsdeskBot) -> None:
 
 
 def _open_engine(settings: Settings) -> Engine:
-    from retrieval.engine import Engine
+    from app.engine import Engine
 
     return Engine(settings.engine_config())
 

@@ -55,8 +55,8 @@ from index.prepare import prepare_article
 from index.web import page_to_article
 
 if TYPE_CHECKING:
+    from app.engine import Engine
     from index.models import Article
-    from retrieval.engine import Engine
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 from index.dates import TimeFilter, parse_time_filter
 from retrieval.errors import BadQuestionError
 from retrieval.question import Question, analyse
+from retrieval.scope import Scope
 
 if TYPE_CHECKING:
-    from retrieval.engine import Scope
     from retrieval.hybrid import Hit
 
 RECENT_WINDOW_DAYS = 7.0

@@ -25,6 +25,7 @@ import httpx
 from discord import app_commands
 from discord.ext import commands, tasks
 
+from app.engine import Engine
 from bot.client import InteractionResponder, NewsdeskBot, no_pings
 from bot.cogs.admin import moderators_only
 from bot.render import CONTENT_LIMIT, FOOTER_LIMIT, MAX_LINK_CHARS, TITLE_LIMIT, Reply, escape_markdown, pack
@@ -32,7 +33,6 @@ from index.errors import IngestError
 from index.feedstore import Feed, FeedStore
 from index.fetch import make_client
 from retrieval.answer import shorten
-from retrieval.engine import Engine
 from retrieval.feedpoller import FeedPoller, NewArticle, PollResult
 
 log = logging.getLogger(__name__)

@@ -14,6 +14,7 @@ import pytest
 from discord import app_commands
 from pytest_httpserver import HTTPServer
 
+from app.engine import Engine
 from bot.client import NewsdeskBot, NotModeratorError
 from bot.cogs import feeds as feeds_cog
 from bot.cogs.admin import moderators_only
@@ -23,7 +24,6 @@ from bot.ratelimit import RateLimiter
 from bot.settings import Settings
 from index.feedstore import FeedStore
 from index.fetch import make_client
-from retrieval.engine import Engine
 from retrieval.feedpoller import FeedPoller
 from tests.feedsite import STORIES, FeedSite, local_resolver
 

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from app.engine import Engine
 from bot import handlers
 from bot.handlers import Asker, Desk, Upload
 from bot.ratelimit import RateLimiter
 from index.models import Article
-from retrieval.engine import Engine, Scope
+from retrieval.scope import Scope
 
 from .conftest import GUILD, OTHER_GUILD, SEEDS, USER, FakeEngine, RecordingResponder
 

@@ -17,10 +17,11 @@ import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
+from app.config import EngineConfig
+from app.engine import Engine
 from bot import run
 from bot.client import NewsdeskBot
 from bot.settings import Settings
-from retrieval.engine import Engine, EngineConfig
 from tests.fakes import FakeEncoder
 
 ROOT = Path(__file__).resolve().parents[2]

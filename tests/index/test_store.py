@@ -5,10 +5,11 @@ from pathlib import Path
 
 import pytest
 
+from app.config import EngineConfig
+from app.engine import Engine
 from index.errors import ModelMismatchError, UnusableIndexError
 from index.models import RawArticle
 from index.snapshot import Snapshot, load_or_build
-from retrieval.engine import Engine, EngineConfig
 from tests.fakes import FakeEncoder
 
 

@@ -4,9 +4,10 @@ from pathlib import Path
 
 import pytest
 
+from app.config import EngineConfig
+from app.engine import Engine
 from index.models import RawArticle
 from retrieval.answer import NOT_FOUND
-from retrieval.engine import Engine, EngineConfig
 from retrieval.errors import BadQuestionError, IndexNotReadyError
 from retrieval.question import MAX_QUESTION_CHARS, analyse
 from tests.fakes import FakeEncoder

@@ -5,8 +5,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from app.config import EngineConfig
+from app.engine import Engine
 from index.models import RawArticle
-from retrieval.engine import Engine, EngineConfig, Scope
+from retrieval.scope import Scope
 from tests.fakes import FakeEncoder
 
 CORPUS = [

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from app.config import EngineConfig
+from app.engine import Engine
 from index.models import RawArticle
-from retrieval.engine import Engine, EngineConfig
 from tests.fakes import FakeEncoder
 
 ARTICLES = [

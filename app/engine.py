@@ -1,7 +1,7 @@
 """The newsdesk engine: one object that ingests, indexes, answers and summarizes.
 
 The CLI and the bot both drive this class; it holds no settings object, only explicit
-arguments. Reads are lock-free: each question takes the current ``HybridSearcher`` (an
+arguments (``EngineConfig``). Reads are lock-free: each question takes the current ``HybridSearcher`` (an
 immutable snapshot) once and uses it throughout, while a writer (ingest, re-index) builds
 the next snapshot beside it and swaps the reference when it is complete. Questions asked
 during a re-index are therefore answered from the previous, consistent index.
@@ -13,12 +13,13 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from app.config import EngineConfig
 from index.embed import load_encoder
-from index.encoder import DEFAULT_MODEL, Backend, Encoder
+from index.encoder import Encoder
 from index.models import GLOBAL_COLLECTION, Article, RawArticle
 from index.pipeline import ChunkSettings, Indexer, IngestReport, Progress
 from index.readers import ReadResult, read_paths
@@ -28,40 +29,16 @@ from retrieval.answer import Answer, Answerer, ExtractiveAnswerer
 from retrieval.errors import IndexNotReadyError, RetrievalError
 from retrieval.hybrid import Hit, HybridSearcher
 from retrieval.question import analyse
+from retrieval.scope import Scope
 from retrieval.summarize import summarize_article, summarize_topic
 from retrieval.timeframe import dated_scopes, prefer_recent, time_filter, undated_note, without_time_expression
 from retrieval.vector_cache import CachedEncoder
 
+__all__ = ["Engine", "EngineConfig"]
+
 log = logging.getLogger(__name__)
 
 EMPTY_INDEX = "No articles are indexed yet; a moderator can add some with /ingest (or `newsdesk ingest`)."
-
-
-@dataclass(frozen=True)
-class EngineConfig:
-    """Everything the engine needs; built from settings by the entry points."""
-
-    data_dir: Path
-    model: str = DEFAULT_MODEL
-    backend: Backend = "auto"
-    chunk_words: int = 80
-    chunk_overlap: int = 1
-    top_k: int = 6
-    threads: int | None = None
-    cache_dir: Path | None = None  # converted models; default: data_dir/models
-
-
-@dataclass(frozen=True, slots=True)
-class Scope:
-    """Which articles a request may see: collections, and optional filters."""
-
-    collections: tuple[str, ...] | None = None
-    sources: tuple[str, ...] | None = None
-    article_ids: tuple[str, ...] | None = None
-    exclude_article_ids: tuple[str, ...] | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    undated_only: bool = False  # articles whose publication date is unknown (a date filter's fallback)
 
 
 class Engine:
