@@ -1,10 +1,11 @@
 """The newsdesk engine: one object that ingests, indexes, answers and summarizes.
 
 The CLI and the bot both drive this class; it holds no settings object, only explicit
-arguments (``EngineConfig``). Reads are lock-free: each question takes the current ``HybridSearcher`` (an
-immutable snapshot) once and uses it throughout, while a writer (ingest, re-index) builds
-the next snapshot beside it and swaps the reference when it is complete. Questions asked
-during a re-index are therefore answered from the previous, consistent index.
+arguments (``EngineConfig``). Reads are lock-free: each question takes the current
+``HybridSearcher`` (an immutable snapshot) once and uses it throughout, while a writer
+(ingest, re-index) builds the next snapshot beside it and swaps the reference when it is
+complete. Questions asked during a re-index are therefore answered from the previous,
+consistent index.
 """
 
 from __future__ import annotations
@@ -28,10 +29,10 @@ from index.store import Store
 from retrieval.answer import Answer, Answerer, ExtractiveAnswerer
 from retrieval.errors import IndexNotReadyError, RetrievalError
 from retrieval.hybrid import Hit, HybridSearcher
-from retrieval.question import analyse
+from retrieval.question import Question, analyse
 from retrieval.scope import Scope
 from retrieval.summarize import summarize_article, summarize_topic
-from retrieval.timeframe import dated_scopes, prefer_recent, time_filter, undated_note, without_time_expression
+from retrieval.timeframe import dated_scopes, prefer_recent, undated_note
 from retrieval.vector_cache import CachedEncoder
 
 __all__ = ["Engine", "EngineConfig"]
@@ -106,12 +107,11 @@ class Engine:
     def search(
         self, question: str, scope: Scope | None = None, *, k: int | None = None, mode: str = "hybrid"
     ) -> list[Hit]:
-        """Retrieve passages for a question within ``scope``."""
+        """Retrieve passages for a question within ``scope`` (its time words are searched as words)."""
         q = analyse(question)
-        searcher = self._current()
-        return self._search(searcher, q.text, scope or Scope(), k or self.config.top_k, mode)
+        return self._search(self._current(), q, scope or Scope(), k or self.config.top_k, mode)
 
-    def _search(self, searcher: HybridSearcher, text: str, scope: Scope, k: int, mode: str) -> list[Hit]:
+    def _search(self, searcher: HybridSearcher, question: Question, scope: Scope, k: int, mode: str) -> list[Hit]:
         snap = searcher.snapshot
         mask = select_articles(
             snap,
@@ -128,36 +128,36 @@ class Engine:
             if narrowed or scope.undated_only:
                 return []
             raise IndexNotReadyError(EMPTY_INDEX)
-        vector = self.query_encoder.encode([text])[0]
-        return searcher.search(text, vector, k=k, articles=mask, mode=mode)
+        vector = self.query_encoder.encode([question.text])[0]
+        return searcher.search(question, vector, k=k, articles=mask, mode=mode)
 
     def ask(self, question: str, scope: Scope | None = None, *, mode: str = "hybrid") -> Answer:
         """Answer a question with quoted, cited evidence (or say the articles do not answer it).
 
+        A time expression in the question ("last week") filters by publication date, unless
+        ``scope`` sets a date range itself.
+
         Raises:
-            BadQuestionError: for an empty or oversized question.
+            BadQuestionError: for an empty or oversized question, or one holding code points that are not text.
             IndexNotReadyError: when nothing is indexed in scope.
         """
         started = time.perf_counter()
-        q = analyse(question)
         scope = scope or Scope()
+        q = analyse(question, now=None if scope.has_dates else datetime.now(UTC))
         searcher = self._current()
-        k, now, notes = self.config.top_k, datetime.now(UTC), []
-        tf = time_filter(q.text, scope, now)
-        if tf is not None:
-            q = without_time_expression(q, tf)
-        if tf is not None and (tf.start or tf.end):
-            strict, undated = dated_scopes(scope, tf)
-            hits = self._search(searcher, q.text, strict, k, mode)
+        k, window, notes = self.config.top_k, q.time, []
+        if window is not None and (window.start or window.end):
+            strict, undated = dated_scopes(scope, window)
+            hits = self._search(searcher, q, strict, k, mode)
             if not hits:
-                hits = self._search(searcher, q.text, undated, k, mode)
-                notes.append(undated_note(tf))
+                hits = self._search(searcher, q, undated, k, mode)
+                notes.append(undated_note(window))
             if not hits:
-                return _timed(Answer(q.text, False, f"I found no articles from {tf.matched!r}."), started)
-        elif tf is not None and tf.recency:
-            hits = prefer_recent(self._search(searcher, q.text, scope, 3 * k, mode), k=k)
+                return _timed(Answer(q.text, False, f"I found no articles from {window.matched!r}."), started)
+        elif window is not None and window.recency:
+            hits = prefer_recent(self._search(searcher, q, scope, 3 * k, mode), k=k)
         else:
-            hits = self._search(searcher, q.text, scope, k, mode)
+            hits = self._search(searcher, q, scope, k, mode)
         answer = self.answerer.answer(q, hits, lexical=searcher.snapshot.lexical)
         if notes and answer.answered:
             answer = replace(answer, notes=(*answer.notes, *notes))
@@ -176,7 +176,7 @@ class Engine:
         """Extractive summary of what the articles in ``scope`` say on ``topic``."""
         started = time.perf_counter()
         q = analyse(topic)
-        hits = self._search(self._current(), q.text, scope or Scope(), max(self.config.top_k, 8), "hybrid")
+        hits = self._search(self._current(), q, scope or Scope(), max(self.config.top_k, 8), "hybrid")
         return _timed(summarize_topic(q.text, hits, self.query_encoder), started)
 
     def find_articles(self, text: str, scope: Scope | None = None, *, limit: int = 25) -> list[Article]:

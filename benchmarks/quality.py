@@ -128,7 +128,7 @@ def newsdesk_system(engine: Engine, mode: str) -> System:
         scope = Scope(exclude_article_ids=(exclude,) if exclude else None)
         searcher = engine._current()
         q = analyse(question)
-        hits = engine._search(searcher, q.text, scope, 30, mode)
+        hits = engine._search(searcher, q, scope, 30, mode)
         answer = engine.answerer.answer(q, hits[: engine.config.top_k], lexical=searcher.snapshot.lexical)
         verbatim = all(
             is_verbatim(h.article.text, c.quote, c.start, c.end)

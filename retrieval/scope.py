@@ -17,3 +17,8 @@ class Scope:
     since: datetime | None = None
     until: datetime | None = None
     undated_only: bool = False  # articles whose publication date is unknown (a date filter's fallback)
+
+    @property
+    def has_dates(self) -> bool:
+        """Whether the caller set a date range (which then wins over the time words of a question)."""
+        return self.since is not None or self.until is not None
