@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from app.config import EngineConfig
 from app.engine import Engine
 from index.errors import ModelMismatchError, UnusableIndexError
 from index.models import RawArticle
 from index.snapshot import Snapshot, load_or_build
+from tests.conftest import MakeEngine
 from tests.fakes import FakeEncoder
 
 
@@ -20,13 +20,19 @@ def _raw(title: str, text: str, url: str | None = None) -> RawArticle:
 ARTICLE = _raw("Storm hits coast", "A storm hit the coast on Monday. Thousands lost power. Crews worked all night.")
 
 
-def _engine(tmp_path: Path, encoder: FakeEncoder | None = None) -> Engine:
-    return Engine(EngineConfig(data_dir=tmp_path, chunk_words=20), encoder=encoder or FakeEncoder())
+@pytest.fixture
+def engine(make_engine: MakeEngine) -> Engine:
+    return make_engine(chunk_words=20)
 
 
-def test_reingest_is_a_noop(tmp_path: Path):
+def _other_model() -> FakeEncoder:
+    other = FakeEncoder(dim=32)
+    other.name = "other-model"
+    return other
+
+
+def test_reingest_is_a_noop(engine: Engine):
     """should leave the index untouched when the same article comes again."""
-    engine = _engine(tmp_path)
     first = engine.ingest([ARTICLE])
     generation = engine.store.generation
     second = engine.ingest([ARTICLE])
@@ -35,9 +41,8 @@ def test_reingest_is_a_noop(tmp_path: Path):
     assert second.article_ids == first.article_ids
 
 
-def test_changed_article_replaces_its_passages(tmp_path: Path):
+def test_changed_article_replaces_its_passages(engine: Engine):
     """should replace an article whose URL comes back with new content."""
-    engine = _engine(tmp_path)
     engine.ingest([_raw("Vote", "The council voted on Tuesday. The motion failed.", url="https://n.test/vote")])
     report = engine.ingest(
         [_raw("Vote", "The council voted on Tuesday. The motion passed.", url="https://n.test/vote")]
@@ -50,29 +55,24 @@ def test_changed_article_replaces_its_passages(tmp_path: Path):
     assert texts and all("failed" not in t for t in texts)
 
 
-def test_other_model_is_refused(tmp_path: Path):
+def test_other_model_is_refused(make_engine: MakeEngine):
     """should refuse to mix vectors from two models, with advice."""
-    _engine(tmp_path).ingest([ARTICLE])
-    other = FakeEncoder(dim=32)
-    other.name = "other-model"
+    make_engine(ARTICLE)
     with pytest.raises(ModelMismatchError, match="reindex"):
-        _engine(tmp_path, other)
+        make_engine(encoder=_other_model())
 
 
-def test_reindex_switches_model(tmp_path: Path):
+def test_reindex_switches_model(make_engine: MakeEngine):
     """should re-embed every article with a new model when re-indexing."""
-    _engine(tmp_path).ingest([ARTICLE])
-    other = FakeEncoder(dim=32)
-    other.name = "other-model"
-    engine = Engine(EngineConfig(data_dir=tmp_path, chunk_words=20), encoder=other, check_model=False)
+    make_engine(ARTICLE)
+    engine = make_engine(encoder=_other_model(), check_model=False, chunk_words=20)
     assert engine.reindex() > 0
     assert engine.store.meta("model") == "other-model" and engine.snapshot.dense.d == 32
     assert engine.ask("Who lost power?").answered
 
 
-def test_corrupt_snapshot_is_rebuilt_from_the_database(tmp_path: Path):
+def test_corrupt_snapshot_is_rebuilt_from_the_database(engine: Engine, tmp_path: Path):
     """should rebuild a damaged search snapshot without losing any article."""
-    engine = _engine(tmp_path)
     engine.ingest([ARTICLE])
     folder = tmp_path / "snapshots" / (tmp_path / "CURRENT").read_text()
     (folder / "dense.faiss").write_bytes(b"garbage")
@@ -82,27 +82,25 @@ def test_corrupt_snapshot_is_rebuilt_from_the_database(tmp_path: Path):
     assert rebuilt.rows == engine.snapshot.rows > 0
 
 
-def test_half_written_snapshot_is_ignored(tmp_path: Path):
+def test_half_written_snapshot_is_ignored(engine: Engine, make_engine: MakeEngine, tmp_path: Path):
     """should never load a temporary folder left by a crash, nor a snapshot without manifest."""
-    engine = _engine(tmp_path)
     engine.ingest([ARTICLE])
     (tmp_path / "snapshots" / ".tmp-gen-9-123").mkdir()
     (tmp_path / "CURRENT").write_text("gen-9")  # points at nothing complete
-    reopened = _engine(tmp_path)
+    reopened = make_engine(chunk_words=20)
     assert reopened.snapshot.rows == engine.snapshot.rows
     assert reopened.ask("Who lost power?").answered
 
 
-def test_database_that_is_not_sqlite(tmp_path: Path):
+def test_database_that_is_not_sqlite(make_engine: MakeEngine, tmp_path: Path):
     """should say clearly that the database file is damaged."""
     (tmp_path / "newsdesk.db").write_bytes(b"this is not a database" * 100)
     with pytest.raises(UnusableIndexError, match="corrupt"):
-        _engine(tmp_path)
+        make_engine()
 
 
-def test_interrupted_write_keeps_previous_articles(tmp_path: Path):
+def test_interrupted_write_keeps_previous_articles(engine: Engine, tmp_path: Path):
     """should keep everything committed before a failed write."""
-    engine = _engine(tmp_path)
     engine.ingest([ARTICLE])
 
     class Exploding(FakeEncoder):
