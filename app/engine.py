@@ -52,6 +52,7 @@ class Engine:
         encoder: Encoder | None = None,
         answerer: Answerer | None = None,
         check_model: bool = True,
+        create: bool = True,
     ) -> None:
         """Open (or create) the index in ``config.data_dir``.
 
@@ -60,9 +61,14 @@ class Engine:
             encoder: an already loaded encoder (tests inject a fake one).
             answerer: the answerer to use (default: extractive).
             check_model: refuse an index built with another model; ``reindex`` turns this off.
+            create: create an empty index when there is none; when false, raise ``NoIndexError``.
+
+        Raises:
+            NoIndexError: when there is no index and ``create`` is false.
+            UnusableIndexError: when the index is corrupt or (``check_model``) from another model.
         """
         self.config = config
-        self.store = Store(config.data_dir)
+        self.store = Store(config.data_dir, create=create)
         self.encoder = encoder or load_encoder(
             config.model,
             backend=config.backend,
@@ -220,14 +226,6 @@ class Engine:
             total = self.indexer.reembed_all(progress=progress)
             self._publish()
         return total
-
-    def delete(self, article_id: str) -> bool:
-        """Remove an article from the index."""
-        with self._write_lock:
-            gone = self.store.delete(article_id)
-            if gone:
-                self._publish()
-        return gone
 
     def _publish(self) -> None:
         self._swap(load_or_build(self.store, self.config.data_dir))

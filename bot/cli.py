@@ -125,12 +125,7 @@ def _questions(path: Path) -> Iterator[str]:
 def _open_engine(settings: Settings, *, must_exist: bool, check_model: bool = True) -> Engine:
     from app.engine import Engine
 
-    if must_exist and not (settings.data_dir / "newsdesk.db").exists():
-        raise FileNotFoundError(
-            f"no index in {settings.data_dir.resolve()}: run `newsdesk ingest PATH` first "
-            "(or set NEWSDESK_DATA_DIR to where the index is)"
-        )
-    return Engine(settings.engine_config(), check_model=check_model)
+    return Engine(settings.engine_config(), check_model=check_model, create=not must_exist)
 
 
 def _cmd_ingest(args: argparse.Namespace, engine: Engine) -> int:
@@ -261,7 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     args = _parser().parse_args(argv)
     from bot.settings import get_settings
-    from index.errors import IngestError
+    from index.errors import IngestError, NoIndexError
     from retrieval.errors import RetrievalError
 
     try:
@@ -294,7 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         must_exist = args.command not in ("ingest", "feeds")
         engine = _open_engine(settings, must_exist=must_exist, check_model=args.command != "reindex")
         return handlers[args.command](args, engine)
-    except FileNotFoundError as exc:
+    except NoIndexError as exc:
         print(f"newsdesk: {exc}", file=sys.stderr)
         return EXIT_INDEX
     except RetrievalError as exc:

@@ -15,6 +15,7 @@ Every error carries a message that is safe to show to a user as is::
     │   └── TooLargeError      the body is over the size limit
     ├── FeedError              a feed is malformed or not a feed
     └── UnusableIndexError     the on-disk index is missing, corrupt or from another model
+        ├── NoIndexError       nothing was ever indexed in the data folder
         └── ModelMismatchError the index was built with another embedding model
 """
 
@@ -43,6 +44,10 @@ class FeedError(IngestError):
 
 class UnusableIndexError(IngestError):
     """The on-disk index cannot be used as it is."""
+
+
+class NoIndexError(UnusableIndexError):
+    """The data folder holds no index, and the caller asked not to create one."""
 
 
 class ModelMismatchError(UnusableIndexError):

@@ -42,7 +42,7 @@ def fake_encoder() -> FakeEncoder:
 def make_engine(tmp_path: Path) -> Iterator[MakeEngine]:
     """Open engines on the fake encoder, closed after the test.
 
-    ``make_engine(*articles, data_dir=tmp_path, encoder=FakeEncoder(), check_model=True, **config)``
+    ``make_engine(*articles, data_dir=tmp_path, encoder=FakeEncoder(), check_model=True, create=True, **config)``
     ingests ``articles`` (if any) into the global collection; ``config`` holds ``EngineConfig``
     fields such as ``chunk_words``.
     """
@@ -53,12 +53,14 @@ def make_engine(tmp_path: Path) -> Iterator[MakeEngine]:
         data_dir: Path | None = None,
         encoder: FakeEncoder | None = None,
         check_model: bool = True,
+        create: bool = True,
         **config: Any,
     ) -> Engine:
         engine = Engine(
             EngineConfig(data_dir=data_dir or tmp_path, **config),
             encoder=encoder or FakeEncoder(),
             check_model=check_model,
+            create=create,
         )
         opened.append(engine)
         if articles:

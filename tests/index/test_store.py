@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from app.engine import Engine
-from index.errors import ModelMismatchError, UnusableIndexError
+from index.errors import ModelMismatchError, NoIndexError, UnusableIndexError
 from index.models import RawArticle
 from index.snapshot import Snapshot, load_or_build
 from tests.conftest import MakeEngine
@@ -97,6 +97,13 @@ def test_database_that_is_not_sqlite(make_engine: MakeEngine, tmp_path: Path):
     (tmp_path / "newsdesk.db").write_bytes(b"this is not a database" * 100)
     with pytest.raises(UnusableIndexError, match="corrupt"):
         make_engine()
+
+
+def test_no_index_is_not_created_on_request(make_engine: MakeEngine, tmp_path: Path):
+    """should raise NoIndexError, and create nothing, when asked to open an index that does not exist."""
+    with pytest.raises(NoIndexError, match="newsdesk ingest"):
+        make_engine(data_dir=tmp_path / "data", create=False)
+    assert not (tmp_path / "data").exists()
 
 
 def test_interrupted_write_keeps_previous_articles(engine: Engine, tmp_path: Path):
