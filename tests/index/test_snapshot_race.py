@@ -69,7 +69,7 @@ def test_racing_processes_build_once_and_all_succeed(tmp_path: Path, counted_bui
 
 
 def test_stale_temporary_folders_are_removed(tmp_path: Path):
-    """should delete the half-written folders a killed builder left behind."""
+    """should delete the half-written folders a killed builder left behind, when building and when loading."""
     store = _stale_index(tmp_path)
     (tmp_path / "snapshots").mkdir()
     (tmp_path / "snapshots" / ".tmp-gen-7-4242").mkdir()
@@ -77,3 +77,6 @@ def test_stale_temporary_folders_are_removed(tmp_path: Path):
     snapshot = load_or_build(store, tmp_path)
     assert sorted(p.name for p in (tmp_path / "snapshots").iterdir()) == [f"gen-{snapshot.generation}"]
     assert not list(tmp_path.glob(".CURRENT.*"))
+    (tmp_path / "snapshots" / ".tmp-gen-8-4343").mkdir()
+    assert load_or_build(store, tmp_path).generation == snapshot.generation  # loaded, not rebuilt
+    assert sorted(p.name for p in (tmp_path / "snapshots").iterdir()) == [f"gen-{snapshot.generation}"]
