@@ -21,6 +21,7 @@ ENV PATH=/opt/venv/bin:$PATH
 RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
 WORKDIR /src
 COPY pyproject.toml constraints.txt README.md ./
+COPY app ./app
 COPY bot ./bot
 COPY index ./index
 COPY retrieval ./retrieval

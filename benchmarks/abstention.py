@@ -22,10 +22,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from app.config import EngineConfig
 from benchmarks.metrics import contains_any
 from benchmarks.quality import DEFAULT_EVAL, ROOT, SEED, build_engine, load_jsonl, newsdesk_system
 from retrieval.answer import ExtractiveAnswerer
-from retrieval.engine import EngineConfig
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -28,11 +28,12 @@ import numpy as np
 from pydantic import SecretStr
 from tqdm import tqdm
 
+from app.config import EngineConfig
+from app.engine import Engine
 from benchmarks.metrics import contains_any, mean
 from benchmarks.quality import DEFAULT_EVAL, ROOT, System, build_engine, newsdesk_system, sample_questions
 from index.lexical import LexicalIndex
 from retrieval.answer import Answer
-from retrieval.engine import Engine, EngineConfig
 from retrieval.hybrid import Hit
 from retrieval.llm.answerer import LlmAnswerer, LlmReport
 from retrieval.llm.client import ChatClient, LlmConfig

@@ -31,14 +31,16 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from app.config import EngineConfig
+from app.engine import Engine
 from benchmarks.metrics import contains_any, distinct, hit_at, is_verbatim, mean, reciprocal_rank
 from benchmarks.questions import bench
 from benchmarks.questions.sets import is_question_set, parse_rows
 from benchmarks.tutorial import TutorialPipeline
 from index.models import RawArticle
 from index.readers import read_paths
-from retrieval.engine import Engine, EngineConfig, Scope
 from retrieval.question import analyse
+from retrieval.scope import Scope
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_EVAL = ROOT.parent / "shared" / "eval"
@@ -131,7 +133,7 @@ def newsdesk_system(engine: Engine, mode: str) -> System:
         scope = Scope(exclude_article_ids=(exclude,) if exclude else None)
         searcher = engine._current()
         q = analyse(question)
-        hits = engine._search(searcher, q.text, scope, 30, mode)
+        hits = engine._search(searcher, q, scope, 30, mode)
         answer = engine.answerer.answer(q, hits[: engine.config.top_k], lexical=searcher.snapshot.lexical)
         verbatim = all(
             is_verbatim(h.article.text, c.quote, c.start, c.end)

@@ -14,7 +14,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from index.embed import Encoder
+from index.encoder import Encoder
 
 CHUNK_CHARS, OVERLAP_CHARS, TOP_CHUNKS = 1000, 200, 4
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")

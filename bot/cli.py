@@ -33,22 +33,21 @@ from bot.batch import BatchLine, batch_lines, text_problem
 from bot.cli_feeds import add_feeds_parser, run_feeds
 from bot.exit_codes import EXIT_BOT, EXIT_INDEX, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
 from bot.terminal import SafeFormatter, echo
+from index.errors import IngestError, NoIndexError, UnusableIndexError
 
 if TYPE_CHECKING:
+    from app.config import EngineConfig
+    from app.engine import Engine
     from bot.settings import Settings
     from index.readers import ReadResult
     from retrieval.answer import Answer
-    from retrieval.engine import Engine, EngineConfig, Scope
+    from retrieval.scope import Scope
 
 __all__ = ["EXIT_BOT", "EXIT_INDEX", "EXIT_PARTIAL", "EXIT_USAGE", "OpenEngine", "main"]
 
 log = logging.getLogger("newsdesk")
 OpenEngine = Callable[["EngineConfig", bool], "Engine"]
 """Opens the engine on a config, checking the index's model or not (tests inject a fake encoder)."""
-
-
-class UnusableIndexError(Exception):
-    """The index cannot be opened: missing, not a folder, unreadable (exit 3)."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -125,7 +124,7 @@ def _batch_file(value: str) -> list[BatchLine]:
 
 
 def _scope(args: argparse.Namespace) -> Scope:
-    from retrieval.engine import Scope
+    from retrieval.scope import Scope
 
     return Scope(
         collections=tuple(args.collection) if args.collection else None,
@@ -152,7 +151,7 @@ def _print_answer(answer: Answer) -> None:
 
 def load_engine(config: EngineConfig, check_model: bool) -> Engine:
     """The real engine, loading the configured model."""
-    from retrieval.engine import Engine
+    from app.engine import Engine
 
     return Engine(config, check_model=check_model)
 
@@ -165,7 +164,7 @@ def _open_index(settings: Settings, open_engine: OpenEngine, *, must_exist: bool
             f"NEWSDESK_DATA_DIR is {data_dir.resolve()}, a file, not a folder: point it at the index folder"
         )
     if must_exist and not (data_dir / "newsdesk.db").exists():
-        raise UnusableIndexError(
+        raise NoIndexError(
             f"no index in {data_dir.resolve()}: run `newsdesk ingest PATH` first "
             "(or set NEWSDESK_DATA_DIR to where the index is)"
         )
@@ -328,7 +327,6 @@ def main(argv: Sequence[str] | None = None, *, open_engine: OpenEngine = load_en
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     args = _parser().parse_args(argv)
     from bot.settings import get_settings
-    from index.errors import IngestError
     from retrieval.errors import RetrievalError
 
     try:
@@ -354,7 +352,7 @@ def main(argv: Sequence[str] | None = None, *, open_engine: OpenEngine = load_en
         must_exist = args.command not in ("ingest", "feeds")
         try:
             engine = _open_index(settings, open_engine, must_exist=must_exist, check_model=args.command != "reindex")
-        except (UnusableIndexError, IngestError) as exc:  # IngestError: corrupt, or another model
+        except IngestError as exc:  # no index, not a folder, unreadable, corrupt, another model
             echo(f"newsdesk: {exc}", err=True)
             return EXIT_INDEX
         try:

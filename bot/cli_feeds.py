@@ -22,10 +22,10 @@ from bot.terminal import echo
 if TYPE_CHECKING:
     import httpx
 
+    from app.engine import Engine
     from bot.settings import Settings
     from index.feedpoller import FeedPoller, PollResult, Writer
     from index.feedstore import Feed
-    from retrieval.engine import Engine
 
 EXIT_FAILED, EXIT_NO_FEED = 1, 2
 

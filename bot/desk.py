@@ -21,7 +21,7 @@ from index.models import GLOBAL_COLLECTION, Article, RawArticle
 from index.pipeline import IngestReport, Progress
 from index.readers import ReadResult
 from retrieval.answer import Answer
-from retrieval.engine import Scope
+from retrieval.scope import Scope
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -29,7 +29,7 @@ Fetch = Callable[[str], Awaitable[RawArticle]]
 
 
 class EngineLike(Protocol):
-    """The part of ``retrieval.engine.Engine`` the bot uses (tests pass a fake)."""
+    """The part of ``app.engine.Engine`` the bot uses (tests pass a fake)."""
 
     def ask(self, question: str, scope: Scope | None = None) -> Answer:
         """Answer a question with cited quotes."""

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from bot.desk import Asker, Desk, EngineLike
     from bot.responders import Responder
     from index.models import Article
-    from retrieval.engine import Scope
+    from retrieval.scope import Scope
 
 CHOOSE_ONE_SUMMARY = "Pick an article from the list, or give a topic: one of the two."
 

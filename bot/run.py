@@ -38,9 +38,9 @@ from index.fetch import make_client
 from index.web import read_url_async
 
 if TYPE_CHECKING:
+    from app.engine import Engine
     from bot.settings import Settings
     from index.feedpoller import Writer
-    from retrieval.engine import Engine
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -110,7 +110,7 @@ def desk_writer(desk: Desk) -> Writer:
 
 def load_engine(settings: Settings) -> Engine:
     """The real engine: loads the configured model and opens the index."""
-    from retrieval.engine import Engine
+    from app.engine import Engine
 
     return Engine(settings.engine_config())
 

@@ -14,8 +14,8 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from index.embed import DEFAULT_MODEL
-from retrieval.engine import EngineConfig
+from app.config import EngineConfig
+from index.encoder import DEFAULT_MODEL
 from retrieval.llm.client import LlmConfig
 
 # A bot token is three base64url parts separated by dots (user id, timestamp, HMAC).

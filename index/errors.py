@@ -15,7 +15,8 @@ Every error carries a message that is safe to show to a user as is::
     │   ├── ContentEncodingError  compressed several times over, in an unknown format, or damaged
     │   └── TooLargeError      the body is over the size limit
     ├── FeedError              a feed is malformed or not a feed
-    └── IndexError_            the on-disk index is missing, corrupt or from another model
+    └── UnusableIndexError     the on-disk index is missing, corrupt or from another model
+        ├── NoIndexError       nothing was ever indexed in the data folder
         └── ModelMismatchError the index was built with another embedding model
 """
 
@@ -42,11 +43,15 @@ class FeedError(IngestError):
     """A feed could not be parsed."""
 
 
-class IndexError_(IngestError):
+class UnusableIndexError(IngestError):
     """The on-disk index cannot be used as it is."""
 
 
-class ModelMismatchError(IndexError_):
+class NoIndexError(UnusableIndexError):
+    """The data folder holds no index, and the caller asked not to create one."""
+
+
+class ModelMismatchError(UnusableIndexError):
     """The index was built with a different embedding model or dimension."""
 
 

@@ -116,7 +116,7 @@ class Fetcher(Protocol):
 
 
 class IngestEngine(Protocol):
-    """What the poller needs of ``retrieval.engine.Engine``: its store, and ingesting into it."""
+    """What the poller needs of ``app.engine.Engine``: its store, and ingesting into it."""
 
     @property
     def store(self) -> Store:

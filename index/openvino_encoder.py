@@ -22,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from index.embed import Vectors, length_order, resolve_model
+from index.encoder import Vectors, length_order, resolve_model
+from index.torch_encoder import TorchEncoder
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +73,6 @@ def _convert(path: Path, target: Path, max_len: int) -> None:
     import openvino as ov
     import torch
     from transformers import AutoModel
-
-    from index.embed import TorchEncoder
 
     class Pooled(torch.nn.Module):
         def __init__(self, inner: torch.nn.Module) -> None:

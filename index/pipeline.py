@@ -16,7 +16,7 @@ import numpy as np
 
 from index.chunk import chunk_article
 from index.dedup import DEFAULT_THRESHOLD, NearDuplicateIndex, Signature, from_bytes, signature
-from index.embed import Encoder
+from index.encoder import Encoder
 from index.errors import IngestError
 from index.models import Article, Passage, RawArticle
 from index.prepare import prepare_article

@@ -86,13 +86,21 @@ def _validate(record: object, origin: str) -> RawArticle:
         raise NotAnArticleError(f"{origin}: {where}: {first['msg']}") from None
 
 
+def _loads(text: str, where: str) -> object:
+    """``json.loads``, with nesting deeper than Python's recursion limit reported as a bad input, not a crash."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise NotAnArticleError(f"{where}: the JSON is nested too deeply to be an article") from None
+
+
 def _read_jsonl(text: str, origin: str) -> Iterator[ReadResult]:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         where = f"{origin}:{number}"
         try:
-            yield ReadResult(where, article=_validate(json.loads(line), where))
+            yield ReadResult(where, article=_validate(_loads(line, where), where))
         except json.JSONDecodeError as exc:
             yield ReadResult(where, error=f"{where}: malformed JSON ({exc.msg} at column {exc.colno})")
         except IngestError as exc:
@@ -101,7 +109,7 @@ def _read_jsonl(text: str, origin: str) -> Iterator[ReadResult]:
 
 def _read_json(text: str, origin: str) -> Iterator[ReadResult]:
     try:
-        data = json.loads(text)
+        data = _loads(text, origin)
     except json.JSONDecodeError:
         # Many "JSON" news dumps are really JSON lines.
         yield from _read_jsonl(text, origin)

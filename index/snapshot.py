@@ -13,15 +13,22 @@ It is written to a temporary folder, fsynced, renamed into place, and only then 
 ``CURRENT`` (itself replaced with ``os.replace``). A reader therefore sees either the old
 snapshot or the new one, never a half-written one; a snapshot that fails to load or does
 not match the database's generation is rebuilt from the database.
+
+Several processes share one data folder (the bot, ``newsdesk ask`` run many times at once),
+so building is serialised by an exclusive ``flock`` on ``.snapshot.lock``: one process builds,
+the others wait and then load what it built. Whoever holds the lock first removes what a killed
+builder left behind (``.tmp-*`` folders, ``.CURRENT.*`` files): nobody else can be writing them.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
@@ -31,13 +38,14 @@ import faiss
 import numpy as np
 import numpy.typing as npt
 
-from index.errors import IndexError_
+from index.errors import UnusableIndexError
 from index.lexical import LexicalIndex
 from index.store import Store
 
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 2
+LOCK_NAME = ".snapshot.lock"
 HNSW_FROM_ROWS = 200_000  # below this, exact search costs less than embedding the question
 _HNSW_M, _HNSW_EF_SEARCH, _HNSW_EF_CONSTRUCTION = 32, 128, 80
 # faiss 1.15 defaults this to 128000, which makes small batched searches several times slower.
@@ -160,7 +168,11 @@ class Snapshot:
         )
 
     def save(self, root: Path) -> Path:
-        """Write atomically under ``root/snapshots`` and point ``root/CURRENT`` at it."""
+        """Write atomically under ``root/snapshots`` and point ``root/CURRENT`` at it.
+
+        Not safe against another process saving into the same ``root`` at once: ``load_or_build``
+        takes the build lock around it.
+        """
         snapshots = root / "snapshots"
         snapshots.mkdir(parents=True, exist_ok=True)
         name = f"gen-{self.generation}"
@@ -213,14 +225,16 @@ class Snapshot:
         """Load the snapshot named in ``root/CURRENT``.
 
         Raises:
-            IndexError_: when there is none, or it is incomplete or corrupt.
+            UnusableIndexError: when there is none, or it is incomplete or corrupt.
         """
         try:
             name = (root / "CURRENT").read_text().strip()
             folder = root / "snapshots" / name
             manifest = json.loads((folder / "manifest.json").read_text())
             if manifest.get("format") != FORMAT_VERSION:
-                raise IndexError_(f"snapshot {name} has format {manifest.get('format')}, expected {FORMAT_VERSION}")
+                raise UnusableIndexError(
+                    f"snapshot {name} has format {manifest.get('format')}, expected {FORMAT_VERSION}"
+                )
             rows = np.load(folder / "rows.npz")
             dense = faiss.read_index(str(folder / "dense.faiss"))
             snapshot = cls(
@@ -236,27 +250,77 @@ class Snapshot:
                 article_sources=rows["article_sources"],
                 article_published=rows["article_published"],
             )
-        except IndexError_:
+        except UnusableIndexError:
             raise
         except Exception as exc:
-            raise IndexError_(f"the search snapshot in {root} cannot be loaded ({type(exc).__name__}: {exc})") from exc
+            raise UnusableIndexError(
+                f"the search snapshot in {root} cannot be loaded ({type(exc).__name__}: {exc})"
+            ) from exc
         if not (dense.ntotal == snapshot.rows == snapshot.lexical.size or snapshot.rows == 0):
-            raise IndexError_(f"snapshot {name} is inconsistent: {dense.ntotal} vectors for {snapshot.rows} rows")
+            raise UnusableIndexError(
+                f"snapshot {name} is inconsistent: {dense.ntotal} vectors for {snapshot.rows} rows"
+            )
         return snapshot
 
 
-def load_or_build(store: Store, root: Path) -> Snapshot:
-    """The snapshot of the store's current generation: loaded when valid, else rebuilt and saved."""
+@contextmanager
+def _build_lock(root: Path, *, wait: bool = True) -> Iterator[bool]:
+    """Hold the data folder's build lock; yields whether it was taken (always, when ``wait``)."""
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / LOCK_NAME).open("a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _remove_leftovers(root: Path) -> None:
+    """Delete the temporary files of builds that died; only call this holding the build lock."""
+    snapshots = root / "snapshots"
+    for tmp in snapshots.glob(".tmp-*") if snapshots.is_dir() else ():
+        log.info("removing %s, left by an interrupted build", tmp)
+        shutil.rmtree(tmp, ignore_errors=True)
+    for tmp in root.glob(".CURRENT.*"):
+        tmp.unlink(missing_ok=True)
+
+
+def _load_current(store: Store, root: Path, *, report: bool) -> Snapshot | None:
+    """The saved snapshot when it is intact and of the store's generation, else ``None`` (logged if ``report``)."""
     try:
         snapshot = Snapshot.load(root)
-        if snapshot.generation == store.generation:
-            return snapshot
-        log.info("snapshot is at generation %d, database at %d: rebuilding", snapshot.generation, store.generation)
-    except IndexError_ as exc:
-        if (root / "CURRENT").exists() or store.passage_count():
+    except UnusableIndexError as exc:
+        if report and ((root / "CURRENT").exists() or store.passage_count()):
             log.warning("%s; rebuilding it from the database", exc)
-    snapshot = Snapshot.build(store)
-    snapshot.save(root)
+        return None
+    if snapshot.generation != store.generation:
+        if report:
+            log.info("snapshot is at generation %d, database at %d: rebuilding", snapshot.generation, store.generation)
+        return None
+    return snapshot
+
+
+def load_or_build(store: Store, root: Path) -> Snapshot:
+    """The snapshot of the store's current generation: loaded when valid, else rebuilt and saved.
+
+    One process builds at a time; one that waited for another's build loads its result.
+    """
+    snapshot = _load_current(store, root, report=False)
+    if snapshot is not None:
+        with _build_lock(root, wait=False) as locked:
+            if locked:
+                _remove_leftovers(root)
+        return snapshot
+    with _build_lock(root):
+        snapshot = _load_current(store, root, report=True)
+        if snapshot is None:
+            _remove_leftovers(root)
+            snapshot = Snapshot.build(store)
+            snapshot.save(root)
     return snapshot
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from index.dedup import signature, to_bytes
-from index.errors import IndexError_, ModelMismatchError
+from index.errors import ModelMismatchError, NoIndexError, UnusableIndexError
 from index.models import Article, Passage
 
 SCHEMA_VERSION = 2
@@ -130,6 +130,16 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat() if value else None
 
 
+def _insert_passages(db: sqlite3.Connection, article_id: str, passages: Sequence[Passage], vectors: np.ndarray) -> None:
+    db.executemany(
+        "INSERT INTO passages (article_id, position, start, end, sentences, vector) VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (article_id, p.position, p.start, p.end, json.dumps(p.sentence_spans), np.asarray(v, np.float32).tobytes())
+            for p, v in zip(passages, vectors, strict=True)
+        ],
+    )
+
+
 def _article(row: sqlite3.Row) -> Article:
     published = datetime.fromisoformat(row["published"]) if row["published"] else None
     return Article(
@@ -149,11 +159,22 @@ def _article(row: sqlite3.Row) -> Article:
 class Store:
     """Thread-safe access to ``newsdesk.db``: one connection per thread, one writer at a time."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *, create: bool = True) -> None:
+        """Open the database in ``data_dir``, creating it unless ``create`` is false.
+
+        Raises:
+            NoIndexError: when there is no database and ``create`` is false.
+            UnusableIndexError: when the file is not a newsdesk database.
+        """
         self.data_dir = data_dir
         self.path = data_dir / DB_NAME
         self._local = threading.local()
         self._write_lock = threading.Lock()
+        if not create and not self.path.exists():
+            raise NoIndexError(
+                f"no index in {data_dir.resolve()}: run `newsdesk ingest PATH` first "
+                "(or set NEWSDESK_DATA_DIR to where the index is)"
+            )
         data_dir.mkdir(parents=True, exist_ok=True)
         try:
             self.db.executescript(_SCHEMA)  # executescript manages its own transaction
@@ -162,10 +183,9 @@ class Store:
                     if column not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}:
                         db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-                db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
                 db.execute("INSERT OR IGNORE INTO meta VALUES ('generation', '0')")
         except sqlite3.DatabaseError as exc:
-            raise IndexError_(f"{self.path} is not a newsdesk database or is corrupt ({exc})") from None
+            raise UnusableIndexError(f"{self.path} is not a newsdesk database or is corrupt ({exc})") from None
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -287,20 +307,7 @@ class Store:
                 minhash,
             ),
         )
-        db.executemany(
-            "INSERT INTO passages (article_id, position, start, end, sentences, vector) VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    article.id,
-                    p.position,
-                    p.start,
-                    p.end,
-                    json.dumps(p.sentence_spans),
-                    np.asarray(v, np.float32).tobytes(),
-                )
-                for p, v in zip(passages, vectors, strict=True)
-            ],
-        )
+        _insert_passages(db, article.id, passages, vectors)
 
     def _bump(self, db: sqlite3.Connection, *, model: str | None = None, dim: int | None = None) -> None:
         db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
@@ -314,21 +321,7 @@ class Store:
             db.execute("DELETE FROM passages")
             dim = None
             for article_id, passages, vectors in items:
-                db.executemany(
-                    "INSERT INTO passages (article_id, position, start, end, sentences, vector)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    [
-                        (
-                            article_id,
-                            p.position,
-                            p.start,
-                            p.end,
-                            json.dumps(p.sentence_spans),
-                            np.asarray(v, np.float32).tobytes(),
-                        )
-                        for p, v in zip(passages, vectors, strict=True)
-                    ],
-                )
+                _insert_passages(db, article_id, passages, vectors)
                 dim = int(vectors.shape[1]) if len(vectors) else dim
             self._bump(db, model=model, dim=dim)
 
@@ -365,14 +358,6 @@ class Store:
     def signatures(self) -> Iterator[tuple[str, str, str, str, bytes | None]]:
         """``(id, collection, key, title, minhash)`` of every article, for the near-duplicate index."""
         yield from self.db.execute("SELECT id, collection, key, title, minhash FROM articles")
-
-    def delete(self, article_id: str) -> bool:
-        """Remove one article and its passages; returns whether it existed."""
-        with self.transaction() as db:
-            gone = db.execute("DELETE FROM articles WHERE id = ?", (article_id,)).rowcount > 0
-            if gone:
-                self._bump(db)
-        return gone
 
     # -- reads ------------------------------------------------------------------------------------
     def article(self, article_id: str) -> Article | None:

@@ -15,7 +15,7 @@ An LLM answerer plugs in by implementing ``Answerer.answer`` with the same input
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import pairwise
@@ -23,8 +23,9 @@ from typing import Protocol
 
 import numpy as np
 
-from index.embed import Encoder
+from index.encoder import Encoder
 from index.lexical import LexicalIndex, terms
+from index.models import Article
 from retrieval.hybrid import Hit
 from retrieval.question import Question, has_answer_type, is_attributed_quote
 
@@ -237,33 +238,28 @@ class ExtractiveAnswerer:
                 break
             if not any(cand.overlaps(c) for c in chosen):
                 chosen.append(cand)
-        citations = _cite(chosen)
+        citations = cite((c.hit.article, c.quote_start, c.end) for c in chosen)
         lines = [f"> {c.quote} [{c.n}]" for c in citations]
         return Answer(question.text, True, "\n".join(lines), tuple(citations), confidence=confidence)
 
 
-def _cite(chosen: Sequence[_Candidate]) -> list[Citation]:
-    """Number citations by article, in order of first use."""
+def cite(spans: Iterable[tuple[Article, int, int]]) -> list[Citation]:
+    """Citations of ``(article, start, end)`` spans, numbered by article in order of first use."""
     numbers: dict[str, int] = {}
-    out = []
-    for cand in chosen:
-        article = cand.hit.article
-        n = numbers.setdefault(article.id, len(numbers) + 1)
-        quote = article.text[cand.quote_start : cand.end]
-        out.append(
-            Citation(
-                n,
-                article.id,
-                article.title,
-                article.source,
-                article.url,
-                article.published,
-                quote,
-                cand.quote_start,
-                cand.end,
-            )
+    return [
+        Citation(
+            numbers.setdefault(article.id, len(numbers) + 1),
+            article.id,
+            article.title,
+            article.source,
+            article.url,
+            article.published,
+            article.text[start:end],
+            start,
+            end,
         )
-    return out
+        for article, start, end in spans
+    ]
 
 
 def shorten(text: str, limit: int) -> str:

@@ -17,15 +17,16 @@ Near-identical passages are dropped so that the same text is never cited twice.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from index.lexical import terms
 from index.models import Article
 from index.snapshot import Snapshot
 from index.store import Store, StoredPassage
+from retrieval.question import Question
 
 ARTICLE_WEIGHTS = (1.0, 0.5, 0.5)  # article BM25, best passage BM25, best passage cosine
 PASSAGE_WEIGHT = 0.5  # a passage's own score, added to its article's
@@ -81,7 +82,7 @@ class HybridSearcher:
 
     def search(
         self,
-        question: str,
+        question: Question,
         query_vector: npt.NDArray[np.float32],
         *,
         k: int = 8,
@@ -91,8 +92,8 @@ class HybridSearcher:
         """The top-``k`` distinct passages for a question.
 
         Args:
-            question: the question text (for BM25).
-            query_vector: its embedding (for FAISS).
+            question: the analysed question (its terms, for BM25).
+            query_vector: the embedding of its text (for FAISS).
             k: passages to return.
             articles: article mask of what may be returned (collections, sources, dates), or ``None`` for all.
             mode: ``hybrid``; ``dense`` or ``bm25`` rank passages by one retriever alone (baselines).
@@ -101,7 +102,7 @@ class HybridSearcher:
         if snap.rows == 0:
             return []
         rows_mask = None if articles is None else articles[snap.row_article]
-        query_terms = terms(question)
+        query_terms = question.search_terms
         lexical = snap.lexical.scores(query_terms, rows_mask)
         if mode == "bm25":
             rows = _top(lexical, 3 * k, rows_mask)
@@ -127,7 +128,7 @@ class HybridSearcher:
 
     def _article_scores(
         self,
-        query_terms: list[str],
+        query_terms: Sequence[str],
         articles: npt.NDArray[np.bool_] | None,
         lexical: npt.NDArray[np.float32],
         dense_scores: npt.NDArray[np.float32],

@@ -1,16 +1,22 @@
-"""What the answerer needs to know about a question: its terms, and who it asks about.
+"""A question, parsed once: what to search for, what kind of answer it wants, and when.
 
-"What did Peskov say about the strikes?" asks for a *quote by Peskov*: the answerer then
-prefers sentences where Peskov is the speaker of a quotation.
+Everything downstream (retrieval, the answerer) reads the one ``Question`` that ``analyse``
+makes. "What did Peskov say about the strikes last week?" becomes the text to search
+("What did Peskov say about the strikes?"), its terms, the speaker it asks about (the
+answerer then prefers sentences where Peskov is the speaker of a quotation) and the date
+range of "last week".
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
+from index.clean import normalise
 from index.lexical import terms
 from retrieval.errors import BadQuestionError
+from retrieval.timeexpr import TimeFilter, parse_time_filter
 
 MAX_QUESTION_CHARS = 1_000
 SPEECH_VERBS = (
@@ -60,14 +66,34 @@ _TYPE_EVIDENCE = {
 _PROPER_NOUN = re.compile(r"(?<=[a-z,;:] )[A-Z][a-z]+")
 
 
+# Code points that are not text: UTF-16 surrogates (what undecodable bytes become in a command line) and
+# Unicode noncharacters. Tokenizers refuse them, so a question holding one is refused here, with a reason.
+_NOT_TEXT = re.compile(
+    "[\ud800-\udfff\ufdd0-\ufdef"
+    + "".join(f"{chr(p + 0xFFFE)}{chr(p + 0xFFFF)}" for p in range(0, 0x110000, 0x10000))
+    + "]"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Question:
-    """A validated question and its analysis."""
+    """A validated question and its analysis.
+
+    Attributes:
+        text: what is searched and embedded: the question without its time words, if it had any.
+        terms: its content terms (question words and speech verbs left out), each once.
+        search_terms: every term of ``text`` in order, for BM25.
+        speaker_terms: who it asks a quote of ("What did Peskov say ...").
+        answer_type: number, time, person or place: what kind of words the answer has.
+        time: the time expression it held ("last week", "latest"), or ``None``.
+    """
 
     text: str
     terms: tuple[str, ...]
-    speaker_terms: tuple[str, ...]
-    answer_type: str | None = None  # number, time, person, place: what kind of words the answer has
+    search_terms: tuple[str, ...]
+    speaker_terms: tuple[str, ...] = ()
+    answer_type: str | None = None
+    time: TimeFilter | None = None
 
     @property
     def asks_for_quote(self) -> bool:
@@ -75,13 +101,21 @@ class Question:
         return bool(self.speaker_terms)
 
 
+def _collapse(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
 def validate(text: str) -> str:
-    """Strip and check a question.
+    """Normalise a question as article text is normalised (quotes, invisible characters), and check it.
 
     Raises:
-        BadQuestionError: when it is empty or longer than ``MAX_QUESTION_CHARS``.
+        BadQuestionError: when it is empty, longer than ``MAX_QUESTION_CHARS`` or holds code points that are not text.
     """
-    text = re.sub(r"\s+", " ", text or "").strip()
+    if bad := _NOT_TEXT.search(text or ""):
+        raise BadQuestionError(
+            f"That question holds a character that is not text (U+{ord(bad.group()):04X}); please type it again."
+        )
+    text = _collapse(normalise(text or ""))
     if not text:
         raise BadQuestionError("Please ask a question: the text is empty.")
     if len(text) > MAX_QUESTION_CHARS:
@@ -91,15 +125,36 @@ def validate(text: str) -> str:
     return text
 
 
-def analyse(text: str) -> Question:
-    """Validate and analyse a question."""
+def _without_time_words(text: str, window: TimeFilter) -> str:
+    """The question without its time words, which would otherwise count as content to match."""
+    rest = re.compile(re.escape(window.matched), re.IGNORECASE).sub(" ", text, count=1).strip(" ,")
+    return _collapse(rest) if rest.strip(" ?.!") else text
+
+
+def analyse(text: str, *, now: datetime | None = None) -> Question:
+    """Validate and analyse a question.
+
+    Args:
+        text: the question as asked.
+        now: the time to read its time words against ("yesterday"); ``None`` reads none, and they
+            stay words to search for (a caller that set its own date range passes ``None``).
+
+    Raises:
+        BadQuestionError: see ``validate``.
+    """
     text = validate(text)
+    window = parse_time_filter(text, now=now) if now is not None else None
+    if window is not None:
+        text = _without_time_words(text, window)
     speaker: tuple[str, ...] = ()
     if match := (_SPEAKER_QUESTION.search(text) or _ACCORDING.search(text)):
         speaker = tuple(t for t in terms(match.group("who")) if t not in _QUESTION_NOISE)
-    content = tuple(dict.fromkeys(t for t in terms(text) if t not in _QUESTION_NOISE))
+    search_terms = tuple(terms(text))
+    content = tuple(dict.fromkeys(t for t in search_terms if t not in _QUESTION_NOISE))
     answer_type = next((name for name, pattern in _ANSWER_TYPES if pattern.search(text)), None)
-    return Question(text=text, terms=content, speaker_terms=speaker, answer_type=answer_type)
+    return Question(
+        text=text, terms=content, search_terms=search_terms, speaker_terms=speaker, answer_type=answer_type, time=window
+    )
 
 
 def has_answer_type(question: Question, sentence: str) -> bool:

@@ -12,27 +12,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from index.embed import Encoder
+from index.encoder import Encoder
 from index.models import Article
 from index.sentences import split_sentences
-from retrieval.answer import Answer, Citation
+from retrieval.answer import Answer, Citation, cite
 from retrieval.hybrid import Hit
 
 MIN_WORDS = 6
-
-
-def _citation(n: int, article: Article, start: int, end: int) -> Citation:
-    return Citation(
-        n,
-        article.id,
-        article.title,
-        article.source,
-        article.url,
-        article.published,
-        article.text[start:end],
-        start,
-        end,
-    )
 
 
 def _render(citations: Sequence[Citation]) -> str:
@@ -54,7 +40,7 @@ def summarize_article(
     position = 1.0 / np.sqrt(np.arange(1, len(spans) + 1))
     score = position_weight * position + (1 - position_weight) * centrality
     chosen = sorted(np.argsort(-score)[:sentences].tolist())
-    citations = [_citation(1, article, *spans[i]) for i in chosen]
+    citations = cite((article, *spans[i]) for i in chosen)
     return Answer(f"summary of {article.title}", True, _render(citations), tuple(citations), confidence=1.0)
 
 
@@ -79,10 +65,6 @@ def summarize_topic(
         mmr = (1 - diversity) * relevance - diversity * redundancy
         mmr[chosen] = -np.inf
         chosen.append(int(np.argmax(mmr)))
-    numbers: dict[str, int] = {}
-    citations = []
-    for i in chosen:
-        article, s, e = spans[i]
-        citations.append(_citation(numbers.setdefault(article.id, len(numbers) + 1), article, s, e))
+    citations = cite(spans[i] for i in chosen)
     confidence = float(relevance[chosen].mean())
     return Answer(f"summary of {topic}", True, _render(citations), tuple(citations), confidence=confidence)

@@ -1,9 +1,10 @@
-"""Dates in questions: "yesterday", "this week", "in March 2015", and "the latest news".
+"""Answering within a time frame: date scopes, the undated fallback, and "the latest news".
 
-A time expression restricts the search to articles published in that range. Articles
-whose date is unknown are never silently treated as in range: when no dated article
-matches, the answer comes from undated articles and says so. Recency words ("latest",
-"most recent") re-rank the hits towards newer articles instead of filtering.
+A question's time expression (read once, by ``retrieval/question.py``) restricts the search
+to articles published in that range. Articles whose date is unknown are never silently
+treated as in range: when no dated article matches, the answer comes from undated articles
+and says so. Recency words ("latest", "most recent") re-rank the hits towards newer
+articles instead of filtering.
 """
 
 from __future__ import annotations
@@ -12,24 +13,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
-from index.dates import TimeFilter, parse_time_filter
 from retrieval.errors import BadQuestionError
-from retrieval.question import Question, analyse
-
-if TYPE_CHECKING:
-    from retrieval.engine import Scope
-    from retrieval.hybrid import Hit
+from retrieval.hybrid import Hit
+from retrieval.scope import Scope
+from retrieval.timeexpr import TimeFilter, parse_time_filter
 
 RECENT_WINDOW_DAYS = 7.0
-
-
-def time_filter(question: str, scope: Scope, now: datetime) -> TimeFilter | None:
-    """The time expression of ``question``, unless the caller already set a date range."""
-    if scope.since is not None or scope.until is not None:
-        return None
-    return parse_time_filter(question, now=now)
 
 
 def parse_since(text: str, *, now: datetime) -> datetime:
@@ -49,13 +39,6 @@ def parse_since(text: str, *, now: datetime) -> datetime:
     if tf is None or tf.start is None:
         raise BadQuestionError(f"I can't read {text!r} as a date: use YYYY-MM-DD, or e.g. 'yesterday', '7 days'.")
     return tf.start
-
-
-def without_time_expression(question: Question, tf: TimeFilter) -> Question:
-    """The question without its time words, which would otherwise count as content to match."""
-    pattern = re.compile(re.escape(tf.matched), re.IGNORECASE)
-    rest = pattern.sub(" ", question.text, count=1).strip(" ,")
-    return analyse(rest) if rest.strip(" ?.!") else question
 
 
 def dated_scopes(scope: Scope, tf: TimeFilter) -> tuple[Scope, Scope]:

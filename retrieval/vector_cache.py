@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from index.embed import Encoder, Vectors
+from index.encoder import Encoder, Vectors
 
 DEFAULT_MAX_ITEMS = 20_000  # about 30 MB of 384-d float32 vectors
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from app.engine import Engine
 from benchmarks.questions.score import Grade, Reply, format_table, grade, summarise
 from benchmarks.questions.sets import Row
 from benchmarks.tutorial import TutorialPipeline
-from retrieval.engine import Engine
 
 Asker = Callable[[str], Reply]
 

@@ -27,9 +27,10 @@ class IngestRun:
 
 def timed_ingest(raws: Sequence[RawArticle], data_dir: Path, model: str, cache_dir: Path) -> IngestRun:
     """``Engine.ingest`` of ``raws`` into an empty data dir, end to end, with a stage breakdown."""
+    from app.config import EngineConfig
+    from app.engine import Engine
     from index.lexical import LexicalIndex
     from index.snapshot import Snapshot
-    from retrieval.engine import Engine, EngineConfig
 
     engine = Engine(EngineConfig(data_dir=data_dir, model=model, cache_dir=cache_dir))
     timed = TimedEncoder(engine.indexer.encoder)

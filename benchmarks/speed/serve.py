@@ -20,7 +20,8 @@ from benchmarks.speed.corpus import RealCorpus, build_corpus
 def serve_latency(data_dir: Path, cache_dir: Path, model: str, questions: Sequence[str]) -> dict[str, Any]:
     """Open an ``Engine`` on ``data_dir`` and time ``ask`` over ``questions`` after a warm-up."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from retrieval.engine import Engine, EngineConfig
+    from app.config import EngineConfig
+    from app.engine import Engine
     from retrieval.errors import RetrievalError
 
     t0 = time.perf_counter()

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from app.config import EngineConfig
+from app.engine import Engine
 from benchmarks.llm_quality import RecordingAnswerer, Trial, fallback_reasons, run_trials, score
 from benchmarks.llm_support import scores, sweep
 from benchmarks.quality import newsdesk_system
 from index.models import RawArticle
-from retrieval.engine import Engine, EngineConfig
 from retrieval.llm.answerer import LlmAnswerer, LlmReport
 from retrieval.llm.client import ChatClient, LlmConfig
 from retrieval.llm.verify import SUPPORT_THRESHOLD

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from app.config import EngineConfig
+from app.engine import Engine
 from bot.desk import Desk
 from bot.ratelimit import RateLimiter
 from bot.render import Reply
@@ -18,7 +20,7 @@ from index.models import Article, RawArticle
 from index.pipeline import IngestReport
 from index.readers import ReadResult
 from retrieval.answer import Answer, Citation
-from retrieval.engine import Engine, EngineConfig, Scope
+from retrieval.scope import Scope
 from tests.fakes import FakeEncoder
 
 GUILD = 111

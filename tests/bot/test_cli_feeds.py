@@ -28,8 +28,8 @@ def newsdesk(*argv: str) -> int:
     """Run ``newsdesk feeds ...`` (or any command) as the console script would."""
     if argv[0] != "feeds" or _wired():
         return cli.main(list(argv))
+    from app.engine import Engine
     from bot.settings import get_settings
-    from retrieval.engine import Engine
 
     parser = argparse.ArgumentParser(prog="newsdesk")
     add_feeds_parser(parser.add_subparsers(dest="command", required=True))

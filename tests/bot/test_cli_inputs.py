@@ -20,12 +20,13 @@ from typing import Any
 import numpy as np
 import pytest
 
+from app.config import EngineConfig
+from app.engine import Engine
 from bot.cli import EXIT_INDEX, EXIT_PARTIAL, EXIT_USAGE, main
 from index.feedstore import FeedStore
 from index.models import Article
 from index.store import Store
 from retrieval.answer import Answer, Citation
-from retrieval.engine import Engine, EngineConfig
 from tests.conftest import PESKOV, ROOT, SEEDS
 from tests.fakes import FakeEncoder
 

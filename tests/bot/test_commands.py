@@ -27,13 +27,13 @@ from discord import app_commands
 from discord.http import Route
 from discord.webhook.async_ import AsyncWebhookAdapter
 
+from app.engine import Engine
 from bot.client import NewsdeskBot
 from bot.desk import Desk
 from bot.ratelimit import RateLimiter
 from bot.render import CONTENT_LIMIT, DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT, FIELD_COUNT_LIMIT
 from bot.settings import Settings
 from retrieval.answer import Answer
-from retrieval.engine import Engine
 
 from .conftest import GUILD, USER, FakeEngine, GatedReindex, answer_of
 

@@ -18,6 +18,8 @@ import pytest
 from discord import app_commands
 from pytest_httpserver import HTTPServer
 
+from app.config import EngineConfig
+from app.engine import Engine
 from bot.cli_feeds import make_poller
 from bot.client import NewsdeskBot
 from bot.cogs.admin import moderators_only
@@ -33,7 +35,6 @@ from index.fetch import make_client
 from index.models import RawArticle
 from index.pipeline import IngestReport, Progress
 from index.readers import ReadResult
-from retrieval.engine import Engine, EngineConfig
 from tests.fakes import FakeEncoder
 from tests.feedsite import STORIES, FeedSite, local_resolver
 

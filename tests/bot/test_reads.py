@@ -6,11 +6,12 @@ import logging
 
 import pytest
 
+from app.engine import Engine
 from bot import reads
 from bot.desk import Asker, Desk
 from bot.ratelimit import RateLimiter
 from index.models import Article
-from retrieval.engine import Engine, Scope
+from retrieval.scope import Scope
 
 from .conftest import GUILD, OTHER_GUILD, USER, FakeEngine, RecordingResponder
 

@@ -8,11 +8,12 @@ from collections.abc import Iterator
 import pytest
 from pytest_httpserver import HTTPServer
 
+from app.engine import Engine
 from bot import reads, writes
 from bot.desk import Asker, Desk
 from bot.ratelimit import RateLimiter
 from index.web import read_url_async
-from retrieval.engine import Engine, Scope
+from retrieval.scope import Scope
 from tests.bot.conftest import GUILD, OTHER_GUILD, USER, RecordingResponder
 
 MOD_HERE = Asker(USER, GUILD, is_moderator=True)

@@ -22,6 +22,8 @@ import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
+from app.config import EngineConfig
+from app.engine import Engine
 from bot import run
 from bot.client import NewsdeskBot
 from bot.cogs.feeds import FeedsCog
@@ -32,7 +34,6 @@ from bot.settings import Settings
 from bot.tree import NewsdeskTree
 from index.feedpoller import FeedPoller
 from index.feedstore import FeedStore
-from retrieval.engine import Engine, EngineConfig
 from tests.fakes import FakeEncoder
 
 ROOT = Path(__file__).resolve().parents[2]

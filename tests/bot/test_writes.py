@@ -7,12 +7,13 @@ import threading
 
 import pytest
 
+from app.engine import Engine
 from bot import reads, writes
 from bot.desk import Asker, Desk
 from bot.errors import not_moderator_message
 from bot.ratelimit import RateLimiter
 from bot.writes import Upload
-from retrieval.engine import Engine, Scope
+from retrieval.scope import Scope
 
 from .conftest import GUILD, OTHER_GUILD, SEEDS, USER, FakeEngine, GatedReindex, RecordingResponder
 

@@ -13,11 +13,13 @@ import httpx
 import pytest
 from pytest_httpserver import HTTPServer
 
+from app.config import EngineConfig
+from app.engine import Engine
 from index.errors import FeedError, FetchError
 from index.feedpoller import FeedPoller
 from index.feedstore import FeedStore
 from index.fetch import FetchedPage, fetch_url, make_client
-from retrieval.engine import Engine, EngineConfig, Scope
+from retrieval.scope import Scope
 from tests.fakes import FakeEncoder
 from tests.feedsite import STORIES, FeedSite, article_html, local_resolver
 

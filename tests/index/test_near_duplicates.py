@@ -1,10 +1,7 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 from index.models import RawArticle
-from retrieval.engine import Engine, EngineConfig
-from tests.fakes import FakeEncoder
+from tests.conftest import MakeEngine
 
 PARAGRAPHS = [
     "The city council approved a plan on Tuesday to build three new bridges across the river by 2030.",
@@ -22,9 +19,9 @@ def _story(title: str, paragraphs: list[str], url: str, source: str) -> RawArtic
     return RawArticle(title=title, text="\n\n".join(paragraphs), url=url, source=source)
 
 
-def test_near_copy_is_merged_and_keeps_its_source(tmp_path: Path):
+def test_near_copy_is_merged_and_keeps_its_source(make_engine: MakeEngine):
     """should store a re-published copy (new headline, one changed paragraph) once, keeping both sources."""
-    engine = Engine(EngineConfig(data_dir=tmp_path), encoder=FakeEncoder())
+    engine = make_engine()
     first = engine.ingest([_story("Council backs bridges", PARAGRAPHS, "https://a.test/bridges", "Alpha")])
     changed = [*PARAGRAPHS]
     changed[3] = "Critics in the opposition said the price, put at 1.2 billion euros, was far too high for the city."
@@ -37,9 +34,9 @@ def test_near_copy_is_merged_and_keeps_its_source(tmp_path: Path):
     assert copies[0]["source"] == "Beta" and copies[0]["title"] == "Three bridges for the city"
 
 
-def test_different_story_on_the_same_topic_is_kept(tmp_path: Path):
+def test_different_story_on_the_same_topic_is_kept(make_engine: MakeEngine):
     """should keep a different story about the same bridges as its own article."""
-    engine = Engine(EngineConfig(data_dir=tmp_path), encoder=FakeEncoder())
+    engine = make_engine()
     engine.ingest([_story("Council backs bridges", PARAGRAPHS, "https://a.test/bridges", "Alpha")])
     other = [
         "Residents marched on Saturday against the bridge plan approved by the council earlier this month.",
@@ -52,9 +49,9 @@ def test_different_story_on_the_same_topic_is_kept(tmp_path: Path):
     assert engine.store.article_count() == 2
 
 
-def test_shared_sentence_is_cited_once(tmp_path: Path):
+def test_shared_sentence_is_cited_once(make_engine: MakeEngine):
     """should not return the same passage text twice when two different articles share it."""
-    engine = Engine(EngineConfig(data_dir=tmp_path, chunk_words=15, chunk_overlap=0), encoder=FakeEncoder())
+    engine = make_engine(chunk_words=15, chunk_overlap=0)
     shared = "The agency confirmed the outbreak was contained after ten days of quarantine measures."
     a = [shared, *PARAGRAPHS[:3]]
     b = [shared, "Schools will reopen on Monday, officials said.", "Travel restrictions remain in place."]
@@ -67,9 +64,9 @@ def test_shared_sentence_is_cited_once(tmp_path: Path):
     assert [c.quote for c in answer.citations].count(shared) == 1
 
 
-def test_edited_file_replaces_and_same_title_story_is_kept(tmp_path: Path):
+def test_edited_file_replaces_and_same_title_story_is_kept(make_engine: MakeEngine):
     """should replace an edited article without URL, but keep a different story that shares its title."""
-    engine = Engine(EngineConfig(data_dir=tmp_path), encoder=FakeEncoder())
+    engine = make_engine()
     engine.ingest([RawArticle(title="Council backs bridges", text="\n\n".join(PARAGRAPHS))])
     edited = [*PARAGRAPHS]
     edited[4] = "Construction of the first bridge will now start in the autumn, the council said on Friday."

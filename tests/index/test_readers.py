@@ -49,3 +49,14 @@ def test_missing_path_is_reported(tmp_path: Path):
     """should report a path that does not exist instead of raising."""
     (result,) = read_paths([tmp_path / "nope.txt"])
     assert result.article is None and "no such file" in (result.error or "")
+
+
+def test_deeply_nested_json_is_one_bad_file(tmp_path: Path):
+    """should report a 200,000-deep JSON file as a bad input and still read the next file."""
+    (tmp_path / "a.json").write_text("[" * 200_000 + "]" * 200_000)
+    (tmp_path / "b.jsonl").write_text('{"x": ' * 200_000 + "1" + "}" * 200_000 + "\n")
+    (tmp_path / "c.json").write_text(json.dumps({"title": "Fine", "text": "A perfectly ordinary article body."}))
+    results = {Path(r.origin.split(":")[0]).name: r for r in read_paths([tmp_path])}
+    assert results["a.json"].error == f"{tmp_path / 'a.json'}: the JSON is nested too deeply to be an article"
+    assert results["b.jsonl"].error == f"{tmp_path / 'b.jsonl'}:1: the JSON is nested too deeply to be an article"
+    assert results["c.json"].article is not None and results["c.json"].article.title == "Fine"

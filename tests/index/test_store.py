@@ -5,10 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from index.errors import IndexError_, ModelMismatchError
+from app.engine import Engine
+from index.errors import ModelMismatchError, NoIndexError, UnusableIndexError
 from index.models import RawArticle
 from index.snapshot import Snapshot, load_or_build
-from retrieval.engine import Engine, EngineConfig
+from tests.conftest import MakeEngine
 from tests.fakes import FakeEncoder
 
 
@@ -19,13 +20,19 @@ def _raw(title: str, text: str, url: str | None = None) -> RawArticle:
 ARTICLE = _raw("Storm hits coast", "A storm hit the coast on Monday. Thousands lost power. Crews worked all night.")
 
 
-def _engine(tmp_path: Path, encoder: FakeEncoder | None = None) -> Engine:
-    return Engine(EngineConfig(data_dir=tmp_path, chunk_words=20), encoder=encoder or FakeEncoder())
+@pytest.fixture
+def engine(make_engine: MakeEngine) -> Engine:
+    return make_engine(chunk_words=20)
 
 
-def test_reingest_is_a_noop(tmp_path: Path):
+def _other_model() -> FakeEncoder:
+    other = FakeEncoder(dim=32)
+    other.name = "other-model"
+    return other
+
+
+def test_reingest_is_a_noop(engine: Engine):
     """should leave the index untouched when the same article comes again."""
-    engine = _engine(tmp_path)
     first = engine.ingest([ARTICLE])
     generation = engine.store.generation
     second = engine.ingest([ARTICLE])
@@ -34,9 +41,8 @@ def test_reingest_is_a_noop(tmp_path: Path):
     assert second.article_ids == first.article_ids
 
 
-def test_changed_article_replaces_its_passages(tmp_path: Path):
+def test_changed_article_replaces_its_passages(engine: Engine):
     """should replace an article whose URL comes back with new content."""
-    engine = _engine(tmp_path)
     engine.ingest([_raw("Vote", "The council voted on Tuesday. The motion failed.", url="https://n.test/vote")])
     report = engine.ingest(
         [_raw("Vote", "The council voted on Tuesday. The motion passed.", url="https://n.test/vote")]
@@ -49,59 +55,59 @@ def test_changed_article_replaces_its_passages(tmp_path: Path):
     assert texts and all("failed" not in t for t in texts)
 
 
-def test_other_model_is_refused(tmp_path: Path):
+def test_other_model_is_refused(make_engine: MakeEngine):
     """should refuse to mix vectors from two models, with advice."""
-    _engine(tmp_path).ingest([ARTICLE])
-    other = FakeEncoder(dim=32)
-    other.name = "other-model"
+    make_engine(ARTICLE)
     with pytest.raises(ModelMismatchError, match="reindex"):
-        _engine(tmp_path, other)
+        make_engine(encoder=_other_model())
 
 
-def test_reindex_switches_model(tmp_path: Path):
+def test_reindex_switches_model(make_engine: MakeEngine):
     """should re-embed every article with a new model when re-indexing."""
-    _engine(tmp_path).ingest([ARTICLE])
-    other = FakeEncoder(dim=32)
-    other.name = "other-model"
-    engine = Engine(EngineConfig(data_dir=tmp_path, chunk_words=20), encoder=other, check_model=False)
+    make_engine(ARTICLE)
+    engine = make_engine(encoder=_other_model(), check_model=False, chunk_words=20)
     assert engine.reindex() > 0
     assert engine.store.meta("model") == "other-model" and engine.snapshot.dense.d == 32
     assert engine.ask("Who lost power?").answered
 
 
-def test_corrupt_snapshot_is_rebuilt_from_the_database(tmp_path: Path):
+def test_corrupt_snapshot_is_rebuilt_from_the_database(engine: Engine, tmp_path: Path):
     """should rebuild a damaged search snapshot without losing any article."""
-    engine = _engine(tmp_path)
     engine.ingest([ARTICLE])
     folder = tmp_path / "snapshots" / (tmp_path / "CURRENT").read_text()
     (folder / "dense.faiss").write_bytes(b"garbage")
-    with pytest.raises(IndexError_):
+    with pytest.raises(UnusableIndexError):
         Snapshot.load(tmp_path)
     rebuilt = load_or_build(engine.store, tmp_path)
     assert rebuilt.rows == engine.snapshot.rows > 0
 
 
-def test_half_written_snapshot_is_ignored(tmp_path: Path):
+def test_half_written_snapshot_is_ignored(engine: Engine, make_engine: MakeEngine, tmp_path: Path):
     """should never load a temporary folder left by a crash, nor a snapshot without manifest."""
-    engine = _engine(tmp_path)
     engine.ingest([ARTICLE])
     (tmp_path / "snapshots" / ".tmp-gen-9-123").mkdir()
     (tmp_path / "CURRENT").write_text("gen-9")  # points at nothing complete
-    reopened = _engine(tmp_path)
+    reopened = make_engine(chunk_words=20)
     assert reopened.snapshot.rows == engine.snapshot.rows
     assert reopened.ask("Who lost power?").answered
 
 
-def test_database_that_is_not_sqlite(tmp_path: Path):
+def test_database_that_is_not_sqlite(make_engine: MakeEngine, tmp_path: Path):
     """should say clearly that the database file is damaged."""
     (tmp_path / "newsdesk.db").write_bytes(b"this is not a database" * 100)
-    with pytest.raises(IndexError_, match="corrupt"):
-        _engine(tmp_path)
+    with pytest.raises(UnusableIndexError, match="corrupt"):
+        make_engine()
 
 
-def test_interrupted_write_keeps_previous_articles(tmp_path: Path):
+def test_no_index_is_not_created_on_request(make_engine: MakeEngine, tmp_path: Path):
+    """should raise NoIndexError, and create nothing, when asked to open an index that does not exist."""
+    with pytest.raises(NoIndexError, match="newsdesk ingest"):
+        make_engine(data_dir=tmp_path / "data", create=False)
+    assert not (tmp_path / "data").exists()
+
+
+def test_interrupted_write_keeps_previous_articles(engine: Engine, tmp_path: Path):
     """should keep everything committed before a failed write."""
-    engine = _engine(tmp_path)
     engine.ingest([ARTICLE])
 
     class Exploding(FakeEncoder):

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
-from pathlib import Path
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
 
+from app.engine import Engine
 from index.models import RawArticle
-from retrieval.engine import Engine, EngineConfig, Scope
-from tests.fakes import FakeEncoder
+from retrieval.scope import Scope
+from tests.conftest import MakeEngine
 
 CORPUS = [
     RawArticle(
@@ -25,15 +26,12 @@ CORPUS = [
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Engine:
-    engine = Engine(EngineConfig(data_dir=tmp_path, chunk_words=15), encoder=FakeEncoder())
-    engine.ingest(CORPUS)
-    return engine
+def engine(make_engine: MakeEngine) -> Engine:
+    return make_engine(*CORPUS, chunk_words=15)
 
 
-def test_article_with_all_question_words_wins(tmp_path: Path):
+def test_article_with_all_question_words_wins(make_engine: MakeEngine):
     """should rank first the article whose passages together hold the question's words."""
-    engine = Engine(EngineConfig(data_dir=tmp_path, chunk_words=12, chunk_overlap=0), encoder=FakeEncoder())
     spread = RawArticle(
         title="Harbour festival",
         text="The harbour festival opened with a parade of tall ships on Saturday morning. "
@@ -43,7 +41,7 @@ def test_article_with_all_question_words_wins(tmp_path: Path):
     partial = RawArticle(
         title="Lighthouse repairs", text="Workers began repairs on the old lighthouse after a storm damaged its roof."
     )
-    engine.ingest([partial, spread])
+    engine = make_engine(partial, spread, chunk_words=12, chunk_overlap=0)
     hits = engine.search("Who lit the lantern at the lighthouse during the harbour festival parade?")
     assert hits[0].article.title == "Harbour festival"
 
@@ -70,23 +68,16 @@ def test_filters(engine: Engine):
     hits = engine.search("chess final draw", Scope(sources=("Alpha",)))
     assert hits and all(h.article.source == "Alpha" for h in hits)
     assert engine.search("chess", Scope(collections=("global",)))
-    assert (
-        engine.search(
-            "chess", Scope(since=__import__("datetime").datetime(2030, 1, 1, tzinfo=__import__("datetime").UTC))
-        )
-        == []
-    )
+    assert engine.search("chess", Scope(since=datetime(2030, 1, 1, tzinfo=UTC))) == []
 
 
-def test_near_identical_passages_are_cited_once(tmp_path: Path):
+def test_near_identical_passages_are_cited_once(make_engine: MakeEngine):
     """should drop a passage that repeats another one word for word (wire copy on two sites)."""
-    engine = Engine(EngineConfig(data_dir=tmp_path, chunk_words=40), encoder=FakeEncoder())
     text = "The central bank raised interest rates by half a point on Thursday to fight inflation."
-    engine.ingest(
-        [
-            RawArticle(title="Rates up", text=text, url="https://a.test/1", source="A"),
-            RawArticle(title="Bank raises rates", text=text, url="https://b.test/2", source="B"),
-        ]
+    engine = make_engine(
+        RawArticle(title="Rates up", text=text, url="https://a.test/1", source="A"),
+        RawArticle(title="Bank raises rates", text=text, url="https://b.test/2", source="B"),
+        chunk_words=40,
     )
     hits = engine.search("Why did the central bank raise rates?")
     assert len(hits) == 1

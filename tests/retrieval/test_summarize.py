@@ -1,10 +1,7 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 from index.models import RawArticle
-from retrieval.engine import Engine, EngineConfig
-from tests.fakes import FakeEncoder
+from tests.conftest import MakeEngine
 
 ARTICLES = [
     RawArticle(
@@ -27,9 +24,9 @@ ARTICLES = [
 ]
 
 
-def test_article_summary_cites_its_sentences(tmp_path: Path):
+def test_article_summary_cites_its_sentences(make_engine: MakeEngine):
     """should summarize one article with three of its own sentences, in order, each cited."""
-    engine = Engine(EngineConfig(data_dir=tmp_path, chunk_words=20), encoder=FakeEncoder())
+    engine = make_engine(chunk_words=20)
     report = engine.ingest(ARTICLES)
     article = engine.store.article(report.article_ids[0])
     assert article is not None
@@ -41,10 +38,9 @@ def test_article_summary_cites_its_sentences(tmp_path: Path):
     assert summary.citations[0].quote == "Rail workers began a national strike on Monday."
 
 
-def test_topic_summary_spans_articles(tmp_path: Path):
+def test_topic_summary_spans_articles(make_engine: MakeEngine):
     """should summarize a topic from several articles without repeating a sentence."""
-    engine = Engine(EngineConfig(data_dir=tmp_path, chunk_words=20), encoder=FakeEncoder())
-    engine.ingest(ARTICLES)
+    engine = make_engine(*ARTICLES, chunk_words=20)
     summary = engine.summarize_topic("rail strike buses")
     quotes = [c.quote for c in summary.citations]
     assert summary.answered and len(quotes) == len(set(quotes)) >= 3

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
+from app.engine import Engine
 from index.models import RawArticle
-from retrieval.engine import Engine, EngineConfig, Scope
-from tests.fakes import FakeEncoder
+from retrieval.scope import Scope
+from tests.conftest import MakeEngine
 
 NOW = datetime.now(UTC)
 
@@ -17,29 +17,26 @@ def _article(title: str, text: str, published: datetime | None) -> RawArticle:
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Engine:
-    engine = Engine(EngineConfig(data_dir=tmp_path, chunk_words=30), encoder=FakeEncoder())
-    engine.ingest(
-        [
-            _article(
-                "march",
-                "The port strike ended after dockers accepted a new pay offer from the owners.",
-                datetime(2015, 3, 10, tzinfo=UTC),
-            ),
-            _article(
-                "june",
-                "The port strike began again when dockers rejected the owners' latest pay offer.",
-                datetime(2015, 6, 2, tzinfo=UTC),
-            ),
-            _article(
-                "fresh",
-                "A new port strike was called by dockers over the owners' pay offer this week.",
-                NOW - timedelta(days=1),
-            ),
-            _article("undated", "Dockers at the port strike over a pay offer, union leaders said on the radio.", None),
-        ]
+def engine(make_engine: MakeEngine) -> Engine:
+    return make_engine(
+        _article(
+            "march",
+            "The port strike ended after dockers accepted a new pay offer from the owners.",
+            datetime(2015, 3, 10, tzinfo=UTC),
+        ),
+        _article(
+            "june",
+            "The port strike began again when dockers rejected the owners' latest pay offer.",
+            datetime(2015, 6, 2, tzinfo=UTC),
+        ),
+        _article(
+            "fresh",
+            "A new port strike was called by dockers over the owners' pay offer this week.",
+            NOW - timedelta(days=1),
+        ),
+        _article("undated", "Dockers at the port strike over a pay offer, union leaders said on the radio.", None),
+        chunk_words=30,
     )
-    return engine
 
 
 def test_month_expression_filters_by_date(engine: Engine):

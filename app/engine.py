@@ -1,10 +1,11 @@
 """The newsdesk engine: one object that ingests, indexes, answers and summarizes.
 
 The CLI and the bot both drive this class; it holds no settings object, only explicit
-arguments. Reads are lock-free: each question takes the current ``HybridSearcher`` (an
-immutable snapshot) once and uses it throughout, while a writer (ingest, re-index) builds
-the next snapshot beside it and swaps the reference when it is complete. Questions asked
-during a re-index are therefore answered from the previous, consistent index.
+arguments (``EngineConfig``). Reads are lock-free: each question takes the current
+``HybridSearcher`` (an immutable snapshot) once and uses it throughout, while a writer
+(ingest, re-index) builds the next snapshot beside it and swaps the reference when it is
+complete. Questions asked during a re-index are therefore answered from the previous,
+consistent index.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from index.embed import DEFAULT_MODEL, Backend, Encoder, load_encoder
+from app.config import EngineConfig
+from index.embed import load_encoder
+from index.encoder import Encoder
 from index.models import GLOBAL_COLLECTION, Article, RawArticle
 from index.pipeline import ChunkSettings, Indexer, IngestReport, Progress
 from index.readers import ReadResult, read_paths
@@ -26,41 +29,17 @@ from index.store import Store
 from retrieval.answer import Answer, Answerer, ExtractiveAnswerer
 from retrieval.errors import IndexNotReadyError, RetrievalError
 from retrieval.hybrid import Hit, HybridSearcher
-from retrieval.question import analyse
+from retrieval.question import Question, analyse
+from retrieval.scope import Scope
 from retrieval.summarize import summarize_article, summarize_topic
-from retrieval.timeframe import dated_scopes, prefer_recent, time_filter, undated_note, without_time_expression
+from retrieval.timeframe import dated_scopes, prefer_recent, undated_note
 from retrieval.vector_cache import CachedEncoder
+
+__all__ = ["Engine", "EngineConfig"]
 
 log = logging.getLogger(__name__)
 
 EMPTY_INDEX = "No articles are indexed yet; a moderator can add some with /ingest (or `newsdesk ingest`)."
-
-
-@dataclass(frozen=True)
-class EngineConfig:
-    """Everything the engine needs; built from settings by the entry points."""
-
-    data_dir: Path
-    model: str = DEFAULT_MODEL
-    backend: Backend = "auto"
-    chunk_words: int = 80
-    chunk_overlap: int = 1
-    top_k: int = 6
-    threads: int | None = None
-    cache_dir: Path | None = None  # converted models; default: data_dir/models
-
-
-@dataclass(frozen=True, slots=True)
-class Scope:
-    """Which articles a request may see: collections, and optional filters."""
-
-    collections: tuple[str, ...] | None = None
-    sources: tuple[str, ...] | None = None
-    article_ids: tuple[str, ...] | None = None
-    exclude_article_ids: tuple[str, ...] | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    undated_only: bool = False  # articles whose publication date is unknown (a date filter's fallback)
 
 
 class Engine:
@@ -73,6 +52,7 @@ class Engine:
         encoder: Encoder | None = None,
         answerer: Answerer | None = None,
         check_model: bool = True,
+        create: bool = True,
     ) -> None:
         """Open (or create) the index in ``config.data_dir``.
 
@@ -81,9 +61,14 @@ class Engine:
             encoder: an already loaded encoder (tests inject a fake one).
             answerer: the answerer to use (default: extractive).
             check_model: refuse an index built with another model; ``reindex`` turns this off.
+            create: create an empty index when there is none; when false, raise ``NoIndexError``.
+
+        Raises:
+            NoIndexError: when there is no index and ``create`` is false.
+            UnusableIndexError: when the index is corrupt or (``check_model``) from another model.
         """
         self.config = config
-        self.store = Store(config.data_dir)
+        self.store = Store(config.data_dir, create=create)
         self.encoder = encoder or load_encoder(
             config.model,
             backend=config.backend,
@@ -128,12 +113,11 @@ class Engine:
     def search(
         self, question: str, scope: Scope | None = None, *, k: int | None = None, mode: str = "hybrid"
     ) -> list[Hit]:
-        """Retrieve passages for a question within ``scope``."""
+        """Retrieve passages for a question within ``scope`` (its time words are searched as words)."""
         q = analyse(question)
-        searcher = self._current()
-        return self._search(searcher, q.text, scope or Scope(), k or self.config.top_k, mode)
+        return self._search(self._current(), q, scope or Scope(), k or self.config.top_k, mode)
 
-    def _search(self, searcher: HybridSearcher, text: str, scope: Scope, k: int, mode: str) -> list[Hit]:
+    def _search(self, searcher: HybridSearcher, question: Question, scope: Scope, k: int, mode: str) -> list[Hit]:
         snap = searcher.snapshot
         mask = select_articles(
             snap,
@@ -150,36 +134,36 @@ class Engine:
             if narrowed or scope.undated_only:
                 return []
             raise IndexNotReadyError(EMPTY_INDEX)
-        vector = self.query_encoder.encode([text])[0]
-        return searcher.search(text, vector, k=k, articles=mask, mode=mode)
+        vector = self.query_encoder.encode([question.text])[0]
+        return searcher.search(question, vector, k=k, articles=mask, mode=mode)
 
     def ask(self, question: str, scope: Scope | None = None, *, mode: str = "hybrid") -> Answer:
         """Answer a question with quoted, cited evidence (or say the articles do not answer it).
 
+        A time expression in the question ("last week") filters by publication date, unless
+        ``scope`` sets a date range itself.
+
         Raises:
-            BadQuestionError: for an empty or oversized question.
+            BadQuestionError: for an empty or oversized question, or one holding code points that are not text.
             IndexNotReadyError: when nothing is indexed in scope.
         """
         started = time.perf_counter()
-        q = analyse(question)
         scope = scope or Scope()
+        q = analyse(question, now=None if scope.has_dates else datetime.now(UTC))
         searcher = self._current()
-        k, now, notes = self.config.top_k, datetime.now(UTC), []
-        tf = time_filter(q.text, scope, now)
-        if tf is not None:
-            q = without_time_expression(q, tf)
-        if tf is not None and (tf.start or tf.end):
-            strict, undated = dated_scopes(scope, tf)
-            hits = self._search(searcher, q.text, strict, k, mode)
+        k, window, notes = self.config.top_k, q.time, []
+        if window is not None and (window.start or window.end):
+            strict, undated = dated_scopes(scope, window)
+            hits = self._search(searcher, q, strict, k, mode)
             if not hits:
-                hits = self._search(searcher, q.text, undated, k, mode)
-                notes.append(undated_note(tf))
+                hits = self._search(searcher, q, undated, k, mode)
+                notes.append(undated_note(window))
             if not hits:
-                return _timed(Answer(q.text, False, f"I found no articles from {tf.matched!r}."), started)
-        elif tf is not None and tf.recency:
-            hits = prefer_recent(self._search(searcher, q.text, scope, 3 * k, mode), k=k)
+                return _timed(Answer(q.text, False, f"I found no articles from {window.matched!r}."), started)
+        elif window is not None and window.recency:
+            hits = prefer_recent(self._search(searcher, q, scope, 3 * k, mode), k=k)
         else:
-            hits = self._search(searcher, q.text, scope, k, mode)
+            hits = self._search(searcher, q, scope, k, mode)
         answer = self.answerer.answer(q, hits, lexical=searcher.snapshot.lexical)
         if notes and answer.answered:
             answer = replace(answer, notes=(*answer.notes, *notes))
@@ -198,7 +182,7 @@ class Engine:
         """Extractive summary of what the articles in ``scope`` say on ``topic``."""
         started = time.perf_counter()
         q = analyse(topic)
-        hits = self._search(self._current(), q.text, scope or Scope(), max(self.config.top_k, 8), "hybrid")
+        hits = self._search(self._current(), q, scope or Scope(), max(self.config.top_k, 8), "hybrid")
         return _timed(summarize_topic(q.text, hits, self.query_encoder), started)
 
     def find_articles(self, text: str, scope: Scope | None = None, *, limit: int = 25) -> list[Article]:
@@ -243,18 +227,8 @@ class Engine:
             self._publish()
         return total
 
-    def delete(self, article_id: str) -> bool:
-        """Remove an article from the index."""
-        with self._write_lock:
-            gone = self.store.delete(article_id)
-            if gone:
-                self._publish()
-        return gone
-
     def _publish(self) -> None:
-        snapshot = Snapshot.build(self.store)
-        snapshot.save(self.config.data_dir)
-        self._swap(snapshot)
+        self._swap(load_or_build(self.store, self.config.data_dir))
 
     def close(self) -> None:
         """Release the database connection of this thread."""

@@ -1,0 +1,22 @@
+"""The engine's configuration: explicit values, built from settings by the entry points."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from index.encoder import DEFAULT_MODEL, Backend
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Everything the engine needs; built from settings by the entry points."""
+
+    data_dir: Path
+    model: str = DEFAULT_MODEL
+    backend: Backend = "auto"
+    chunk_words: int = 80
+    chunk_overlap: int = 1
+    top_k: int = 6
+    threads: int | None = None
+    cache_dir: Path | None = None  # converted models; default: data_dir/models
