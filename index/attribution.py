@@ -20,18 +20,24 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
-from index.names import Entity, Registry, collect_names, is_org_name, pronoun_gender, split_title
+from index.names import Entity, Registry, collect_names, pronoun_gender, split_title
 from index.quotes import quote_spans
-from index.roles import ROLE_NOUNS, is_role_word, role_words, same_role
+from index.roles import ROLE_NOUNS, is_role_word, role_words, same_role, word_set
 from index.speech import PRONOUNS, Site, find_sites
 
 MAX_TEXT_CHARS = 400_000  # longer input is cut: no article is this long, and the cost stays bounded
 _DESCRIBED_LOOKBACK = 300  # mentions searched back for the person "the President" stands for
-_PRONOUN_WINDOW = 4
+_PRONOUN_WINDOW = 4  # sentences looked back for the person a pronoun stands for
 _WINDOW_CHARS = 1_200  # how far within one sentence a quotation's frame or a pronoun's person is looked for
-_SITES_PER_SENTENCE = 20  # sentences looked back for the person a pronoun stands for
+_SITES_PER_SENTENCE = 20  # earlier speech sites of a sentence considered for a pronoun
 _YEAR_OLD = re.compile(r"^\d{1,3}-year-old$")
-_PP_WORDS = frozenset(["from", "in", "at", "of", "for", "with", "by", "on", "to"])
+_COLLECTIVE = word_set(  # singular bodies that news prose calls "they"
+    """
+    family government police team company club party group council committee board staff crew management union
+    campaign army ministry department
+    """
+)
+_PP_WORDS = word_set("from in at of for with by on to")
 _DETERMINER = re.compile(r"^(?:the|a|an|his|her|their|its|our|this|that|another)\s+", re.I)
 
 
@@ -107,14 +113,17 @@ class _Resolver:
         if run and len(words) > run and words[len(words) - run - 1].casefold() in _PP_WORDS:
             run = 0  # "recent reports from China" is a description, not China
         title, name = split_title(words[len(words) - run :]) if run else ([], [])
+        age = next((w for w in words if _YEAR_OLD.match(w)), None)
+        if definite and age:
+            name = []  # "the 27-year-old Austrian" describes somebody; "Austrian" is not a name
         if name and not (len(name) == 1 and name[0].isupper() and len(words) > run):
             prefix = words[: len(words) - run] + title
             self._name(site, name, prefix)
             return
-        if definite and words and (is_role_word(words[-1]) or _YEAR_OLD.match(words[-1])):
-            entity = self._described(words[-1], site.np_start, bare)
-            if entity is None and _YEAR_OLD.match(words[-1]):
-                entity = self._nearest_person(site, None)  # "the 42-year-old" with no age given earlier
+        if definite and words and (is_role_word(words[-1]) or age):
+            entity = self._described(age or words[-1], site.np_start, bare)
+            if entity is None and age:
+                entity = self._nearest_person(site, None)  # "the 27-year-old Austrian" with no age given earlier
             if entity is not None:
                 site.speaker, site.roles = entity.name, tuple(entity.roles)
                 return
@@ -186,6 +195,7 @@ class _Resolver:
 
     def _group(self, site: Site, *, plural: bool) -> Site | None:
         """The body or group an "it"/"they" refers to: the nearest earlier site with such a speaker."""
+        fallback = None
         for other in reversed(self.sites):
             if other.sentence < site.sentence - 2:
                 break
@@ -194,7 +204,9 @@ class _Resolver:
             is_plural = other.speaker.endswith("s") or " and " in other.speaker
             if is_plural == plural:
                 return other
-        return None
+            if plural and other.speaker.split()[-1].casefold() in _COLLECTIVE:
+                fallback = fallback or other  # "the family ... they said"
+        return fallback
 
 
 def _trailing_capitals(words: list[str]) -> int:
@@ -262,6 +274,8 @@ class _Table:
             site = self._after(end, sites) or by_opening.get(start) or self._frame(start, end, sites)
             if site is None and previous is not None and self._continues(previous[0], start):
                 site = previous[1]
+            if site is None:
+                site = self._introduced(start, end)
             if site is None or not site.speaker:
                 previous = None
                 continue
@@ -302,10 +316,24 @@ class _Table:
 
     def _continues(self, previous_end: int, start: int) -> bool:
         """Whether a quotation without attribution goes on with the previous one (next sentence or paragraph)."""
+        if not self.text[previous_end:start].strip():
+            return True  # right after it: a quotation left open runs into the next one
         index = self.sentence_of(start)
         if self.text[self.sentences[index][0] : start].strip():
             return False
         return index - self.sentence_of(max(0, previous_end - 1)) <= 1
+
+    def _introduced(self, start: int, end: int) -> Site | None:
+        """A whole-sentence quotation right after a sentence about a speaker: ``Henman urged X. "Alex is ..."``."""
+        index = self.sentence_of(start)
+        if index == 0 or self.text[self.sentences[index][0] : start].strip():
+            return None
+        inner = self.text[start + 1 : end].rstrip()
+        closed = inner.endswith('"')
+        if len(inner.split()) < 4 or (closed and not inner[:-1].rstrip().endswith((".", "?", "!"))):
+            return None  # a title or a phrase, not speech
+        people = [site for site in self.by_sentence.get(index - 1, []) if site.speaker and not site.org]
+        return people[-1] if people else None
 
     def _make(self, start: int, end: int, site: Site, kind: Literal["direct", "reported"]) -> Attribution:
         cue = self.text[site.np_start : site.np_end]
@@ -352,4 +380,4 @@ def extract_attributions(text: str, sentences: Sequence[tuple[int, int]]) -> lis
     return _Table(text, spans).build()
 
 
-__all__ = ["Attribution", "dumps", "extract_attributions", "is_org_name", "loads", "speakers_by_sentence"]
+__all__ = ["Attribution", "dumps", "extract_attributions", "loads", "speakers_by_sentence"]

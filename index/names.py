@@ -90,9 +90,11 @@ def _strip_dot(word: str) -> str:
 def split_title(words: list[str]) -> tuple[list[str], list[str]]:
     """Split a capitalised run into (title or role words, name words): "State Department Spokesman Jeff Rathke"."""
     last = -1
-    for i, word in enumerate(words):
-        if is_title(word) or is_role_word(word):
-            last = i
+    for i, word in enumerate(words[:-1] if words else words):
+        if is_title(word) or is_role_word(word) or word.endswith(("'s", "’s")):
+            last = i  # "CNN's Jim Boulden": an owner is not part of the name
+    if words and (is_title(words[-1]) or is_role_word(words[-1])):
+        last = len(words) - 1
     return words[: last + 1], words[last + 1 :]
 
 
@@ -107,6 +109,8 @@ def is_person_like(words: list[str]) -> bool:
     """Whether a title-less capitalised run could be a person's name."""
     if not words or len(words) > 5 or is_org_name(words):
         return False
+    if any(len(w.rstrip(".")) > 1 and w.split("-")[0].isupper() for w in words):
+        return False  # "WRAZ-TV Fox": call signs and acronyms are not people
     return all(w.casefold().rstrip(".") not in _NOT_NAME for w in words)
 
 
@@ -144,9 +148,14 @@ def _left_role(text: str, start: int) -> str:
             break
         if not taken:
             pass
-        elif bare in _STOP_LEFT or (bare.endswith("ed") and not word[0].isupper()) or (len(taken) >= 2 and not (
-            word[0].isupper() or bare in _ROLE_MODIFIERS or is_role_word(bare) or bare.endswith("'s")
-        )):
+        elif (
+            bare in _STOP_LEFT
+            or (bare.endswith("ed") and not word[0].isupper())
+            or (
+                len(taken) >= 2
+                and not (word[0].isupper() or bare in _ROLE_MODIFIERS or is_role_word(bare) or bare.endswith("'s"))
+            )
+        ):
             break
         taken.append(word)
         if len(taken) >= 4:

@@ -34,9 +34,11 @@ _NEEDS_CLAUSE = (
 )
 # Words that are nouns as often as verbs: speech only when "that" follows.
 _NEEDS_THAT = "states notes claims reports"
+# Verbs besides the "say" class that may follow what was said ("..., the Coast Guard reported.").
+_PREPOSABLE = frozenset({"reported", "confirmed", "announced", "wrote", "tweeted", "predicted", "concluded"})
 _PARTICIPLES = (
     "saying adding noting warning telling insisting arguing claiming explaining stating declaring stressing "
-    "suggesting predicting promising urging"
+    "suggesting predicting promising urging describing"
 )
 VERB_CLASS: dict[str, str] = {}
 for _cls, _list in (("say", _SAY), ("clause", _NEEDS_CLAUSE), ("that", _NEEDS_THAT), ("part", _PARTICIPLES)):
@@ -57,15 +59,22 @@ _TOKEN = re.compile(r"\d[\d,.]*\d[\w%'’\-]*|\d[\w%'’\-]*|[\w'’\-&]+(?:\.(?
 _BOUNDARY_WORDS = word_set(
     """
     that and but or when after before while because as if which who whom whose where since although though so until
-    unless whether than once what how why said says told added
+    unless whether than once what how why said says told added is was were are be been being has have had by to
+    will would can could should may might must do does did
     """
 )
 _SKIP_BEFORE_VERB = word_set(
     """
     has have had also later then previously long again once recently further would will could did does do only first
+    not never
     earlier reportedly initially repeatedly subsequently publicly privately quickly simply flatly even already still
     last this on monday tuesday wednesday thursday friday saturday sunday today yesterday night morning afternoon
     evening week
+    """
+)
+_LY_NOUNS = word_set(
+    """
+    family assembly supply rally ally monopoly anomaly daily weekly monthly quarterly elderly italy july fly
     """
 )
 _WINDOW_TOKENS = 80  # how far back a speaker or an appositive is looked for
@@ -106,7 +115,7 @@ _OBJECT = re.compile(
 _OPENS_QUOTE = re.compile(r'[\s,:]*"')
 _CLAUSE_START = re.compile(r"^(?:that\b|(?:he|she|they|it|we|i|there|you)\b)", re.I)
 _FINITE = re.compile(
-    r"^(?:\S+\s+){0,11}?(?:would|will|is|are|was|were|has|have|had|could|can|should|may|might|must)\b", re.I
+    r"^(?:[^\s,;]+\s+){0,11}?(?:would|will|is|are|was|were|has|have|had|could|can|should|may|might|must)\b", re.I
 )
 
 
@@ -168,11 +177,23 @@ def _np_left(toks: list[_Tok], i: int) -> int:
         if det is None and cap is None:
             return i + 1
         first = det if det is not None else cap  # type: ignore[assignment]
+    for k in range(i, first, -1):
+        if (
+            toks[k].low in {"the", "a", "an"}
+            and toks[k - 1].low not in _PREPOSITIONS
+            and not toks[k - 1].low.endswith("'s")
+        ):
+            return k
     return first
 
 
+def _adverb(tok: _Tok) -> bool:
+    """A lower-case -ly word that is not one of the common -ly nouns ("family", "assembly")."""
+    return tok.text.islower() and tok.low.endswith("ly") and tok.low not in _LY_NOUNS
+
+
 def _skip_before_verb(toks: list[_Tok], i: int) -> int:
-    while i >= 0 and toks[i].low in _SKIP_BEFORE_VERB:
+    while i >= 0 and (toks[i].low in _SKIP_BEFORE_VERB or _adverb(toks[i])):
         i -= 1
     if i >= 2 and [t.low for t in toks[i - 2 : i + 1]] == ["went", "on", "to"]:
         i -= 3
@@ -236,6 +257,8 @@ def _trailing_name(toks: list[_Tok]) -> bool:
 def _coordinated(toks: list[_Tok], i: int, site: Site) -> bool:
     """``an FBI agent approached him ... and said``: the subject at the start of the clause."""
     k, stop = i - 1, max(-1, i - _WINDOW_TOKENS)
+    if k >= 0 and toks[k].text == ",":
+        k -= 1  # "..., but said": the clause before the comma has the subject
     while k > stop and toks[k].text not in {",", ";", ":", '"', "(", "--", "—"} and toks[k].low not in _SUBORDINATORS:
         k -= 1
     first = k + 1
@@ -265,14 +288,23 @@ def _describes(toks: list[_Tok]) -> bool:
     return bool(toks) and toks[0].low in {"a", "an", "the"} and any(is_role_word(t.low) for t in toks)
 
 
-def _subject(text: str, toks: list[_Tok], v: int, site: Site) -> bool:
+def _subject(text: str, toks: list[_Tok], v: int, site: Site, earlier: Sequence[Site] = ()) -> bool:
     """Fill the site's speaker span from the words before verb token ``v``; False when there is none."""
     i = _skip_before_verb(toks, v - 1)
     if i < 0:
         return False
     quoted = toks[i].text == '"' and i > 0 and toks[i - 1].text == ","
     if toks[i].low in {"and", "but", "then"}:
+        if earlier:  # "could not say ..., but said": the subject of the sentence's earlier speech verb
+            site.np_start, site.np_end = earlier[-1].np_start, earlier[-1].np_end
+            return True
         return _coordinated(toks, i, site)
+    if toks[i].low in {"who", "which"} and i >= 2 and toks[i - 1].text == ",":
+        first = _np_left(toks, i - 2)  # "the National Council for Adoption, which said"
+        if first > i - 2:
+            return False
+        site.np_start, site.np_end = _phrase(toks, first, i - 1)
+        return True
     if toks[i].text not in _DELIMITERS and not quoted:
         first = _np_left(toks, i)
         if first > i:
@@ -384,6 +416,7 @@ def _content(text: str, site: Site, verb: str, sentence: tuple[int, int]) -> Non
     before = before.rstrip().rstrip(",").rstrip()
     quoted_before = before.endswith('"')  # '"...," X said': the attribution of that quotation
     preposed = _words(before) >= 3 and ends_with_comma and not quoted_before
+    preposed = preposed and (cls == "say" or verb in _PREPOSABLE or verb == "according to")
     if verb == "according to":
         if after.startswith(",") and _words(after) >= 3:
             site.content = _trim(text, clause_start if _words(before) else after_start, s_end)
@@ -437,12 +470,17 @@ def _participle(toks: list[_Tok], v: int, site: Site, sites: list[Site], first_s
     while first < v and _CONNECTORS.match(toks[first].text):
         first += 1
     end = first
-    while end < v and (toks[end].text[0].isupper() or toks[end].low in _DETERMINERS):
+    while end < min(v, first + 6) and toks[end].text[0].isalnum() and not _verb_like(toks[end]):
         end += 1
-    if end == first or not toks[end - 1].text[0].isupper():
+    if end == first or end == min(v, first + 6) or not any(t.text[0].isupper() for t in toks[first:end]):
         return False
     site.np_start, site.np_end = _phrase(toks, first, end)
     return True
+
+
+def _verb_like(tok: _Tok) -> bool:
+    """A lower-case word that ends a subject: an auxiliary or a past-tense verb ("Fox producers defended")."""
+    return tok.text.islower() and (tok.low in _BOUNDARY_WORDS or tok.low.endswith("ed"))
 
 
 def find_sites(text: str, sentences: Sequence[tuple[int, int]], inside_quote: Sequence[bool]) -> list[Site]:
@@ -477,7 +515,7 @@ def find_sites(text: str, sentences: Sequence[tuple[int, int]], inside_quote: Se
             elif VERB_CLASS[verb] == "part":
                 found = _participle(toks, v, site, sites, first_site)
             else:
-                found = _inverted(text, toks, v, site) or _subject(text, toks, v, site)
+                found = _inverted(text, toks, v, site) or _subject(text, toks, v, site, sites[first_site:])
             if not found or site.np_end <= site.np_start:
                 continue
             if site.parent is None:

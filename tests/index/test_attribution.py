@@ -175,6 +175,62 @@ def test_quote_followed_by_forward_reported_speech_is_not_attributed_to_it():
     assert _speaker_of(text, '"How do I know they are not serious?"') is None
 
 
+@pytest.mark.parametrize(
+    ("text", "speaker", "reported"),
+    [
+        pytest.param(
+            "It was met with protests by the National Council for Adoption, which said it exploits emotions.",
+            "National Council for Adoption",
+            "it exploits emotions",
+            id="which-said",
+        ),
+        pytest.param(
+            "A Coast Guard spokeswoman could not say where they were, but said the search was focused south.",
+            "Coast Guard spokeswoman",
+            "the search was focused south",
+            id="but-said",
+        ),
+        pytest.param(
+            "Fox producers defended the show, saying it was a positive experience.",
+            "Fox producers",
+            "it was a positive experience",
+            id="participle",
+        ),
+        pytest.param(
+            "An attorney for the Mahmood family said the family was horrified.",
+            "attorney for the Mahmood family",
+            "the family was horrified",
+            id="family-is-not-an-adverb",
+        ),
+    ],
+)
+def test_reported_speech_regressions(text: str, speaker: str, reported: str) -> None:
+    """should find speakers that dev articles showed were missed or garbled."""
+    assert [(a.speaker, a.kind) for a in extract_attributions(text, split_sentences(text))][-1:] == [
+        (speaker, "reported")
+    ]
+    assert [text[a.start : a.end] for a in extract_attributions(text, split_sentences(text))][-1] == reported
+
+
+def test_denial_is_not_read_backwards():
+    """should not give the clause before 'charges X has denied' to X."""
+    text = "Critics have accused Ankara of supporting the group, charges the Turkish government has angrily denied."
+    assert _table(text) == []
+
+
+def test_the_27_year_old_austrian_is_a_description_not_a_name():
+    """should resolve 'the 27-year-old Austrian' to the person the article is about, not to 'Austrian'."""
+    text = 'Stefan Koubek says he has been banned. "I have acted correctly," the 27-year-old Austrian said.'
+    assert _speaker_of(text, '"I have acted correctly,"') == "Stefan Koubek"
+
+
+def test_possessive_before_a_name_is_a_role():
+    """should name 'CNN's Jim Boulden' Jim Boulden."""
+    text = "The ruling may have implications, says CNN's Jim Boulden."
+    [attribution] = extract_attributions(text, split_sentences(text))
+    assert (attribution.speaker, attribution.roles) == ("Jim Boulden", ("CNN's",))
+
+
 # --- direct quotations ------------------------------------------------------------------------------
 
 
@@ -198,6 +254,30 @@ def test_quote_continued_in_the_next_paragraph():
         ("direct", "Inez Tenenbaum", '"We know the risks,"'),
         ("direct", "Inez Tenenbaum", '"This is the time of year."'),
     ]
+
+
+def test_quote_after_a_sentence_about_its_speaker():
+    """should give a whole-sentence quotation with no attribution to the speaker of the sentence before."""
+    text = (
+        'Henman said the team was strong. "It is tough," he said. But Henman urged Bogdanovic to seize his chance. '
+        '"Alex is a quality player and he has to keep pushing."'
+    )
+    assert _speaker_of(text, '"Alex is a quality player and he has to keep pushing."') == "Henman"
+
+
+def test_unclosed_quotation_runs_into_the_next_one():
+    """should give the quotation after an unclosed one the same speaker (paragraphs joined into one)."""
+    text = 'An Ajax spokesman told BBC Sport: "The coach must fit our profile. "We need a solution soon."'
+    assert _table(text) == [
+        ("direct", "Ajax spokesman", '"The coach must fit our profile. '),
+        ("direct", "Ajax spokesman", '"We need a solution soon."'),
+    ]
+
+
+def test_titles_after_a_speech_sentence_are_not_attributed():
+    """should not give a film title that opens a sentence to the previous sentence's speaker."""
+    text = 'Critics said the film was weak. "Run All Night" opened in second place.'
+    assert _speaker_of(text, '"Run All Night"') is None
 
 
 def test_nested_single_quotes_stay_inside_one_quotation():
