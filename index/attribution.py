@@ -30,6 +30,7 @@ _DESCRIBED_LOOKBACK = 300  # mentions searched back for the person "the Presiden
 _PRONOUN_WINDOW = 4  # sentences looked back for the person a pronoun stands for
 _WINDOW_CHARS = 1_200  # how far within one sentence a quotation's frame or a pronoun's person is looked for
 _SITES_PER_SENTENCE = 20  # earlier speech sites of a sentence considered for a pronoun
+_ORDINAL = re.compile(r"^\d+(?:st|nd|rd|th)$")
 _YEAR_OLD = re.compile(r"^\d{1,3}-year-old$")
 _COLLECTIVE = word_set(  # singular bodies that news prose calls "they"
     """
@@ -213,7 +214,8 @@ def _trailing_capitals(words: list[str]) -> int:
     """How many words at the end of a phrase are capitalised (a name, maybe after a title)."""
     n = 0
     for word in reversed(words):
-        if word[:1].isupper() or (n and word.casefold() in {"al", "bin", "de", "van", "von", "la", "le"}):
+        particle = word.casefold() in {"al", "bin", "de", "van", "von", "la", "le"} or _ORDINAL.match(word)
+        if word[:1].isupper() or (n and particle):
             n += 1
         else:
             break
@@ -287,7 +289,7 @@ class _Table:
         """A site right after the closing mark: ``"...," Peskov said`` / ``"...," said Peskov``."""
         if self.text[end - 1] != '"':
             return None
-        inner = self.text[max(0, end - 3) : end - 1]
+        inner = self.text[max(0, end - 6) : end - 1].rstrip(" '")  # "... for fun,' " closes a nested quote too
         follow = self.text[end : end + 3]
         if not (inner.endswith((",", "?", "!", "-", "—", "–")) or follow.lstrip().startswith(",")):
             return None

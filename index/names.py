@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from index.roles import gender_of, is_role_word, is_title, word_set
 
 _PARTICLE = r"(?:al|el|bin|ibn|abu|de|da|van|von|der|du|la|le|di|del|dos|bint)"
-_NAME_PART = rf"(?:(?:[A-Z]\.){{2,}}|[A-Z][\w'’]*(?:-[A-Za-z][\w'’]*)*\.?|{_PARTICLE}-[A-Z][\w'’]*)"
+_NAME_PART = (
+    rf"(?:(?:[A-Z]\.){{2,}}|\d+(?:st|nd|rd|th)(?= [A-Z])|[A-Z][\w'’]*(?:-[A-Za-z][\w'’]*)*\.?|{_PARTICLE}-[A-Z][\w'’]*)"
+)
 CAP_RUN = re.compile(rf"{_NAME_PART}(?:[ ](?:{_PARTICLE}[ ])?{_NAME_PART})*")
 _INITIAL_OR_ABBREVIATION = re.compile(r"^(?:[A-Z]\.?|(?:[A-Za-z]\.){2,}[A-Za-z]?\.?|(?:St|Mt|Ft|Jr|Sr|No)\.)$")
 # Capitalised words that are not names: sentence openers, calendar words, and words of bodies and places.
@@ -93,6 +95,8 @@ def split_title(words: list[str]) -> tuple[list[str], list[str]]:
     for i, word in enumerate(words[:-1] if words else words):
         if is_title(word) or is_role_word(word) or word.endswith(("'s", "’s")):
             last = i  # "CNN's Jim Boulden": an owner is not part of the name
+        elif _ORDINAL.match(word) and i + 1 < len(words) - 1:
+            last = i + 1  # "Specialist 3rd Class David Frederick"
     if words and (is_title(words[-1]) or is_role_word(words[-1])):
         last = len(words) - 1
     return words[: last + 1], words[last + 1 :]
@@ -132,6 +136,7 @@ _COPULA = re.compile(
 _APPOSITIVE = re.compile(
     r",\s+(?:(?:a|an|the)\s+)?(?P<role>[^,.;:\"()]{2,120}?)(?=,|\.(?:\s|$)|;|\s+(?:who|whose|which|where|said|says|told)\b|$)"
 )
+_ORDINAL = re.compile(r"^\d+(?:st|nd|rd|th)$")
 _AGE = re.compile(r"^\d{1,3}$")
 _POSSESSIVE = re.compile(r"['’]s?$")
 

@@ -37,7 +37,8 @@ ROLE_NOUNS = word_set(
     sergeant-major marshal trooper ranger warden firefighter paramedic veteran entrepreneur businessman
     businesswoman banker investor trader broker novelist poet artist musician rapper comedian filmmaker photographer
     blogger economist demographer epidemiologist virologist expert observer monitor fan referee umpire athlete
-    runner cyclist swimmer golfer boxer driver jockey skipper manager-elect heir heiress
+    runner cyclist swimmer golfer boxer driver jockey skipper manager-elect heir heiress specialist technician
+    airman seaman petty
     """
 )
 # Titles that may stand before a name and are not part of it ("Capt. William Diehl", "Mr Nath").

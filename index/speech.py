@@ -30,7 +30,7 @@ _NEEDS_CLAUSE = (
     "hinted hints promised vowed pledged repeated accused accuses accuse urged urges estimated reported suggest "
     "predict reveal deny confirm announce wrote writes tweeted recalled recalls continued concluded cracked "
     "observed countered agreed agrees predicted predicts acknowledged acknowledges admitted admits asked asks ask "
-    "declared declares claimed claim stress emphasized emphasised"
+    "declared declares claimed claim stress emphasized emphasised described describes"
 )
 # Words that are nouns as often as verbs: speech only when "that" follows.
 _NEEDS_THAT = "states notes claims reports"
@@ -85,6 +85,7 @@ _SUBORDINATORS = word_set(
     that when after before while because as if which who where since although though until unless whether
     """
 )
+_AFTER_SPEAKER = word_set("who whose which where after before when as in on at during without adding according")
 _PASSIVE = frozenset(["is", "was", "were", "are", "be", "been", "being"])
 _DETERMINERS = word_set(
     """
@@ -133,6 +134,7 @@ class Site:
     end: int = 0
     content: tuple[int, int] | None = None
     opens_quote: int | None = None  # the quotation this site introduces ("X said: "...")
+    lead: int | None = None  # where the attribution starts when that is before the speaker's name
     parent: Site | None = None  # a participle's ("..., saying ...") site of the main verb
     speaker: str | None = None  # resolved later
     roles: tuple[str, ...] = ()
@@ -160,10 +162,15 @@ def _is_np_word(tok: _Tok) -> bool:
     return tok.low not in _BOUNDARY_WORDS
 
 
+def _demonstrative(toks: list[_Tok], j: int) -> bool:
+    """``that`` as a determiner ("his lawyer in that case"), not as a conjunction."""
+    return toks[j].low in {"that", "this"} and j > 0 and toks[j - 1].low in _PREPOSITIONS
+
+
 def _np_left(toks: list[_Tok], i: int) -> int:
     """Index of the first token of the noun phrase that ends at token ``i`` (``i + 1`` when there is none)."""
     j = i
-    while j >= 0 and _is_np_word(toks[j]) and i - j < 12:
+    while j >= 0 and (_is_np_word(toks[j]) or _demonstrative(toks, j)) and i - j < 12:
         sentence_end = toks[j].text.endswith(".") and not looks_abbreviated(toks[j].text)
         if toks[j].low in PRONOUNS or (j < i and sentence_end and toks[j + 1].text[0].isupper()):
             j -= toks[j].low in PRONOUNS
@@ -328,9 +335,11 @@ def _subject(text: str, toks: list[_Tok], v: int, site: Site, earlier: Sequence[
     if appositive[0].low in {"who", "whose", "which", "and", "along", "together", "like"} or toks[i].text != ",":
         site.np_start, site.np_end = _phrase(toks, first, c)
         return True
-    if _describes(head) and appositive[0].text[0].isupper() and not _describes(appositive):
+    appositive_is_name = all(t.text[0].isupper() for t in appositive) and len(appositive) <= 4
+    if (_describes(head) or (appositive_is_name and not _has_name(head))) and not _describes(appositive):
         site.np_start, site.np_end = _phrase(toks, c + 1, i)
         site.role = text[head[0].start : head[-1].end]
+        site.lead = head[0].start  # "my friend's son, Nicolas, exclaimed": the attribution starts at "my"
         return True
     if not _has_name(head):
         return False
@@ -350,6 +359,8 @@ def _inverted(text: str, toks: list[_Tok], v: int, site: Site) -> bool:
     n = _np_right(rest)
     if n == 0 or rest[0].low in PRONOUNS | {"that"}:
         return False
+    if n < len(rest) and rest[n].text[0].isalnum() and rest[n].low not in _AFTER_SPEAKER:
+        return False  # ", said Hadi's speech won't help": the words after "said" are what was said
     site.np_start, site.np_end = _phrase(rest, 0, n)
     after = rest[n:]
     if after and after[0].text == ",":
@@ -518,7 +529,9 @@ def find_sites(text: str, sentences: Sequence[tuple[int, int]], inside_quote: Se
                 found = _inverted(text, toks, v, site) or _subject(text, toks, v, site, sites[first_site:])
             if not found or site.np_end <= site.np_start:
                 continue
-            if site.parent is None:
+            if site.lead is not None:
+                site.start = site.lead
+            elif site.parent is None:
                 site.start = min(site.np_start, site.verb_start)
             else:
                 site.start = site.verb_start

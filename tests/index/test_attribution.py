@@ -212,6 +212,42 @@ def test_reported_speech_regressions(text: str, speaker: str, reported: str) -> 
     assert [text[a.start : a.end] for a in extract_attributions(text, split_sentences(text))][-1] == reported
 
 
+def test_said_followed_by_a_possessive_is_not_an_inverted_speaker():
+    """should read 'X, ROLE, said Hadi's speech ...' as X reporting, not as 'said Hadi' (regression)."""
+    text = "Mohammed Al Bukhaiti, a top member of the Houthi council, said Hadi's speech will not help Yemen."
+    assert _table(text) == [("reported", "Mohammed Al Bukhaiti", "Hadi's speech will not help Yemen")]
+
+
+def test_that_after_a_preposition_is_a_determiner():
+    """should keep 'His lawyer in that case' whole rather than stopping at 'that' (regression)."""
+    text = "His lawyer in that case told the AP he had not spoken to Barlow in a year."
+    assert _table(text) == [("reported", "lawyer in that case", "he had not spoken to Barlow in a year")]
+
+
+def test_name_after_a_described_head_and_its_appositive():
+    """should name the speaker in 'my friend's 7-year-old son, Nicolas, exclaimed' (regression)."""
+    text = '"This guy was rich!" my friend\'s 7-year-old son, Nicolas, exclaimed.'
+    assert _table(text) == [("direct", "Nicolas", '"This guy was rich!"')]
+
+
+def test_rank_with_an_ordinal_is_split_from_the_name():
+    """should name 'Mass Communication Specialist 3rd Class David Frederick' David Frederick (regression)."""
+    text = 'Mass Communication Specialist 3rd Class David Frederick drew the logo. "I am honored," he said.'
+    assert _table(text) == [("direct", "David Frederick", '"I am honored,"')]
+
+
+def test_quote_closing_a_nested_quote_takes_the_attribution_after_it():
+    """should read the attribution after ',' "' (a nested quote closed at the end) (regression)."""
+    text = "Chris Bolt spoke. \"It is not because the Navy said, 'Do this for fun,' \" Spike Call said."
+    assert _speaker_of(text, "\"It is not because the Navy said, 'Do this for fun,' \"") == "Spike Call"
+
+
+def test_quote_inside_a_description_takes_its_describer():
+    """should give 'X described them as doing "remarkably well."' to X (regression)."""
+    text = 'Marleigh Meisner described them as doing "remarkably well."'
+    assert _table(text) == [("direct", "Marleigh Meisner", '"remarkably well."')]
+
+
 def test_denial_is_not_read_backwards():
     """should not give the clause before 'charges X has denied' to X."""
     text = "Critics have accused Ankara of supporting the group, charges the Turkish government has angrily denied."
