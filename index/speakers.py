@@ -1,0 +1,178 @@
+"""Who a question asks about, and how well an attribution's speaker fits that.
+
+"What did the head of the Alzheimer's Society say about dementia?" names its speaker by role; the
+article says "Jeremy Hughes, chief executive of the Alzheimer's Society, said". ``question_speaker``
+finds the speaker phrase and the topic in the question, and ``speaker_match`` scores an attribution
+against the phrase by name (full name, surname, first name) and by role (synonym groups from
+``index/roles.py``: head ~ chief executive, manager ~ boss ~ coach) plus the organisation the role
+is of ("Chelsea's manager" ~ "Chelsea manager").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from index.attribution import Attribution
+from index.roles import ROLE_NOUNS, SYNONYMS, is_title, role_words, same_role, word_set
+
+_SPEECH = (
+    r"say|said|says|tell|told|think|thinks|thought|feel|feels|felt|respond|responded|react|reacted|reply|replied|"
+    r"claim|claimed|warn|warned|announce|announced|explain|explained|describe|described|comment|commented|"
+    r"predict|predicted|promise|promised|suggest|suggested|argue|argued|admit|admitted|deny|denied|add|added|"
+    r"write|wrote|tweet|tweeted|believe|believes|reveal|revealed|insist|insisted|stress|stressed|note|noted|"
+    r"mean|meant|call|called|want|wanted|make|made|state|stated|confirm|confirmed|blame|blamed|criticize|"
+    r"criticise|criticized|criticised|praise|praised|urge|urged|ask|asked|acknowledge|acknowledged"
+)
+_AUX = r"did|does|do|has|have|had|is|was|were|are|will|would|could|can|should|might"
+_TOPIC_LINK = (
+    r"(?:(?:in\s+)?(?:response|reaction)\s+to|with\s+regard\s+to|regarding|concerning|about|on|of|to|over|"
+    r"after|when|that|for)"
+)
+_NOUNS = (
+    r"reaction|response|view|views|opinion|opinions|position|stance|comment|comments|take|message|explanation|"
+    r"assessment|verdict|answer|argument|arguments|warning|claim|claims|statement|statements|thoughts|feelings|"
+    r"remarks|words|advice|explanation|prediction|criticism|defence|defense|account|version|plan|promise|quote"
+)
+_PATTERNS = (
+    # What did X say about Y / How did X respond to Y / What does X think of Y / Did X say that Y
+    re.compile(
+        rf"^(?:(?:what|how|why|when|where|whom?)\s+)?(?:{_AUX})\s+(?P<who>.+?)\s+(?:have\s+to\s+say|{_SPEECH})\b"
+        rf"(?:\s+(?P<object>(?!{_TOPIC_LINK}\b)[^?]{{1,40}}?))??(?:\s+{_TOPIC_LINK}\b\s*(?P<topic>.*?))?\s*\??$",
+        re.I,
+    ),
+    # What was X's reaction to Y
+    re.compile(
+        rf"^(?:what|how)\s+(?:is|was|are|were|has\s+been)\s+(?P<who>.+?)['’]s?\s+(?:{_NOUNS})\b"
+        rf"(?:\s+{_TOPIC_LINK}\b\s*(?P<topic>.*?))?\s*\??$",
+        re.I,
+    ),
+    # What was said by X about Y
+    re.compile(
+        rf"\b(?:said|stated|claimed|announced)\s+by\s+(?P<who>.+?)(?:\s+{_TOPIC_LINK}\b\s*(?P<topic>.*?))?\s*\??$", re.I
+    ),
+    # According to X, what ... / What ..., according to X?
+    re.compile(r"^according\s+to\s+(?P<who>[^,?]+?)\s*,\s*(?P<topic>.*?)\s*\??$", re.I),
+    re.compile(r"^(?P<topic>.+?),?\s+according\s+to\s+(?P<who>[^,?]+?)\s*\??$", re.I),
+)
+_NO_SPEAKER = word_set(
+    """
+    he she they it you we i people anyone someone everyone it
+    """
+)
+_LEAD = re.compile(r"^(?:and|so|but|also|then)\s+", re.I)
+_QUESTION_WORDS = re.compile(
+    r"^(?:what|which|who|whom|how|why|when|where)\b\s*(?:did|does|do|is|was|were|are)?\s*", re.I
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SpeakerQuestion:
+    """The speaker a question asks about, as worded, and what it asks them about."""
+
+    speaker: str
+    topic: str
+
+
+def question_speaker(question: str) -> SpeakerQuestion | None:
+    """Find the speaker phrase and the topic of a "what did X say about Y"-style question.
+
+    Returns:
+        ``None`` when the question does not ask what somebody said, thought or how they reacted.
+    """
+    text = re.sub(r"\s+", " ", question or "").strip()[:1000]
+    text = _LEAD.sub("", text)
+    for pattern in _PATTERNS:
+        match = pattern.search(text)
+        if not match:
+            continue
+        who = match.group("who").strip(" ,")
+        if not who or who.casefold() in _NO_SPEAKER or len(who.split()) > 12:
+            continue
+        topic = (match.groupdict().get("topic") or "").strip(" ?,")
+        topic = _QUESTION_WORDS.sub("", topic) if "according" in pattern.pattern else topic
+        return SpeakerQuestion(speaker=who, topic=topic)
+    return None
+
+
+_POSSESSIVE = re.compile(r"['’]s?\b")
+_NAME_WORD = re.compile(r"[A-Z][\w'’\-]*\.?")
+
+
+def _name_words(phrase: str) -> list[str]:
+    """Capitalised words of a phrase that are neither titles nor roles: the name part."""
+    words = [_POSSESSIVE.sub("", w).rstrip(".").casefold() for w in _NAME_WORD.findall(phrase)]
+    return [w for w in words if w and not is_title(w) and w not in ROLE_NOUNS and w not in {"the", "a", "an"}]
+
+
+def _is_role(word: str) -> bool:
+    return word in ROLE_NOUNS or word in SYNONYMS
+
+
+def _split(phrase: str) -> tuple[set[str], set[str]]:
+    """(role words, organisation words) of a role phrase."""
+    words = role_words(phrase)
+    return {w for w in words if _is_role(w)}, {w.rstrip("s") for w in words if not _is_role(w)}
+
+
+def _role_score(asked: str, roles: list[str]) -> float:
+    asked_roles, asked_orgs = _split(asked)
+    if not asked_roles:
+        org_hits = [len(asked_orgs & _split(role)[1]) / len(asked_orgs) for role in roles if asked_orgs]
+        return 0.3 if org_hits and max(org_hits) >= 0.5 else 0.0  # "the Alzheimer's Society" for its chief
+    best = 0.0
+    for role in roles:
+        have_roles, have_orgs = _split(role)
+        role_ok = any(same_role(a, h) for a in asked_roles for h in have_roles)
+        org_share = len(asked_orgs & have_orgs) / len(asked_orgs) if asked_orgs else 1.0
+        if role_ok and asked_orgs and org_share >= 0.5:
+            best = max(best, 0.9)
+        elif role_ok and not asked_orgs:
+            best = max(best, 0.7)
+        elif role_ok and not have_orgs:
+            best = max(best, 0.6)  # "the Kremlin spokesman" against a role that names no organisation
+        elif role_ok:
+            best = max(best, 0.2)
+        elif asked_orgs and org_share >= 0.5:
+            best = max(best, 0.3)
+    return best
+
+
+def _norm(text: str) -> str:
+    text = _POSSESSIVE.sub("", text.casefold())
+    text = re.sub(r"[^\w\s\-]", " ", text)
+    return re.sub(r"^(?:the|a|an)\s+", "", re.sub(r"\s+", " ", text).strip())
+
+
+def speaker_match(question_speaker: str, attribution: Attribution) -> float:
+    """How well an attribution's speaker fits the speaker phrase of a question, in [0, 1].
+
+    1 for the same name; 0.95 for the surname or full name within a longer name ("Obama",
+    "President Obama" for "Barack Obama"); 0.6 for a first name alone; 0.9 for a synonymous role
+    of the same organisation ("the head of the Alzheimer's Society" for "chief executive of the
+    Alzheimer's Society"), 0.7 for the role alone ("the prime minister"); partial credit for an
+    organisation or description that shares words; 0 otherwise.
+    """
+    asked = _norm(question_speaker)
+    speaker = _norm(attribution.speaker)
+    if not asked or not speaker:
+        return 0.0
+    if asked == speaker:
+        return 1.0
+    best = 0.0
+    asked_name = _name_words(question_speaker)
+    speaker_words = speaker.split()
+    if asked_name and _name_words(attribution.speaker):
+        if all(w in speaker_words for w in asked_name):
+            best = 0.95 if asked_name[-1] == speaker_words[-1] or len(asked_name) >= 2 else 0.6
+        elif asked_name[-1] == speaker_words[-1]:
+            other_person = len(asked_name) >= 2 and len(speaker_words) >= 2 and asked_name[0] != speaker_words[0]
+            best = 0.3 if other_person else 0.9  # "Michelle Obama" is not "Barack Obama"
+    roles = [*attribution.roles, attribution.speaker]
+    best = max(best, _role_score(question_speaker, roles))
+    if best == 0.0:
+        asked_set, speaker_set = set(asked.split()), set(speaker_words)
+        shared = asked_set & speaker_set
+        if shared and not _name_words(question_speaker):
+            best = 0.8 * len(shared) / len(asked_set | speaker_set)
+    return min(1.0, best)
