@@ -8,6 +8,7 @@ the header with ``==``) and the X-RateLimit-* headers discord.py reads; a 429 al
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import mimetypes
@@ -19,12 +20,25 @@ from urllib.parse import unquote
 
 from aiohttp import BodyPartReader, web
 
+from ._double_components import (
+    FormError,
+    check_message_components,
+    check_modal,
+    form_error_body,
+    number_components,
+)
+from ._double_permissions import SEND_MESSAGES, SEND_MESSAGES_IN_THREADS, VIEW_CHANNEL
+
 if TYPE_CHECKING:
     from ._double_gateway import _Session
 
 FLAG_EPHEMERAL = 1 << 6
 FLAG_LOADING = 1 << 7
 MENTION_RE = re.compile(r"<@!?(\d+)>")
+THREAD_TYPES = (10, 11, 12)
+# Callback types Discord accepts per interaction type (2 command, 3 component, 4 autocomplete, 5 modal
+# submit); 6/7 (deferred update / update message) also need a message the component was on.
+_CALLBACKS_FOR = {2: {4, 5, 9}, 3: {4, 5, 6, 7, 9}, 4: {8}, 5: {4, 5, 6, 7}}
 
 
 @dataclass
@@ -72,13 +86,32 @@ class InteractionRecord:
     id: str
     token: str
     payload: dict[str, Any]  # the INTERACTION_CREATE ``d``
-    callbacks: list[dict[str, Any]] = field(default_factory=list)  # bodies of POST .../callback
-    original: dict[str, Any] | None = None  # the @original message (type 4/5/7 callbacks)
+    callbacks: list[dict[str, Any]] = field(default_factory=list)  # bodies of accepted POST .../callback
+    original: dict[str, Any] | None = None  # the @original message (type 4/5, or the message of a 6/7)
     followups: list[dict[str, Any]] = field(default_factory=list)  # messages returned for follow-ups
+    created_at: float = 0.0  # double.clock() when the double dispatched it
+    acked_at: float | None = None  # double.clock() at the first accepted callback
+    modal: dict[str, Any] | None = None  # ``data`` of a MODAL (type 9) callback, components numbered
+    parent_id: str | None = None  # MODAL_SUBMIT only: the interaction that opened the modal
+
+    @property
+    def type(self) -> int:
+        """2 application command, 3 message component, 4 autocomplete, 5 modal submit."""
+        return int(self.payload["type"])
 
     @property
     def acked(self) -> bool:
         return bool(self.callbacks)
+
+    @property
+    def response_type(self) -> int | None:
+        """The callback type: 4 message, 5 deferred message, 6 deferred update, 7 update, 8 choices, 9 modal."""
+        return int(self.callbacks[0]["type"]) if self.callbacks else None
+
+    @property
+    def ack_latency(self) -> float | None:
+        """Seconds from dispatch to the accepted callback (Discord allows 3), None while unacknowledged."""
+        return None if self.acked_at is None else self.acked_at - self.created_at
 
 
 # (method, path regex on the raw path, handler, template, needs bot auth)
@@ -135,6 +168,21 @@ _ROUTES: list[tuple[str, str, str, str, bool]] = [
         "/channels/{cid}/messages/{mid}/reactions/{emoji}/@me",
         True,
     ),
+    (
+        "POST",
+        r"/channels/(?P<cid>\d+)/messages/(?P<mid>\d+)/threads",
+        "_r_start_thread_from_message",
+        "/channels/{cid}/messages/{mid}/threads",
+        True,
+    ),
+    ("POST", r"/channels/(?P<cid>\d+)/threads", "_r_start_thread", "/channels/{cid}/threads", True),
+    (
+        "*",
+        r"/channels/(?P<cid>\d+)/thread-members/@me",
+        "_r_thread_member_me",
+        "/channels/{cid}/thread-members/@me",
+        True,
+    ),
     ("POST", r"/channels/(?P<cid>\d+)/typing", "_r_typing", "/channels/{cid}/typing", True),
     ("GET", r"/channels/(?P<cid>\d+)", "_r_get_channel", "/channels/{cid}", True),
 ]
@@ -151,6 +199,10 @@ def _json_response(data: Any, status: int = 200, headers: dict[str, str] | None 
 
 def _error(status: int, code: int, message: str) -> web.Response:
     return _json_response({"message": message, "code": code}, status)
+
+
+def _form_error(errors: list[FormError]) -> web.Response:
+    return _json_response(form_error_body(errors), 400)
 
 
 async def _read_body(request: web.Request) -> tuple[Any, list[RecordedFile]]:
@@ -186,10 +238,14 @@ class RestMixin:
         channels: dict[str, dict[str, Any]]
         _dm_channels: dict[str, str]
         _session: _Session | None
+        ack_deadline_s: float | None
+        token_ttl_s: float
 
         @property
         def gateway_url(self) -> str: ...
 
+        def clock(self) -> float: ...
+        def permissions_in(self, channel_id: str | int, user: dict[str, Any] | str | int | None = ...) -> int: ...
         def next_id(self) -> str: ...
         def iso_time(self, snowflake: str | int) -> str: ...
         def _notify(self) -> None: ...
@@ -330,6 +386,37 @@ class RestMixin:
     def _mentions(self, content: str) -> list[dict[str, Any]]:
         return [dict(self.users[uid]) for uid in dict.fromkeys(MENTION_RE.findall(content)) if uid in self.users]
 
+    def find_message(self, message_id: str | int) -> dict[str, Any] | None:
+        """A stored message by id: channel messages, then ephemeral interaction responses."""
+        mid = str(message_id)
+        if mid in self.messages:
+            return self.messages[mid]
+        for record in self.interactions.values():
+            for m in [record.original, *record.followups]:
+                if m is not None and m["id"] == mid:
+                    return m
+        return None
+
+    def _check_body(self, body: dict[str, Any], *, flags: int | None = None) -> web.Response | None:
+        """Discord's 400 for invalid components or a reply to an unknown message, else None."""
+        errors = check_message_components(body.get("components"), int(body.get("flags") or 0) | (flags or 0))
+        ref = body.get("message_reference") or {}
+        if ref.get("message_id") and ref.get("fail_if_not_exists", True) and not self.find_message(ref["message_id"]):
+            errors.append(FormError(("message_reference",), "MESSAGE_REFERENCE_UNKNOWN_MESSAGE", "Unknown message"))
+        return _form_error(errors) if errors else None
+
+    def _reference(self, channel_id: str, ref: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """(``message_reference``, ``referenced_message``) as Discord stores a reply."""
+        target = self.find_message(ref["message_id"]) if ref.get("message_id") else None
+        out: dict[str, Any] = {"type": int(ref.get("type", 0)), "channel_id": str(ref.get("channel_id") or channel_id)}
+        if ref.get("message_id"):
+            out["message_id"] = str(ref["message_id"])
+        gid = self.channels.get(out["channel_id"], {}).get("guild_id")
+        if gid:
+            out["guild_id"] = gid
+        resolved = None if target is None else {k: v for k, v in target.items() if k != "referenced_message"}
+        return out, copy.deepcopy(resolved)
+
     def _build_message(
         self,
         channel_id: str,
@@ -357,22 +444,26 @@ class RestMixin:
             "mention_roles": [],
             "attachments": self._store_files(body, list(files or [])),
             "embeds": body.get("embeds") or [],
-            "components": body.get("components") or [],
+            "components": number_components(body.get("components")),
             "pinned": False,
             "flags": flags | int(body.get("flags") or 0),
         }
         if body.get("nonce") is not None:
             msg["nonce"] = body["nonce"]
         if body.get("message_reference"):
-            msg["message_reference"] = {"channel_id": str(channel_id), **body["message_reference"]}
+            msg["message_reference"], msg["referenced_message"] = self._reference(
+                str(channel_id), body["message_reference"]
+            )
             msg["type"] = 19 if msg_type == 0 else msg_type
         msg.update(extra)
         return msg
 
     def _edit_message(self, msg: dict[str, Any], body: dict[str, Any], files: list[RecordedFile]) -> dict[str, Any]:
-        for key in ("content", "embeds", "components"):
+        for key in ("content", "embeds"):
             if key in body:
                 msg[key] = body[key] if body[key] is not None else ([] if key != "content" else "")
+        if "components" in body:
+            msg["components"] = number_components(body["components"])
         if "content" in body:
             msg["mentions"] = self._mentions(msg["content"])
         if "attachments" in body or files:
@@ -456,21 +547,32 @@ class RestMixin:
         return _json_response(self.guild_commands.get(guild_id, []) if guild_id else self.commands)
 
     # ------------------------------------------------------------------ handlers: interactions
-    def _interaction_by_token(self, app_id: str, token: str) -> InteractionRecord | None:
-        if app_id != self.application_id:
-            return None
-        return next((r for r in self.interactions.values() if r.token == token), None)
+    def _token_expired(self, record: InteractionRecord) -> bool:
+        return self.clock() - record.created_at > self.token_ttl_s
+
+    def _too_late_to_ack(self, record: InteractionRecord) -> bool:
+        late = self.ack_deadline_s is not None and self.clock() - record.created_at > self.ack_deadline_s
+        return late or self._token_expired(record)
 
     async def _r_callback(self, rec: RecordedRequest) -> web.Response:
         record = self.interactions.get(rec.params["iid"])
-        if record is None or record.token != rec.params["token"]:
+        if record is None or record.token != rec.params["token"] or self._too_late_to_ack(record):
             return _error(404, 10062, "Unknown interaction")
         if record.acked:
             return _error(400, 40060, "Interaction has already been acknowledged.")
         body = rec.json or {}
-        record.callbacks.append(body)
         cb_type, data = int(body.get("type", 0)), body.get("data") or {}
         payload = record.payload
+        if cb_type not in _CALLBACKS_FOR.get(record.type, set()) or (cb_type in (6, 7) and not payload.get("message")):
+            why = f"Callback type {cb_type} is not valid for interaction type {record.type}"
+            return _form_error([FormError(("type",), "INTERACTION_CALLBACK_TYPE_INVALID", why)])
+        invalid = self._check_body(data) if cb_type in (4, 7) else None
+        if cb_type == 9 and (errors := check_modal(data)):
+            invalid = _form_error(errors)
+        if invalid is not None:
+            return invalid
+        record.callbacks.append(body)
+        record.acked_at = self.clock()
         resource: dict[str, Any] = {"type": cb_type}
         with_resource = cb_type not in (6, 8)
         if cb_type in (4, 5):
@@ -483,22 +585,24 @@ class RestMixin:
                 self.bot_user,
                 data,
                 rec.files,
-                msg_type=20,
+                msg_type=20 if record.type == 2 else 0,
                 flags=flags,
                 webhook_id=self.application_id,
                 application_id=self.application_id,
-                interaction_metadata=self._interaction_metadata(payload),
+                interaction_metadata=self._interaction_metadata(record),
             )
             record.original = msg
             resource["message"] = msg
             await self._publish(msg)
-        elif cb_type in (6, 7) and payload.get("message"):
-            msg = self._component_message(record)
+        elif cb_type in (6, 7):
+            msg = self.find_message(payload["message"]["id"]) or payload["message"]
             record.original = msg
             if cb_type == 7:
                 resource["message"] = self._edit_message(msg, data, rec.files)
                 if not msg["flags"] & FLAG_EPHEMERAL:
                     await self._publish(msg, "MESSAGE_UPDATE")
+        elif cb_type == 9:
+            record.modal = {**copy.deepcopy(data), "components": number_components(data.get("components"))}
         result: dict[str, Any] = {
             "interaction": {
                 "id": record.id,
@@ -512,35 +616,45 @@ class RestMixin:
             result["resource"] = resource
         return _json_response(result)
 
-    def _component_message(self, record: InteractionRecord) -> dict[str, Any]:
-        """The stored message a component interaction was on (ephemeral ones live in interaction records)."""
-        mid = record.payload["message"]["id"]
-        if mid in self.messages:
-            return self.messages[mid]
-        for other in self.interactions.values():
-            for m in [other.original, *other.followups]:
-                if m is not None and m["id"] == mid:
-                    return m
-        fallback: dict[str, Any] = record.payload["message"]
-        return fallback
-
-    def _interaction_metadata(self, payload: dict[str, Any]) -> dict[str, Any]:
-        user = payload.get("member", {}).get("user") or payload.get("user")
-        meta = {
+    def _interaction_metadata(self, record: InteractionRecord) -> dict[str, Any]:
+        """``interaction_metadata`` of a message sent in response to ``record`` (Discord's shape per type)."""
+        payload = record.payload
+        meta: dict[str, Any] = {
             "id": payload["id"],
             "type": payload["type"],
-            "user": user,
+            "user": payload.get("member", {}).get("user") or payload.get("user"),
             "authorizing_integration_owners": payload.get("authorizing_integration_owners", {}),
         }
         if payload.get("data", {}).get("name"):
             meta["name"] = payload["data"]["name"]
+        if payload.get("message") and record.type == 3:
+            meta["interacted_message_id"] = payload["message"]["id"]
+        parent = self.interactions.get(record.parent_id or "")
+        if parent is not None:
+            meta["triggering_interaction_metadata"] = self._interaction_metadata(parent)
         return meta
 
+    def _webhook_record(self, rec: RecordedRequest) -> InteractionRecord | web.Response:
+        """The interaction a follow-up/webhook call is for, or Discord's error (unknown / expired token)."""
+        record = None
+        if rec.params["app"] == self.application_id:
+            record = next((r for r in self.interactions.values() if r.token == rec.params["token"]), None)
+        if record is None:
+            return _error(404, 10015, "Unknown Webhook")
+        if self._token_expired(record):
+            return _error(401, 50027, "Invalid Webhook Token")
+        return record
+
     async def _r_followup(self, rec: RecordedRequest) -> web.Response:
-        record = self._interaction_by_token(rec.params["app"], rec.params["token"])
-        if record is None or not record.acked:
+        record = self._webhook_record(rec)
+        if isinstance(record, web.Response):
+            return record
+        if not record.acked:
             return _error(404, 10015, "Unknown Webhook")
         body = rec.json or {}
+        invalid = self._check_body(body)
+        if invalid is not None:
+            return invalid
         original = record.original
         if original is not None and original["flags"] & FLAG_LOADING and not record.followups:
             # Discord: the first follow-up after a "thinking" defer replaces the loading message.
@@ -555,16 +669,16 @@ class RestMixin:
                 rec.files,
                 webhook_id=self.application_id,
                 application_id=self.application_id,
-                interaction_metadata=self._interaction_metadata(record.payload),
+                interaction_metadata=self._interaction_metadata(record),
             )
             await self._publish(msg)
         record.followups.append(msg)
         return _json_response(msg)
 
     async def _r_webhook_message(self, rec: RecordedRequest) -> web.Response:
-        record = self._interaction_by_token(rec.params["app"], rec.params["token"])
-        if record is None:
-            return _error(404, 10015, "Unknown Webhook")
+        record = self._webhook_record(rec)
+        if isinstance(record, web.Response):
+            return record
         mid = rec.params["mid"]
         candidates = [m for m in [record.original, *record.followups] if m is not None]
         msg = record.original if mid == "@original" else next((m for m in candidates if m["id"] == mid), None)
@@ -577,6 +691,9 @@ class RestMixin:
             if mid == "@original":
                 record.original = None
             return web.Response(status=204)
+        invalid = self._check_body(rec.json or {}, flags=msg["flags"])
+        if invalid is not None:
+            return invalid
         self._edit_message(msg, rec.json or {}, rec.files)
         if not msg["flags"] & FLAG_EPHEMERAL:
             await self._publish(msg, "MESSAGE_UPDATE")
@@ -594,6 +711,12 @@ class RestMixin:
         cid = rec.params["cid"]
         if cid not in self.channels:
             return _error(404, 10003, "Unknown Channel")
+        perms = self.permissions_in(cid)
+        needed = SEND_MESSAGES_IN_THREADS if self.channels[cid]["type"] in THREAD_TYPES else SEND_MESSAGES
+        if not perms & VIEW_CHANNEL:
+            return _error(403, 50001, "Missing Access")
+        if not perms & needed:
+            return _error(403, 50013, "Missing Permissions")
         body = rec.json or {}
         if not (
             body.get("content")
@@ -604,6 +727,9 @@ class RestMixin:
             or body.get("poll")
         ):
             return _error(400, 50006, "Cannot send an empty message")
+        invalid = self._check_body(body)
+        if invalid is not None:
+            return invalid
         msg = self._build_message(cid, self.bot_user, body, rec.files)
         await self._publish(msg)
         return _json_response(msg)
@@ -632,7 +758,11 @@ class RestMixin:
         if rec.method == "PATCH":
             if msg["author"]["id"] != self.bot_user["id"]:
                 return _error(403, 50005, "Cannot edit a message authored by another user")
+            invalid = self._check_body(rec.json or {}, flags=msg["flags"])
+            if invalid is not None:
+                return invalid
             self._edit_message(msg, rec.json or {}, rec.files)
+            await self._publish(msg, "MESSAGE_UPDATE")
             return _json_response(msg)
         return _error(405, 0, "405: Method Not Allowed")
 

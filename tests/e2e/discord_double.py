@@ -1,8 +1,10 @@
 """A local stand-in ("double") for the part of Discord API v10 that a discord.py 2.x bot uses.
 
 Plain aiohttp, one process, one event loop (the test's).  REST lives in ``_double_rest.py``, the
-gateway in ``_double_gateway.py``; this module holds the state, the payload builders and the
-test-facing API.
+gateway in ``_double_gateway.py``, the interactions a test sends in ``_double_interactions.py``,
+threads in ``_double_threads.py``, component/modal checks in ``_double_components.py`` and the
+permission algorithm in ``_double_permissions.py``; this module holds the state, the payload builders
+and the rest of the test-facing API.
 
 Usage (the ``discord_double`` fixture in conftest.py does the first and last two steps)::
 
@@ -45,29 +47,90 @@ discord.py details the double is built around (all checked in the 2.7.1 source):
   MESSAGE_CONTENT unless mentioned); the bot's own messages are echoed as MESSAGE_CREATE/UPDATE.
 * ``Interaction`` requires ``attachment_size_limit``; ``Member`` requires ``flags``; ``AppCommand`` requires
   ``description`` (Discord sends "" for context menus).
+
+Test API (a user's side; every ``send_*`` / ``click`` / ``choose`` / ``submit_modal`` returns the
+interaction id, and ``double.interactions[id]`` is its :class:`InteractionRecord`)::
+
+    iid = await double.send_interaction(command_name="ask", options={"question": "..."})   # type 2
+    msg = double.interactions[iid].followups[0]          # or double.messages[id]; components kept, numbered
+    click = await double.click(msg, "panel:feedback")    # type 3, data {custom_id, component_type: 2}
+    pick = await double.choose(msg, "panel:pick", ["world"])  # type 3, component_type 3, values
+    rec = double.interactions[click]
+    rec.response_type        # 4 message, 5 deferred, 6 deferred update, 7 update message, 9 modal
+    rec.ack_latency          # seconds from dispatch to the accepted callback (None: never acknowledged)
+    rec.modal                # data of a type 9 answer: custom_id, title, components (rows / labels)
+    sub = await double.submit_modal(click, {"topic": "Budget"})   # type 5; record.parent_id == click
+    double.interactions[sub].original["flags"] & FLAG_EPHEMERAL   # ephemeral answers/follow-ups: flags 64
+    thread = double.channels[msg["id"]]                  # a thread the bot started on msg (type 11)
+    await double.send_message(thread["id"], content="<@BOT_ID> hi")       # mentions the bot, in the thread
+    await double.send_message(thread["id"], content="and?", reply_to=bot_msg, mention_author=False)  # reply
+    thread = await double.create_thread(name="questions")                # a thread a user starts
+    await double.set_permissions(double.channel_id, double.bot_user, deny=CREATE_PUBLIC_THREADS)
+    double.advance_clock(15 * 60 + 1)                    # every interaction token has now expired
+
+* ``click`` / ``choose`` look the component up in the message as stored now (LookupError when it is
+  not there, e.g. after an edit removed it; ValueError when disabled, a link, or values the select does
+  not offer); ``send_component`` sends any custom_id unchecked.  ``submit_modal`` raises ValueError for
+  what Discord's client refuses (a required input left empty, a length out of range).
+* Messages the bot sends or edits are checked against Discord's component limits (custom_id <= 100
+  characters and unique, <= 5 rows ...) and modals against theirs: 400 50035 "Invalid Form Body".
+  A callback type the interaction does not allow (7 on a slash command, 8 outside autocomplete, 9 on a
+  modal submit) is a 400.
+* Deadlines run on ``double.clock()``: tokens expire after ``token_ttl_s`` (15 min; then follow-ups
+  and edits get 401 50027), and with ``ack_deadline_s=3`` a late callback gets 404 10062 like on
+  Discord.  The default (None) only records ``ack_latency``, so a loaded machine fails no test that
+  does not assert on it.
+* Permissions are computed like Discord's (``double.permissions_in``): sending needs SEND_MESSAGES
+  (SEND_MESSAGES_IN_THREADS in threads), starting threads CREATE_PUBLIC/PRIVATE_THREADS (403 50013).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import socket
+import time
 from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 
 from ._double_gateway import ConnectionInfo, GatewayMixin
+from ._double_interactions import InteractionsMixin
+from ._double_permissions import (
+    ALL_PERMISSIONS,
+    BOT_ROLE_PERMISSIONS,
+    CREATE_PRIVATE_THREADS,
+    CREATE_PUBLIC_THREADS,
+    DEFAULT_MEMBER_PERMISSIONS,
+    OVERWRITE_MEMBER,
+    OVERWRITE_ROLE,
+    SEND_MESSAGES,
+    SEND_MESSAGES_IN_THREADS,
+    VIEW_CHANNEL,
+    channel_permissions,
+)
 from ._double_rest import (
     FLAG_EPHEMERAL,
+    THREAD_TYPES,
     Fault,
     InteractionRecord,
     RecordedFile,
     RecordedRequest,
     RestMixin,
 )
+from ._double_threads import ThreadsMixin
 
 __all__ = [
+    "BOT_ROLE_PERMISSIONS",
+    "CREATE_PRIVATE_THREADS",
+    "CREATE_PUBLIC_THREADS",
+    "DEFAULT_MEMBER_PERMISSIONS",
+    "FLAG_EPHEMERAL",
+    "SEND_MESSAGES",
+    "SEND_MESSAGES_IN_THREADS",
+    "VIEW_CHANNEL",
     "ConnectionInfo",
     "DiscordDouble",
     "InteractionRecord",
@@ -77,26 +140,7 @@ __all__ = [
 ]
 
 DISCORD_EPOCH_MS = 1_420_070_400_000
-# VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | ATTACH_FILES | READ_MESSAGE_HISTORY | ADD_REACTIONS
-# | USE_EXTERNAL_EMOJIS | USE_APPLICATION_COMMANDS | SEND_MESSAGES_IN_THREADS
-DEFAULT_MEMBER_PERMISSIONS = (
-    (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 6) | (1 << 18) | (1 << 31) | (1 << 38)
-)
-BOT_ROLE_PERMISSIONS = DEFAULT_MEMBER_PERMISSIONS | (1 << 13) | (1 << 17)  # + MANAGE_MESSAGES, MENTION_EVERYONE
 INTENT_GUILD_MESSAGES, INTENT_DIRECT_MESSAGES, INTENT_MESSAGE_CONTENT = 1 << 9, 1 << 12, 1 << 15
-_OPTION_TYPES = {
-    "subcommand": 1,
-    "group": 2,
-    "string": 3,
-    "integer": 4,
-    "boolean": 5,
-    "user": 6,
-    "channel": 7,
-    "role": 8,
-    "mentionable": 9,
-    "number": 10,
-    "attachment": 11,
-}
 
 
 def point_discord_at(base_url: str, gateway_url: str | None = None) -> None:
@@ -122,13 +166,14 @@ def point_discord_at(base_url: str, gateway_url: str | None = None) -> None:
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
 
 
-class DiscordDouble(RestMixin, GatewayMixin):
+class DiscordDouble(InteractionsMixin, ThreadsMixin, RestMixin, GatewayMixin):
     """Fake Discord: REST under ``/api/v10``, gateway at ``/`` (and ``/resume``), files under ``/attachments/``.
 
     Public state (read it in assertions): ``requests`` (list[RecordedRequest]), ``commands`` (global,
     as stored with ids) and ``guild_commands`` ({guild_id: [...]}), ``interactions``
     ({interaction_id: InteractionRecord}), ``messages`` ({id: message} for non-ephemeral messages),
-    ``attachments``, ``users``, ``guilds``, ``channels``, ``connections`` (list[ConnectionInfo]),
+    ``attachments``, ``users``, ``guilds``, ``channels`` (threads included), ``thread_members``
+    ({thread_id: {user_id: join timestamp}}), ``connections`` (list[ConnectionInfo]),
     ``identify_count``, ``resume_count``, ``heartbeat_count``, ``identify_payloads``, ``ready``
     (asyncio.Event, set once a client IDENTIFYed and got its GUILD_CREATEs).
     All ids are strings, like in Discord's JSON.
@@ -143,14 +188,24 @@ class DiscordDouble(RestMixin, GatewayMixin):
         echo_own_messages: bool = True,
         privileged_intents_enabled: bool = True,
         default_guild: bool = True,
+        ack_deadline_s: float | None = None,
+        token_ttl_s: float = 15 * 60,
     ) -> None:
         """``token``: when set, REST auth and IDENTIFY must use it (else 401 / close 4004); None accepts any.
         ``echo_own_messages``: dispatch MESSAGE_CREATE/UPDATE for the bot's own messages, like Discord.
         ``privileged_intents_enabled``: False makes an IDENTIFY with members/presences/message_content
         fail with close code 4014 (discord.py raises PrivilegedIntentsRequired).
         ``default_guild``: create one guild "Newsroom" with a #general text channel and a human member
-        ``tester`` (``guild_id``, ``channel_id``, ``user``)."""
+        ``tester`` (``guild_id``, ``channel_id``, ``user``).
+        ``ack_deadline_s``: when set, a callback later than this after dispatch (on ``clock()``) gets
+        404 10062 "Unknown interaction" like Discord's 3 s limit; None (default) accepts late callbacks
+        (they are still timed in ``InteractionRecord.ack_latency``) so a loaded test machine cannot fail
+        a test that does not ask.  ``token_ttl_s``: interaction tokens expire this long after dispatch
+        (Discord: 15 minutes): follow-ups and webhook edits then get 401 50027 "Invalid Webhook Token"."""
         self.token = token
+        self.ack_deadline_s = ack_deadline_s
+        self.token_ttl_s = token_ttl_s
+        self._clock_offset = 0.0
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.echo_own_messages = echo_own_messages
         self.privileged_intents_enabled = privileged_intents_enabled
@@ -165,6 +220,7 @@ class DiscordDouble(RestMixin, GatewayMixin):
         self._dm_channels: dict[str, str] = {}
         self._init_rest()
         self._init_gateway()
+        self._init_threads()
         self.application_id = self.next_id()
         self.bot_user = self.make_user(bot_name, user_id=self.application_id, bot=True, join_guilds=False)
         self.bot_user.update(verified=True, mfa_enabled=False, locale="en-US", email=None, flags=0)
@@ -246,6 +302,14 @@ class DiscordDouble(RestMixin, GatewayMixin):
         self._last_id = max(now, self._last_id + 1)
         return str(self._last_id)
 
+    def clock(self) -> float:
+        """Monotonic seconds that ``advance_clock`` can move forward: interaction deadlines use it."""
+        return time.monotonic() + self._clock_offset
+
+    def advance_clock(self, seconds: float) -> None:
+        """Let ``seconds`` pass for interaction deadlines (e.g. 15 * 60 + 1 to expire every token)."""
+        self._clock_offset += seconds
+
     @staticmethod
     def iso_time(snowflake: str | int) -> str:
         ms = (int(snowflake) >> 22) + DISCORD_EPOCH_MS
@@ -256,7 +320,8 @@ class DiscordDouble(RestMixin, GatewayMixin):
         self._changed = asyncio.Event()
 
     async def wait_until(self, condition: Callable[[], Any], timeout: float = 5.0) -> Any:
-        """Wait until ``condition()`` is truthy (re-checked on every request / gateway change)."""
+        """Wait until ``condition()`` is truthy: re-checked on every request / gateway change, and every
+        50 ms for conditions on the client's side (e.g. a discord.py cache updated by an event)."""
 
         async def _loop() -> Any:
             while True:
@@ -264,7 +329,8 @@ class DiscordDouble(RestMixin, GatewayMixin):
                 result = condition()
                 if result:
                     return result
-                await changed.wait()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(changed.wait(), 0.05)
 
         return await asyncio.wait_for(_loop(), timeout)
 
@@ -409,6 +475,36 @@ class DiscordDouble(RestMixin, GatewayMixin):
         self.attachments[att_id] = att
         return att
 
+    def permissions_in(self, channel_id: str | int, user: dict[str, Any] | str | int | None = None) -> int:
+        """The permissions ``user`` (default: the bot) has in a channel, computed like Discord from roles
+        and overwrites (a thread uses its parent's; a DM allows everything)."""
+        channel = self.channels[str(channel_id)]
+        if channel["type"] in THREAD_TYPES:
+            channel = self.channels[channel["parent_id"]]
+        gid = channel.get("guild_id")
+        if not gid:
+            return ALL_PERMISSIONS
+        uid = self.bot_user["id"] if user is None else self._resolve_user(user)["id"]
+        member = self._member_of(gid, uid)
+        return 0 if member is None else channel_permissions(self.guilds[gid], channel, member)
+
+    async def set_permissions(
+        self, channel_id: str | int, target: dict[str, Any] | str | int, *, allow: int = 0, deny: int = 0
+    ) -> None:
+        """Set (replace; ``allow=deny=0`` removes) the overwrite of a role (id or role dict; the guild
+        id is @everyone) or a member (user dict or id, e.g. ``double.bot_user``) on a guild channel.  A
+        connected client gets CHANNEL_UPDATE (so ``channel.permissions_for(guild.me)`` agrees with what
+        the double enforces); before IDENTIFY it is simply part of GUILD_CREATE."""
+        channel = self.channels[str(channel_id)]
+        tid = str(target["id"] if isinstance(target, dict) else target)
+        kind = OVERWRITE_MEMBER if tid in self.users else OVERWRITE_ROLE
+        overwrites = [o for o in channel["permission_overwrites"] if o["id"] != tid]
+        if allow or deny:
+            overwrites.append({"id": tid, "type": kind, "allow": str(allow), "deny": str(deny)})
+        channel["permission_overwrites"] = overwrites
+        if self._session is not None:
+            await self._dispatch("CHANNEL_UPDATE", dict(channel))
+
     def find_command(self, name: str, guild_id: str | int | None = None) -> dict[str, Any] | None:
         """A synced command by name (guild commands of ``guild_id`` first, then global)."""
         for cmd in [*self.guild_commands.get(str(guild_id), []), *self.commands]:
@@ -458,7 +554,7 @@ class DiscordDouble(RestMixin, GatewayMixin):
             "voice_states": [],
             "members": [dict(m) for m in g["members"]],
             "channels": [dict(c) for c in g["channels"]],
-            "threads": [],
+            "threads": [self.thread_payload(t) for t in self.threads_in(g["id"])],
             "presences": [],
             "stage_instances": [],
             "guild_scheduled_events": [],
@@ -507,6 +603,8 @@ class DiscordDouble(RestMixin, GatewayMixin):
         if msg["flags"] & FLAG_EPHEMERAL:
             return
         self.messages[msg["id"]] = msg
+        if event == "MESSAGE_CREATE":
+            self._note_message(msg)
         if self.echo_own_messages and self._session is not None:
             await self._dispatch_message(msg, event)
 
@@ -517,215 +615,7 @@ class DiscordDouble(RestMixin, GatewayMixin):
             return self.user
         return user if isinstance(user, dict) else self.users[str(user)]
 
-    def _build_options(
-        self,
-        defs: list[dict[str, Any]] | None,
-        options: dict[str, Any] | list[dict[str, Any]] | None,
-        resolved: dict[str, Any],
-        guild_id: str,
-        focused: str | None,
-    ) -> list[dict[str, Any]]:
-        if options is None:
-            return []
-        if isinstance(options, list):  # raw option objects, passed through
-            return options
-        by_name = {d["name"]: d for d in defs or []}
-        out = []
-        for name, value in options.items():
-            otype = by_name[name]["type"] if name in by_name else _infer_type(value)
-            if otype == 11:
-                att = value if isinstance(value, dict) else self.attachments[str(value)]
-                resolved.setdefault("attachments", {})[att["id"]] = att
-                value = att["id"]
-            elif otype in (6, 9) and (isinstance(value, dict) or str(value) in self.users):
-                user = self._resolve_user(value)
-                resolved.setdefault("users", {})[user["id"]] = user
-                member = self._member_of(guild_id, user["id"])
-                if member is not None:
-                    partial = {k: v for k, v in member.items() if k != "user"}
-                    resolved.setdefault("members", {})[user["id"]] = {
-                        **partial,
-                        "permissions": str(DEFAULT_MEMBER_PERMISSIONS),
-                    }
-                value = user["id"]
-            elif otype == 7:
-                ch = self.channels[str(value["id"] if isinstance(value, dict) else value)]
-                resolved.setdefault("channels", {})[ch["id"]] = {
-                    **{k: ch[k] for k in ("id", "name", "type", "parent_id", "flags")},
-                    "guild_id": guild_id,
-                    "permissions": str(DEFAULT_MEMBER_PERMISSIONS),
-                }
-                value = ch["id"]
-            elif otype in (8, 9):
-                rid = str(value["id"] if isinstance(value, dict) else value)
-                role = next(r for r in self.guilds[guild_id]["roles"] if r["id"] == rid)
-                resolved.setdefault("roles", {})[rid] = role
-                value = rid
-            opt = {"name": name, "type": otype, "value": value}
-            if focused == name:
-                opt["focused"] = True
-            out.append(opt)
-        return out
-
-    def _command_data(self, guild_id: str, command_name: str, options: Any, focused: str | None) -> dict[str, Any]:
-        parts = command_name.split()
-        cmd = self.find_command(parts[0], guild_id) if parts else None
-        if cmd is None:
-            raise LookupError(f"command {command_name!r} was never synced to the double (guild {guild_id} or global)")
-        chain, defs = [], cmd.get("options")
-        for part in parts[1:]:
-            sub = next(o for o in defs or [] if o["name"] == part and o["type"] in (1, 2))
-            chain.append(sub)
-            defs = sub.get("options")
-        resolved: dict[str, Any] = {}
-        opts = self._build_options(defs, options, resolved, guild_id, focused)
-        for sub in reversed(chain):
-            opts = [{"name": sub["name"], "type": sub["type"], "options": opts}]
-        data: dict[str, Any] = {"id": cmd["id"], "name": cmd["name"], "type": 1}
-        if opts:
-            data["options"] = opts
-        if resolved:
-            data["resolved"] = resolved
-        if cmd.get("guild_id"):
-            data["guild_id"] = cmd["guild_id"]
-        return data
-
-    async def _send_interaction_payload(
-        self,
-        itype: int,
-        data: dict[str, Any],
-        gid: str,
-        cid: str,
-        user: Any,
-        *,
-        permissions: int,
-        app_permissions: int | None,
-        locale: str,
-        guild_locale: str,
-        message: dict[str, Any] | None = None,
-    ) -> str:
-        u = self._resolve_user(user)
-        member = self._member_of(gid, u["id"]) or self.add_member(gid, u)
-        iid = self.next_id()
-        if app_permissions is None:
-            app_permissions = DEFAULT_MEMBER_PERMISSIONS | BOT_ROLE_PERMISSIONS
-        channel = {k: v for k, v in self.channels[cid].items() if k != "permission_overwrites"}
-        payload: dict[str, Any] = {
-            "id": iid,
-            "application_id": self.application_id,
-            "type": itype,
-            "token": f"itoken-{iid}",
-            "version": 1,
-            "data": data,
-            "guild_id": gid,
-            "guild": {"id": gid, "locale": guild_locale, "features": []},
-            "channel_id": cid,
-            "channel": {**channel, "permissions": str(permissions)},
-            "member": {**member, "permissions": str(permissions)},
-            "locale": locale,
-            "guild_locale": guild_locale,
-            "app_permissions": str(app_permissions),
-            "entitlements": [],
-            "entitlement_sku_ids": [],
-            "authorizing_integration_owners": {"0": gid},
-            "context": 0,
-            "attachment_size_limit": 10 * 1024 * 1024,
-        }
-        if message is not None:
-            payload["message"] = message
-        self.interactions[iid] = InteractionRecord(id=iid, token=payload["token"], payload=payload)
-        await self._dispatch("INTERACTION_CREATE", payload)
-        return iid
-
     # ------------------------------------------------------------------ test-facing dispatchers
-    async def send_interaction(
-        self,
-        guild_id: str | int | None = None,
-        channel_id: str | int | None = None,
-        user: dict[str, Any] | str | int | None = None,
-        command_name: str = "",
-        options: dict[str, Any] | list[dict[str, Any]] | None = None,
-        *,
-        permissions: int = DEFAULT_MEMBER_PERMISSIONS,
-        app_permissions: int | None = None,
-        locale: str = "en-US",
-        guild_locale: str = "en-US",
-    ) -> str:
-        """Dispatch an APPLICATION_COMMAND INTERACTION_CREATE for a synced slash command; returns its id.
-
-        ``None`` ids/user mean the default guild/channel/user.  ``command_name`` may name a subcommand
-        ("news add").  ``options`` maps option name -> value (types come from the synced definition;
-        attachment values are dicts from ``add_attachment``, user values user dicts or ids, and they are
-        put in ``data.resolved``), or is a raw list of option objects.  ``permissions`` is the invoking
-        member's permission integer.  Outcome: ``double.interactions[id]``."""
-        gid, cid = str(guild_id or self.guild_id), str(channel_id or self.channel_id)
-        data = self._command_data(gid, command_name, options, None)
-        return await self._send_interaction_payload(
-            2,
-            data,
-            gid,
-            cid,
-            user,
-            permissions=permissions,
-            app_permissions=app_permissions,
-            locale=locale,
-            guild_locale=guild_locale,
-        )
-
-    async def send_autocomplete(
-        self,
-        guild_id: str | int | None = None,
-        channel_id: str | int | None = None,
-        user: dict[str, Any] | str | int | None = None,
-        command_name: str = "",
-        options: dict[str, Any] | None = None,
-        focused: str = "",
-        *,
-        permissions: int = DEFAULT_MEMBER_PERMISSIONS,
-        locale: str = "en-US",
-    ) -> str:
-        """Dispatch an APPLICATION_COMMAND_AUTOCOMPLETE (type 4) interaction with ``focused`` marked; the
-        bot's choices end up in ``double.interactions[id].callbacks[0]["data"]["choices"]``."""
-        gid, cid = str(guild_id or self.guild_id), str(channel_id or self.channel_id)
-        data = self._command_data(gid, command_name, options, focused)
-        return await self._send_interaction_payload(
-            4, data, gid, cid, user, permissions=permissions, app_permissions=None, locale=locale, guild_locale="en-US"
-        )
-
-    async def send_component(
-        self,
-        message: dict[str, Any] | str | int,
-        custom_id: str,
-        user: dict[str, Any] | str | int | None = None,
-        *,
-        component_type: int = 2,
-        values: list[str] | None = None,
-        permissions: int = DEFAULT_MEMBER_PERMISSIONS,
-        locale: str = "en-US",
-    ) -> str:
-        """Dispatch a MESSAGE_COMPONENT (type 3) interaction: a click on ``custom_id`` (button, type 2) or a
-        select (``component_type`` 3/5/6/7/8 with ``values``) on a message the bot sent (message dict or id,
-        e.g. ``double.interactions[i].followups[0]``).  Callbacks 6 (deferred update) / 7 (update message)
-        edit that message; ``double.interactions[id]`` has the outcome."""
-        msg = message if isinstance(message, dict) else self.messages[str(message)]
-        msg = self.messages.get(msg["id"], msg)
-        cid = msg["channel_id"]
-        data: dict[str, Any] = {"custom_id": custom_id, "component_type": component_type}
-        if values is not None:
-            data["values"] = list(values)
-        return await self._send_interaction_payload(
-            3,
-            data,
-            self.channels[cid]["guild_id"],
-            cid,
-            user,
-            permissions=permissions,
-            app_permissions=None,
-            locale=locale,
-            guild_locale="en-US",
-            message=self.gateway_message(msg),
-        )
-
     async def send_message(
         self,
         channel_id: str | int | None = None,
@@ -735,15 +625,29 @@ class DiscordDouble(RestMixin, GatewayMixin):
         mentions: list[dict[str, Any] | str | int] | None = None,
         attachments: list[dict[str, Any]] | None = None,
         embeds: list[dict[str, Any]] | None = None,
+        reply_to: dict[str, Any] | str | int | None = None,
+        mention_author: bool = True,
     ) -> dict[str, Any]:
-        """Dispatch MESSAGE_CREATE from a user (default: ``double.user`` in ``double.channel_id``).
-        ``mentions`` defaults to the ``<@id>`` tokens found in ``content``.  Returns the stored message."""
+        """Dispatch MESSAGE_CREATE from a user (default: ``double.user`` in ``double.channel_id``; a
+        thread id posts in the thread).  ``mentions`` defaults to the ``<@id>`` tokens found in
+        ``content``.  ``reply_to`` (a message or id) makes it a reply (type 19) with
+        ``message_reference`` and ``referenced_message``, and, unless ``mention_author=False`` (the
+        client's "@ON" toggle off), the replied-to author among the mentions, as Discord does.
+        Returns the stored message."""
         cid = str(channel_id or self.channel_id)
-        msg = self._build_message(cid, self._resolve_user(author), {"content": content, "embeds": embeds or []})
+        body: dict[str, Any] = {"content": content, "embeds": embeds or []}
+        if reply_to is not None:
+            target = self._message(reply_to)
+            body["message_reference"] = {"message_id": target["id"], "channel_id": target["channel_id"]}
+        msg = self._build_message(cid, self._resolve_user(author), body)
         if mentions is not None:
             msg["mentions"] = [dict(self._resolve_user(m)) for m in mentions]
+        referenced = msg.get("referenced_message")
+        if referenced and mention_author and all(u["id"] != referenced["author"]["id"] for u in msg["mentions"]):
+            msg["mentions"].append(dict(referenced["author"]))
         msg["attachments"] = list(attachments or [])
         self.messages[msg["id"]] = msg
+        self._note_message(msg)
         await self._dispatch_message(msg)
         return msg
 
@@ -789,17 +693,3 @@ def _role(role_id: str, name: str, permissions: int, position: int) -> dict[str,
         "unicode_emoji": None,
         "flags": 0,
     }
-
-
-def _infer_type(value: Any) -> int:
-    if isinstance(value, bool):
-        return _OPTION_TYPES["boolean"]
-    if isinstance(value, int):
-        return _OPTION_TYPES["integer"]
-    if isinstance(value, float):
-        return _OPTION_TYPES["number"]
-    if isinstance(value, dict) and "filename" in value:
-        return _OPTION_TYPES["attachment"]
-    if isinstance(value, dict) and "username" in value:
-        return _OPTION_TYPES["user"]
-    return _OPTION_TYPES["string"]
