@@ -156,8 +156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="also write the JSON here")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from app.config import EngineConfig
     from benchmarks.quality import build_engine
-    from retrieval.engine import EngineConfig
 
     rows = [r for r in load_rows(args.questions) if isinstance(r, Followup)]
     engine, id_map, _texts = build_engine(args.eval_dir, args.data_dir, EngineConfig(data_dir=args.data_dir))

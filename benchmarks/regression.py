@@ -21,21 +21,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from app.config import EngineConfig
 from benchmarks.quality import DEFAULT_EVAL, ROOT, SEED, build_engine, load_jsonl
-
-ENGINE_MODULES = ("app.engine", "retrieval.engine")
-
-
-def _engine_config() -> type:
-    """The engine's config class, wherever this version of the code keeps it."""
-    import importlib
-
-    for name in ENGINE_MODULES:
-        try:
-            return importlib.import_module(name).EngineConfig  # type: ignore[no-any-return]
-        except ModuleNotFoundError:
-            continue
-    raise SystemExit("no engine module found")
 
 
 def answer_rows(engine: object, questions: Sequence[dict[str, object]]) -> list[dict[str, object]]:
@@ -83,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not (args.eval_dir / "newsqa" / "questions.jsonl").exists():
         print(f"eval data not found in {args.eval_dir}", file=sys.stderr)
         return 2
-    engine, id_map, _ = build_engine(args.eval_dir, args.data_dir, _engine_config()(data_dir=args.data_dir))
+    engine, id_map, _ = build_engine(args.eval_dir, args.data_dir, EngineConfig(data_dir=args.data_dir))
     questions = [q for q in load_jsonl(args.eval_dir / "newsqa" / "questions.jsonl") if str(q["article_id"]) in id_map]
     sample = random.Random(SEED + 1).sample(questions, min(args.limit, len(questions)))
     rows = answer_rows(engine, sample)

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from index.dates import parse_time_filter
 from retrieval.question import SPEECH_VERBS
+from retrieval.timeexpr import parse_time_filter
 
 Span = tuple[int, int]
 Token = tuple[int, int, str]

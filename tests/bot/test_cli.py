@@ -126,10 +126,12 @@ def test_ingest_takes_any_case_scheme_as_a_link(tmp_path: Path, monkeypatch: pyt
             ingested.extend(items)
             return IngestReport()
 
+        def close(self) -> None:
+            pass
+
     monkeypatch.setattr(index.web, "read_url", read_url)
-    monkeypatch.setattr("bot.cli._open_engine", lambda *_, **__: Engine())
     urls = ["HTTP://news.example.com/a", "Https://news.example.com/b"]
-    main(["ingest", *urls])
+    main(["ingest", *urls], open_engine=lambda *_: Engine())  # type: ignore[arg-type,return-value]
     assert fetched == urls
     assert [item.origin for item in ingested] == urls
 
