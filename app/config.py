@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.encoder import DEFAULT_MODEL, Backend
+from retrieval.reader.model import MODEL_DIR
 
 
 @dataclass(frozen=True)
@@ -20,3 +21,4 @@ class EngineConfig:
     top_k: int = 6
     threads: int | None = None
     cache_dir: Path | None = None  # converted models; default: data_dir/models
+    reader_dir: Path | None = MODEL_DIR  # the trained reader; None answers with the hand-tuned scorer

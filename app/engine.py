@@ -30,6 +30,8 @@ from retrieval.answer import Answer, Answerer, ExtractiveAnswerer
 from retrieval.errors import IndexNotReadyError, RetrievalError
 from retrieval.hybrid import Hit, HybridSearcher
 from retrieval.question import Question, analyse
+from retrieval.reader.answerer import ReaderAnswerer
+from retrieval.reader.model import load_reader
 from retrieval.scope import Scope
 from retrieval.summarize import summarize_article, summarize_topic
 from retrieval.timeframe import dated_scopes, prefer_recent, undated_note
@@ -59,7 +61,7 @@ class Engine:
         Args:
             config: paths and model.
             encoder: an already loaded encoder (tests inject a fake one).
-            answerer: the answerer to use (default: extractive).
+            answerer: the answerer to use (default: the trained reader, else the hand-tuned extractive scorer).
             check_model: refuse an index built with another model; ``reindex`` turns this off.
             create: create an empty index when there is none; when false, raise ``NoIndexError``.
 
@@ -79,7 +81,7 @@ class Engine:
             self.store.check_model(self.encoder.name, self.encoder.dim)
         # Questions and candidate sentences go through a vector cache; bulk ingest uses the encoder directly.
         self.query_encoder = CachedEncoder(self.encoder)
-        self.answerer: Answerer = answerer or ExtractiveAnswerer(self.query_encoder)
+        self.answerer: Answerer = answerer or self._default_answerer()
         self.indexer = Indexer(
             self.store,
             self.encoder,
@@ -88,6 +90,16 @@ class Engine:
         self._write_lock = threading.Lock()
         self._refresh_lock = threading.Lock()
         self._searcher = HybridSearcher(load_or_build(self.store, config.data_dir), self.store)
+
+    def _default_answerer(self) -> Answerer:
+        extractive = ExtractiveAnswerer(self.query_encoder)
+        model = load_reader(self.config.reader_dir) if self.config.reader_dir else None
+        return ReaderAnswerer(self.query_encoder, self.store, model, extractive) if model else extractive
+
+    @property
+    def depth(self) -> int:
+        """Passages retrieved per question: the reader reads the best few whole stories among more of them."""
+        return max(self.config.top_k, self.answerer.depth if isinstance(self.answerer, ReaderAnswerer) else 0)
 
     # -- reading ----------------------------------------------------------------------------------
     @property
@@ -151,7 +163,7 @@ class Engine:
         scope = scope or Scope()
         q = analyse(question, now=None if scope.has_dates else datetime.now(UTC))
         searcher = self._current()
-        k, window, notes = self.config.top_k, q.time, []
+        k, window, notes = self.depth, q.time, []
         if window is not None and (window.start or window.end):
             strict, undated = dated_scopes(scope, window)
             hits = self._search(searcher, q, strict, k, mode)

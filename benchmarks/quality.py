@@ -107,6 +107,9 @@ def build_engine(eval_dir: Path, data_dir: Path, config: EngineConfig) -> tuple[
                 }
             )
         )
+    if engine.store.articles_without_sentences():  # an index built before sentence vectors
+        with tqdm(desc="adding sentence vectors (reindex)", unit=" passages", file=sys.stderr) as bar:
+            engine.reindex(progress=lambda p, _a: bar.update(p - bar.n))
     id_map = json.loads(marker.read_text())["id_map"]
     id_map = {eid: _resolve(engine, aid, raws[eid].title) for eid, aid in id_map.items()}
     return engine, id_map, {eid: raw.text for eid, raw in raws.items()}
@@ -133,8 +136,8 @@ def newsdesk_system(engine: Engine, mode: str) -> System:
         scope = Scope(exclude_article_ids=(exclude,) if exclude else None)
         searcher = engine._current()
         q = analyse(question)
-        hits = engine._search(searcher, q, scope, 30, mode)
-        answer = engine.answerer.answer(q, hits[: engine.config.top_k], lexical=searcher.snapshot.lexical)
+        hits = engine._search(searcher, q, scope, max(30, engine.depth), mode)
+        answer = engine.answerer.answer(q, hits[: engine.depth], lexical=searcher.snapshot.lexical)
         verbatim = all(
             is_verbatim(h.article.text, c.quote, c.start, c.end)
             for c in answer.citations
@@ -142,7 +145,8 @@ def newsdesk_system(engine: Engine, mode: str) -> System:
             if h.article.id == c.article_id
         )
         return Outcome(
-            ranked_articles=distinct(h.article.id for h in hits),
+            # The articles the answer cites, in its order, then the rest in retrieval order.
+            ranked_articles=distinct([*(c.article_id for c in answer.citations), *(h.article.id for h in hits)]),
             top_passages=[h.text for h in hits[:5]],
             answered=answer.answered,
             first_quote=answer.citations[0].quote if answer.citations else "",

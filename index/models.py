@@ -11,6 +11,8 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import numpy as np
+import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from index.dates import parse_published, plausible_published
@@ -95,3 +97,17 @@ class Passage:
     end: int
     text: str
     sentence_spans: tuple[tuple[int, int], ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleSentences:
+    """Every sentence of one article as the reader cuts it, embedded once at ingest.
+
+    The reader scores whole stories at question time without encoding anything but the
+    question: these vectors (float16, unit length, one row per span) and the attribution
+    table (who is quoted where, ``index/attribution.py``) are read from the store per question.
+    """
+
+    spans: tuple[tuple[int, int], ...]
+    vectors: npt.NDArray[np.float16]
+    attributions: str = "[]"

@@ -1,8 +1,10 @@
-"""Ingestion pipeline: raw articles -> cleaned articles -> passages -> vectors -> store.
+"""Ingestion pipeline: raw articles -> cleaned articles -> passages and sentences -> vectors -> store.
 
 Articles are embedded in batches that span several articles, so the encoder always
 works on full batches, and written to SQLite one batch per transaction: an interrupted
 ingest keeps every batch it committed and loses nothing that was indexed before.
+Every sentence is embedded too (float16) with the table of who is quoted where, so that
+answering a question encodes only the question.
 """
 
 from __future__ import annotations
@@ -14,13 +16,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from index.attribution import dumps as dump_attributions
+from index.attribution import extract_attributions
 from index.chunk import chunk_article
 from index.dedup import DEFAULT_THRESHOLD, NearDuplicateIndex, Signature, from_bytes, signature
 from index.encoder import Encoder
 from index.errors import IngestError
-from index.models import Article, Passage, RawArticle
+from index.models import Article, ArticleSentences, Passage, RawArticle
 from index.prepare import prepare_article
 from index.readers import ReadResult
+from index.sentences import split_sentences
 from index.snapshot import index_text
 from index.store import Store
 
@@ -159,6 +164,18 @@ class Indexer:
             offset += len(ps)
         return out
 
+    def embed_sentences(self, articles: Sequence[Article]) -> list[ArticleSentences]:
+        """Every sentence of each article (as the reader cuts it), encoded as one batch, with its attributions."""
+        spans = [tuple(split_sentences(a.text)) for a in articles]
+        texts = [a.text[s:e] for a, ss in zip(articles, spans, strict=True) for s, e in ss]
+        vectors = self.encoder.encode(texts, batch_size=32).astype(np.float16)
+        out, offset = [], 0
+        for article, ss in zip(articles, spans, strict=True):
+            table = dump_attributions(extract_attributions(article.text, ss))
+            out.append(ArticleSentences(ss, vectors[offset : offset + len(ss)], table))
+            offset += len(ss)
+        return out
+
     def ingest(
         self,
         items: Iterable[ReadResult | RawArticle],
@@ -188,8 +205,13 @@ class Indexer:
                 return
             articles = [a for a, _ in pending]
             vectors = self.embed(articles, [ps for _, ps in pending])
+            sentences = {a.id: s for a, s in zip(articles, self.embed_sentences(articles), strict=True)}
             items = [(a, ps, v) for (a, ps), v in zip(pending, vectors, strict=True)]
-            results = self.store.put_many(items, model=self.encoder.name, replaces=replaces) if pending else []
+            results = (
+                self.store.put_many(items, model=self.encoder.name, replaces=replaces, sentences=sentences)
+                if pending
+                else []
+            )
             for (article, passages), result in zip(pending, results, strict=True):
                 if result.replaced_id:
                     self.near_duplicates.remove(result.replaced_id, article.collection)
@@ -258,8 +280,9 @@ class Indexer:
         for lo in range(0, len(articles), 64):
             group = articles[lo : lo + 64]
             passages = [self.passages_of(a) for a in group]
-            for article, ps, vectors in zip(group, passages, self.embed(group, passages), strict=True):
-                items.append((article.id, ps, vectors))
+            embedded = zip(group, passages, self.embed(group, passages), self.embed_sentences(group), strict=True)
+            for article, ps, vectors, sentences in embedded:
+                items.append((article.id, ps, vectors, sentences))
                 total += len(ps)
             if progress:
                 progress(total, lo + len(group))

@@ -2,7 +2,8 @@
 
 Layout of ``data_dir``::
 
-    newsdesk.db          SQLite (WAL): meta, articles, passages (+ float32 vectors), feeds
+    newsdesk.db          SQLite (WAL): meta, articles, passages (+ float32 vectors), sentences (+ float16
+                         vectors and the attribution table), feeds
     snapshots/gen-N/     search indexes derived from the database (see ``index/snapshot.py``)
     CURRENT              name of the snapshot that readers load, replaced atomically
 
@@ -26,9 +27,9 @@ import numpy as np
 
 from index.dedup import signature, to_bytes
 from index.errors import ModelMismatchError, NoIndexError, UnusableIndexError
-from index.models import Article, Passage
+from index.models import Article, ArticleSentences, Passage
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DB_NAME = "newsdesk.db"
 
 _SCHEMA = """
@@ -60,6 +61,12 @@ CREATE TABLE IF NOT EXISTS passages (
     vector BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS passages_article ON passages (article_id);
+CREATE TABLE IF NOT EXISTS sentences (
+    article_id TEXT PRIMARY KEY REFERENCES articles (id) ON DELETE CASCADE,
+    spans TEXT NOT NULL,
+    vectors BLOB NOT NULL,
+    attributions TEXT NOT NULL DEFAULT '[]'
+);
 CREATE TABLE IF NOT EXISTS article_sources (
     article_id TEXT NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
     source TEXT,
@@ -137,6 +144,18 @@ def _insert_passages(db: sqlite3.Connection, article_id: str, passages: Sequence
             (article_id, p.position, p.start, p.end, json.dumps(p.sentence_spans), np.asarray(v, np.float32).tobytes())
             for p, v in zip(passages, vectors, strict=True)
         ],
+    )
+
+
+def _insert_sentences(db: sqlite3.Connection, article_id: str, sentences: ArticleSentences) -> None:
+    db.execute(
+        "INSERT OR REPLACE INTO sentences (article_id, spans, vectors, attributions) VALUES (?, ?, ?, ?)",
+        (
+            article_id,
+            json.dumps(sentences.spans),
+            np.ascontiguousarray(sentences.vectors, dtype=np.float16).tobytes(),
+            sentences.attributions,
+        ),
     )
 
 
@@ -245,9 +264,18 @@ class Store:
             )
 
     # -- writes -----------------------------------------------------------------------------------
-    def put(self, article: Article, passages: Sequence[Passage], vectors: np.ndarray, *, model: str) -> UpsertResult:
+    def put(
+        self,
+        article: Article,
+        passages: Sequence[Passage],
+        vectors: np.ndarray,
+        *,
+        model: str,
+        sentences: ArticleSentences | None = None,
+    ) -> UpsertResult:
         """Insert one article with its passages and vectors; see ``put_many``."""
-        return self.put_many([(article, passages, vectors)], model=model)[0]
+        extra = {article.id: sentences} if sentences is not None else None
+        return self.put_many([(article, passages, vectors)], model=model, sentences=extra)[0]
 
     def put_many(
         self,
@@ -255,12 +283,14 @@ class Store:
         *,
         model: str,
         replaces: Mapping[str, str] | None = None,
+        sentences: Mapping[str, ArticleSentences] | None = None,
     ) -> list[UpsertResult]:
         """Insert articles with their passages and vectors in one transaction.
 
         An identical article (same content id) is left as it is; an article with the same
         key (URL) in the same collection but other content is replaced, and so is the article
         that ``replaces`` names for a new article id (an edited article without URL).
+        ``sentences`` (by article id) are stored in the same transaction.
         """
         results: list[UpsertResult] = []
         with self.transaction() as db:
@@ -278,6 +308,8 @@ class Store:
                 if old:
                     db.execute("DELETE FROM articles WHERE id = ?", (old["id"],))
                 self._insert(db, article, passages, vectors)
+                if sentences and article.id in sentences:
+                    _insert_sentences(db, article.id, sentences[article.id])
                 changed, dim = True, int(vectors.shape[1]) if len(vectors) else dim
                 results.append(UpsertResult(article.id, "replaced" if old else "added", old["id"] if old else None))
             if changed:
@@ -315,13 +347,20 @@ class Store:
             db.execute("INSERT OR REPLACE INTO meta VALUES ('model', ?)", (model,))
             db.execute("INSERT OR REPLACE INTO meta VALUES ('dim', ?)", (str(dim),))
 
-    def replace_passages(self, items: Iterable[tuple[str, Sequence[Passage], np.ndarray]], *, model: str) -> None:
-        """Swap every article's passages and vectors at once (``reindex``): all or nothing."""
+    def replace_passages(
+        self,
+        items: Iterable[tuple[str, Sequence[Passage], np.ndarray, ArticleSentences]],
+        *,
+        model: str,
+    ) -> None:
+        """Swap every article's passages, sentences and vectors at once (``reindex``): all or nothing."""
         with self.transaction() as db:
             db.execute("DELETE FROM passages")
+            db.execute("DELETE FROM sentences")
             dim = None
-            for article_id, passages, vectors in items:
+            for article_id, passages, vectors, sentences in items:
                 _insert_passages(db, article_id, passages, vectors)
+                _insert_sentences(db, article_id, sentences)
                 dim = int(vectors.shape[1]) if len(vectors) else dim
             self._bump(db, model=model, dim=dim)
 
@@ -420,6 +459,29 @@ class Store:
             )
             for row in rows
         }
+
+    def sentences(self, article_ids: Iterable[str]) -> dict[str, ArticleSentences]:
+        """The embedded sentences of some articles (articles indexed before sentence vectors have none)."""
+        wanted = list(dict.fromkeys(article_ids))
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
+        out = {}
+        for row in self.db.execute(f"SELECT * FROM sentences WHERE article_id IN ({marks})", wanted):
+            spans = tuple((int(a), int(b)) for a, b in json.loads(row["spans"]))
+            vectors = np.frombuffer(row["vectors"], dtype=np.float16)
+            out[row["article_id"]] = ArticleSentences(
+                spans, vectors.reshape(len(spans), -1) if spans else vectors.reshape(0, 0), row["attributions"]
+            )
+        return out
+
+    def articles_without_sentences(self) -> int:
+        """How many articles lack sentence vectors (an index built before they existed: ``newsdesk reindex``)."""
+        return int(
+            self.db.execute(
+                "SELECT COUNT(*) FROM articles WHERE id NOT IN (SELECT article_id FROM sentences)"
+            ).fetchone()[0]
+        )
 
     def passage_rows(self) -> Iterator[tuple[int, str, int, int, bytes]]:
         """``(id, article_id, start, end, vector)`` of every passage in id order, for building snapshots."""

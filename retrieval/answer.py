@@ -137,12 +137,13 @@ class ExtractiveWeights:
     passages: int = 6
 
 
-def _coverage(question_terms: Sequence[str], idf: dict[str, float], text_terms: set[str]) -> float:
+def coverage(question_terms: Sequence[str], idf: dict[str, float], text_terms: set[str]) -> float:
+    """Share of the question's IDF weight that ``text_terms`` holds: rare words count most."""
     total = sum(idf[t] for t in question_terms)
     return sum(idf[t] for t in question_terms if t in text_terms) / total if total else 0.0
 
 
-def _phrase_overlap(question_terms: Sequence[str], sentence_terms: Sequence[str]) -> float:
+def phrase_overlap(question_terms: Sequence[str], sentence_terms: Sequence[str]) -> float:
     """Share of the question's consecutive term pairs that the sentence also has: phrasing, not just words."""
     wanted = set(pairwise(question_terms))
     if not wanted:
@@ -181,9 +182,8 @@ class ExtractiveAnswerer:
                     continue
                 seen.add(normalised)
                 lo, hi = sentences[max(i - 1, 0)][0], sentences[min(i + 1, len(sentences) - 1)][1]
-                same_paragraph = i > 0 and "\n" not in text[sentences[i - 1][1] : start]
-                quote_start = lo if same_paragraph and _DEPENDENT.search(sentence) else start
-                spans.append((hit, start, end, sentence, f"{hit.article.title}\n{text[lo:hi]}", quote_start))
+                context = f"{hit.article.title}\n{text[lo:hi]}"
+                spans.append((hit, start, end, sentence, context, quote_start(text, sentences, i)))
         if not spans:
             return []
         best_passage = max(h.score for h in hits) or 1.0
@@ -191,12 +191,12 @@ class ExtractiveAnswerer:
         for hit, _start, _end, sentence, context, _quote_start in spans:
             sentence_terms = terms(sentence)
             rest = (
-                w.coverage * _coverage(question.terms, idf, set(sentence_terms))
-                + w.context * _coverage(question.terms, idf, set(terms(context)))
+                w.coverage * coverage(question.terms, idf, set(sentence_terms))
+                + w.context * coverage(question.terms, idf, set(terms(context)))
                 + w.passage * hit.score / best_passage
                 + w.speaker * _speaker_score(question, sentence, context)
                 + w.answer_type * has_answer_type(question, sentence)
-                + w.phrase * _phrase_overlap(question.terms, sentence_terms)
+                + w.phrase * phrase_overlap(question.terms, sentence_terms)
             )
             partial.append(rest)
         query = self.encoder.encode([question.text])[0]
@@ -213,14 +213,14 @@ class ExtractiveAnswerer:
                 break
             cosines = self.encoder.encode([spans[i][3] for i in batch], batch_size=32) @ query
             for i, cosine in zip(batch, cosines.tolist(), strict=True):
-                hit, start, end, _sentence, _context, quote_start = spans[i]
-                out.append(_Candidate(hit, start, end, partial[i] + w.cosine * cosine, cosine, quote_start))
+                hit, start, end, _sentence, _context, begins = spans[i]
+                out.append(_Candidate(hit, start, end, partial[i] + w.cosine * cosine, cosine, begins))
         return sorted(out, key=lambda c: -c.score)
 
     def confidence(self, best: _Candidate, question: Question, idf: dict[str, float]) -> float:
         """How sure we are that the best sentence answers the question (0..1, uncalibrated)."""
         article_terms = set(terms(best.hit.article.title + "\n" + best.hit.article.text))
-        return 0.5 * max(best.hit.dense, best.cosine) + 0.5 * _coverage(question.terms, idf, article_terms)
+        return 0.5 * max(best.hit.dense, best.cosine) + 0.5 * coverage(question.terms, idf, article_terms)
 
     def answer(self, question: Question, hits: Sequence[Hit], *, lexical: LexicalIndex) -> Answer:
         """Quote the best sentences, or abstain."""
@@ -241,6 +241,13 @@ class ExtractiveAnswerer:
         citations = cite((c.hit.article, c.quote_start, c.end) for c in chosen)
         lines = [f"> {c.quote} [{c.n}]" for c in citations]
         return Answer(question.text, True, "\n".join(lines), tuple(citations), confidence=confidence)
+
+
+def quote_start(text: str, spans: Sequence[tuple[int, int]], i: int) -> int:
+    """Where the quote of sentence ``i`` starts: at its predecessor when it leans on it ("he said", "But")."""
+    start, end = spans[i]
+    same_paragraph = i > 0 and "\n" not in text[spans[i - 1][1] : start]
+    return spans[i - 1][0] if same_paragraph and _DEPENDENT.search(text[start:end]) else start
 
 
 def cite(spans: Iterable[tuple[Article, int, int]]) -> list[Citation]:

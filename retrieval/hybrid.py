@@ -46,6 +46,7 @@ class Hit:
     dense: float
     lexical: float
     rank: int
+    article_score: float = 0.0  # the fused score of its article (the first stage); the reader ranks stories by it
 
     @property
     def text(self) -> str:
@@ -122,9 +123,10 @@ class HybridSearcher:
         spread = max(float(dense_scores[0]) - floor, _EPS) if dense_scores.size else 1.0
         cosine = snap.dense.reconstruct_batch(rows) @ query_vector
         own = _normalised(lexical[rows]) + np.clip((cosine - floor) / spread, 0.0, None)
-        fused = article_scores[snap.row_article[rows]] + PASSAGE_WEIGHT * own
+        of_article = article_scores[snap.row_article[rows]]
+        fused = of_article + PASSAGE_WEIGHT * own
         order = np.argsort(-fused, kind="stable")
-        return self._materialise(rows[order], fused[order], cosine[order], lexical, k)
+        return self._materialise(rows[order], fused[order], cosine[order], lexical, k, of_article[order])
 
     def _article_scores(
         self,
@@ -158,8 +160,13 @@ class HybridSearcher:
         cosines: npt.NDArray[np.float32],
         lexical: npt.NDArray[np.float32],
         k: int,
+        article_scores: npt.NDArray[np.float32] | None = None,
     ) -> list[Hit]:
-        """Turn ranked rows (with their fused scores and cosines) into hits, dropping near-identical passages."""
+        """Turn ranked rows (with their fused scores and cosines) into hits, dropping near-identical passages.
+
+        ``article_scores`` (per row, aligned with ``rows``) defaults to the rows' own scores.
+        """
+        article_scores = scores if article_scores is None else article_scores
         snap = self.snapshot
         window = [int(r) for r in rows[: max(3 * k, 20)]]
         pids = [int(snap.pids[r]) for r in window]
@@ -184,6 +191,7 @@ class HybridSearcher:
                     dense=float(cosines[i]),
                     lexical=float(lexical[row]),
                     rank=len(hits),
+                    article_score=float(article_scores[i]),
                 )
             )
             if len(hits) == k:

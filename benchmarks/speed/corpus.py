@@ -12,8 +12,9 @@ import numpy as np
 
 from benchmarks.speed.common import NOISE, SEED, Vectors
 from benchmarks.speed.vectors import noisy
+from index.attribution import dumps, extract_attributions
 from index.chunk import chunk_article
-from index.models import GLOBAL_COLLECTION, Article, Passage
+from index.models import GLOBAL_COLLECTION, Article, ArticleSentences, Passage
 from index.pipeline import ChunkSettings
 from index.sentences import split_sentences
 from index.store import Store
@@ -140,6 +141,22 @@ def synthesize(
         left -= len(passages)
 
 
+def synthetic_sentences(
+    article: Article, passages: Sequence[Passage], vectors: Vectors, rng: np.random.Generator
+) -> ArticleSentences:
+    """Sentence rows for a synthetic article, as ingest stores them.
+
+    Each sentence's vector is its passage's vector plus the same noise; the attribution table
+    is really extracted from the text.
+    """
+    spans = tuple(split_sentences(article.text))
+    owner = [next((i for i, p in enumerate(passages) if p.start <= s < p.end), len(passages) - 1) for s, _ in spans]
+    sentence_vectors = noisy(vectors[owner], rng, NOISE) if spans else np.zeros((0, vectors.shape[1]))
+    return ArticleSentences(
+        spans, sentence_vectors.astype(np.float16), dumps(extract_attributions(article.text, spans))
+    )
+
+
 def build_corpus(corpus: RealCorpus, rows: int, data_dir: Path, model: str, *, seed: int = SEED) -> dict[str, Any]:
     """Write a ``rows``-passage corpus with ``Store.put_many``, then build and save its snapshot.
 
@@ -151,13 +168,17 @@ def build_corpus(corpus: RealCorpus, rows: int, data_dir: Path, model: str, *, s
     started = time.perf_counter()
     store = Store(data_dir)
     batch: list[tuple[Article, Sequence[Passage], np.ndarray]] = []
+    sentences: dict[str, ArticleSentences] = {}
+    rng = np.random.default_rng(seed + 1)
     for item in synthesize(corpus, rows, seed=seed):
         batch.append(item)
+        sentences[item[0].id] = synthetic_sentences(*item, rng)
         if len(batch) >= 500:
-            store.put_many(batch, model=model)
+            store.put_many(batch, model=model, sentences=sentences)
             batch.clear()
+            sentences.clear()
     if batch:
-        store.put_many(batch, model=model)
+        store.put_many(batch, model=model, sentences=sentences)
     write_s = time.perf_counter() - started
     if store.passage_count() != rows:
         raise RuntimeError(f"built {store.passage_count()} passages, wanted {rows}")
@@ -185,5 +206,6 @@ HOW_CORPORA = (
     "synthetic rows written with Store.put_many: the sentences of two random real articles shuffled together "
     "(as many as the first has), first sentence as title, chunked with chunk_article like real text; each "
     "passage vector = normalised mean of the real vectors of the passages its sentences came from + "
-    f"Gaussian noise (norm ~{NOISE}); the last synthetic article is cut to hit the size exactly"
+    f"Gaussian noise (norm ~{NOISE}); each synthetic sentence's vector is its passage's vector + the same noise, "
+    "and its attribution table is extracted from the text; the last synthetic article is cut to hit the size exactly"
 )

@@ -1,0 +1,324 @@
+"""Train the reader from NewsQA dev (read by path from ``../shared/eval``) and report it out of fold.
+
+    python -m benchmarks.train_reader [--eval-dir DIR] [--data-dir DIR] [--out retrieval/reader/model]
+
+1. Index the benchmark corpus (``benchmarks.quality``: NewsQA + CNN/DailyMail + BBC + seed, with
+   sentence vectors) and, for every NewsQA dev question, retrieve through the engine as a user's
+   question is retrieved: once on the full index, once with the question's own article removed
+   (the case where the news does not say).
+2. Build the candidates and their features with ``retrieval.reader.features`` (the code the
+   answerer runs). A candidate is positive when it lies in the question's article and holds
+   one of its crowd answers.
+3. Five folds by article (fixed seed): LambdaRank on candidates gives out-of-fold sentence
+   scores; a binary model on question features (full index = 1, article removed = 0) gives
+   out-of-fold confidences; the abstention threshold is chosen on them.
+4. Train both models on everything, write them with a manifest of hashes, features, threshold
+   and the out-of-fold report.
+
+Deterministic: fixed seeds, deterministic LightGBM, one thread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from app.config import EngineConfig
+from app.engine import Engine
+from benchmarks.metrics import contains_any
+from benchmarks.quality import DEFAULT_EVAL, ROOT, build_engine, load_jsonl
+from retrieval.answer import quote_start
+from retrieval.question import analyse
+from retrieval.reader.answerer import DEPTH
+from retrieval.reader.features import (
+    CANDIDATE_FEATURES,
+    QUESTION_FEATURES,
+    Candidate,
+    Story,
+    candidate_features,
+    question_features,
+    stories_of,
+)
+from retrieval.reader.model import ABSTAIN, MANIFEST, MODEL_DIR, RANKER, sha256
+from retrieval.scope import Scope
+
+SEED = 20261130
+FOLDS = 5
+TARGET_ANSWER_RATE = 0.87  # the threshold keeps this share of answerable questions answered (target: >= 0.85)
+SECOND_QUOTE_GAP = 1.0
+RANKER_PARAMS: dict[str, Any] = {
+    "objective": "lambdarank",
+    "learning_rate": 0.05,
+    "num_leaves": 31,
+    "min_data_in_leaf": 50,
+    "feature_fraction": 0.8,
+    "bagging_fraction": 0.8,
+    "bagging_freq": 1,
+    "lambdarank_truncation_level": 10,
+    "verbose": -1,
+    "num_threads": 1,
+    "deterministic": True,
+    "force_row_wise": True,
+}
+RANKER_ROUNDS = 300
+ABSTAIN_PARAMS: dict[str, Any] = {
+    "objective": "binary",
+    "learning_rate": 0.05,
+    "num_leaves": 15,
+    "min_data_in_leaf": 40,
+    "feature_fraction": 0.9,
+    "verbose": -1,
+    "num_threads": 1,
+    "deterministic": True,
+    "force_row_wise": True,
+}
+ABSTAIN_ROUNDS = 200
+
+
+@dataclass
+class Asked:
+    """One question asked one way (full index, or with its article removed)."""
+
+    qid: str
+    gold: str
+    answers: list[str]
+    full: bool
+    stories: list[Story]
+    candidates: list[Candidate]
+    matrix: np.ndarray
+    labels: np.ndarray
+    oof: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+def ask_all(engine: Engine, questions: Sequence[dict[str, Any]], id_map: dict[str, str]) -> list[Asked]:
+    """Retrieve and featurise every question, on the full index and with its article removed."""
+    searcher = engine._current()
+    lexical = searcher.snapshot.lexical
+    out: list[Asked] = []
+    for q in tqdm(questions, desc="featurising", file=sys.stderr):
+        question = analyse(str(q["question"]))
+        gold = id_map[str(q["article_id"])]
+        answers = [str(a) for a in q["answers"]]
+        query = engine.query_encoder.encode([question.text])[0]
+        idf = lexical.idf(question.terms)
+        for full in (True, False):
+            scope = Scope() if full else Scope(exclude_article_ids=(gold,))
+            hits = engine._search(searcher, question, scope, DEPTH, "hybrid")
+            stories = stories_of(hits, engine.store.sentences(h.article.id for h in hits))
+            candidates, matrix = candidate_features(question, stories, query, idf)
+            labels = np.asarray(
+                [
+                    full and c.story.article.id == gold and contains_any(c.story.article.text[c.start : c.end], answers)
+                    for c in candidates
+                ],
+                dtype=np.float32,
+            )
+            out.append(Asked(str(q["qid"]), gold, answers, full, stories, candidates, matrix, labels))
+    return out
+
+
+def _train_ranker(asked: Sequence[Asked]) -> Any:
+    import lightgbm
+
+    rows = [a for a in asked if len(a.candidates)]
+    data = lightgbm.Dataset(
+        np.vstack([a.matrix for a in rows]),
+        np.concatenate([a.labels for a in rows]),
+        group=[len(a.candidates) for a in rows],
+        feature_name=list(CANDIDATE_FEATURES),
+    )
+    return lightgbm.train({**RANKER_PARAMS, "seed": SEED}, data, num_boost_round=RANKER_ROUNDS)
+
+
+def _question_rows(asked: Sequence[Asked], engine: Engine) -> np.ndarray:
+    lexical = engine._current().snapshot.lexical
+    rows = []
+    for a in asked:
+        question = analyse(_question_text[a.qid])
+        rows.append(question_features(question, a.stories, a.matrix, a.oof, lexical.idf(question.terms))[0])
+    return np.asarray(rows, dtype=np.float32)
+
+
+def _train_abstain(x: np.ndarray, y: np.ndarray) -> Any:
+    import lightgbm
+
+    data = lightgbm.Dataset(x, y, feature_name=list(QUESTION_FEATURES))
+    return lightgbm.train({**ABSTAIN_PARAMS, "seed": SEED}, data, num_boost_round=ABSTAIN_ROUNDS)
+
+
+_question_text: dict[str, str] = {}
+
+
+def folds_by_article(asked: Sequence[Asked]) -> dict[str, int]:
+    """Each gold article's fold: questions about one article never train the model that answers them."""
+    articles = sorted({a.gold for a in asked})
+    random.Random(SEED).shuffle(articles)
+    return {article: i % FOLDS for i, article in enumerate(articles)}
+
+
+def auc(labels: np.ndarray, scores: np.ndarray) -> float:
+    """Area under the ROC curve (probability a positive outranks a negative; ties count half)."""
+    pos, neg = scores[labels == 1], scores[labels == 0]
+    if not len(pos) or not len(neg):
+        return 0.0
+    order = np.argsort(np.concatenate([pos, neg]), kind="stable")
+    ranks = np.empty(len(order))
+    ranks[order] = np.arange(1, len(order) + 1)
+    values = np.concatenate([pos, neg])
+    for v in np.unique(values):  # average ranks of ties
+        tied = values == v
+        ranks[tied] = ranks[tied].mean()
+    return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+
+
+def _first_quotes(a: Asked, gap: float) -> list[str]:
+    """The quotes the answerer would show (best first, then a close second from the same story)."""
+    if not len(a.candidates):
+        return []
+    order = np.argsort(-a.oof, kind="stable")
+    best = a.candidates[int(order[0])]
+    quotes = [
+        best.story.article.text[quote_start(best.story.article.text, best.story.sentences.spans, best.index) : best.end]
+    ]
+    for i in order[1:8]:
+        cand = a.candidates[int(i)]
+        if cand.story is best.story and a.oof[i] >= a.oof[order[0]] - gap and abs(cand.index - best.index) > 1:
+            quotes.append(cand.story.article.text[cand.start : cand.end])
+            break
+    return quotes
+
+
+def report(asked: Sequence[Asked], confidence: np.ndarray, threshold: float) -> dict[str, float]:
+    """Out-of-fold figures: the same metrics as ``benchmarks.quality`` on the reader's choices."""
+    full = [i for i, a in enumerate(asked) if a.full]
+    removed = [i for i, a in enumerate(asked) if not a.full]
+    answered = confidence >= threshold
+    first, two, hit1 = [], [], []
+    for i in full:
+        a = asked[i]
+        quotes = _first_quotes(a, SECOND_QUOTE_GAP)
+        right = bool(quotes) and contains_any(quotes[0], a.answers)
+        first.append(float(answered[i] and right))
+        two.append(float(answered[i] and any(contains_any(q, a.answers) for q in quotes)))
+        best = a.candidates[int(np.argmax(a.oof))].story.article.id if len(a.candidates) else None
+        hit1.append(float(best == a.gold))
+    labels = np.asarray([1] * len(full) + [0] * len(removed))
+    return {
+        "questions": len(full),
+        "answer_sentence@1": float(np.mean(first)),
+        "answer_sentence@1_if_always_answering": float(
+            np.mean(
+                [
+                    bool(q) and contains_any(q[0], asked[i].answers)
+                    for i in full
+                    for q in [_first_quotes(asked[i], SECOND_QUOTE_GAP)]
+                ]
+            )
+        ),
+        "answer_in_first_two_quotes": float(np.mean(two)),
+        "article_hit@1": float(np.mean(hit1)),
+        "answer_rate": float(np.mean(answered[full])),
+        "false_answer_rate": float(np.mean(answered[removed])),
+        "confidence_auc": auc(labels, np.concatenate([confidence[full], confidence[removed]])),
+        "threshold": threshold,
+    }
+
+
+def curve(asked: Sequence[Asked], confidence: np.ndarray) -> list[dict[str, float]]:
+    """Answer rate and false-answer rate at a few thresholds (out of fold)."""
+    full = np.asarray([a.full for a in asked])
+    return [
+        {
+            "threshold": t,
+            "answer_rate": float(np.mean(confidence[full] >= t)),
+            "false_answer_rate": float(np.mean(confidence[~full] >= t)),
+        }
+        for t in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
+    ]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Train, report out of fold, and write the models."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL)
+    parser.add_argument("--data-dir", type=Path, default=ROOT / "benchmarks" / "results" / "quality-index")
+    parser.add_argument("--out", type=Path, default=MODEL_DIR)
+    parser.add_argument("--limit", type=int, help="train on a fixed sample of N questions (a quick check)")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if not (args.eval_dir / "newsqa" / "questions.jsonl").exists():
+        print(f"eval data not found in {args.eval_dir}", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    engine, id_map, _ = build_engine(
+        args.eval_dir, args.data_dir, EngineConfig(data_dir=args.data_dir, reader_dir=None)
+    )
+    questions = [q for q in load_jsonl(args.eval_dir / "newsqa" / "questions.jsonl") if str(q["article_id"]) in id_map]
+    if args.limit:
+        questions = random.Random(SEED).sample(questions, min(args.limit, len(questions)))
+    _question_text.update({str(q["qid"]): str(q["question"]) for q in questions})
+    asked = ask_all(engine, questions, id_map)
+    fold_of = folds_by_article(asked)
+    folds = np.asarray([fold_of[a.gold] for a in asked])
+    for k in range(FOLDS):
+        ranker = _train_ranker([a for a, f in zip(asked, folds, strict=True) if f != k and a.full])
+        for a, f in zip(asked, folds, strict=True):
+            if f == k:
+                a.oof = ranker.predict(a.matrix, num_threads=1) if len(a.candidates) else np.zeros(0)
+    keep = [i for i, a in enumerate(asked) if len(a.candidates)]
+    x = _question_rows([asked[i] for i in keep], engine)
+    y = np.asarray([float(asked[i].full) for i in keep])
+    confidence = np.zeros(len(asked))
+    kept_folds = folds[keep]
+    for k in range(FOLDS):
+        model = _train_abstain(x[kept_folds != k], y[kept_folds != k])
+        confidence[np.asarray(keep)[kept_folds == k]] = model.predict(x[kept_folds == k], num_threads=1)
+    full_conf = np.sort(confidence[[i for i, a in enumerate(asked) if a.full]])
+    threshold = float(full_conf[int((1 - TARGET_ANSWER_RATE) * len(full_conf))])
+    result = report(asked, confidence, threshold)
+    result_curve = curve(asked, confidence)
+    print(json.dumps({"out_of_fold": result, "curve": result_curve}, indent=2))
+
+    ranker = _train_ranker([a for a in asked if a.full])
+    abstain = _train_abstain(x, y)  # on out-of-fold ranker scores: what it will see on new questions
+    args.out.mkdir(parents=True, exist_ok=True)
+    ranker.save_model(str(args.out / RANKER))
+    abstain.save_model(str(args.out / ABSTAIN))
+    import lightgbm
+
+    manifest = {
+        "version": 1,
+        "trained": datetime.now(UTC).date().isoformat(),
+        "data": "NewsQA dev (MRQA 2019) questions over the benchmark index of benchmarks.quality",
+        "questions": len(questions),
+        "folds": FOLDS,
+        "seed": SEED,
+        "lightgbm": lightgbm.__version__,
+        "candidate_features": list(CANDIDATE_FEATURES),
+        "question_features": list(QUESTION_FEATURES),
+        "threshold": threshold,
+        "second_quote_gap": SECOND_QUOTE_GAP,
+        "out_of_fold": result,
+        "curve": result_curve,
+        "seconds": round(time.perf_counter() - started, 1),
+        "sha256": {RANKER: sha256(args.out / RANKER), ABSTAIN: sha256(args.out / ABSTAIN)},
+    }
+    (args.out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {args.out} ({sum(p.stat().st_size for p in args.out.iterdir()) / 1e6:.1f} MB)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

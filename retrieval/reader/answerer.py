@@ -1,0 +1,108 @@
+"""The learned reader as an ``Answerer``: whole stories in, the sentence that answers out, or silence.
+
+It takes the best few stories of the retrieved passages, reads their sentences and vectors
+from the store (embedded at ingest: only the question is encoded per question), ranks every
+sentence with the trained ranker and asks the abstention model whether the articles hold the
+answer at all. Quotes are the article's own text at the offsets cited, as with every answerer.
+
+When the trained model is missing or cannot be trusted, or the stories have no stored
+sentences yet (an index built before sentence vectors: ``newsdesk reindex`` upgrades it), it
+answers with the hand-tuned ``ExtractiveAnswerer`` instead, and says so once in the log.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.encoder import Encoder
+from index.lexical import LexicalIndex
+from index.store import Store
+from retrieval.answer import NOT_FOUND, Answer, Answerer, cite, quote_start
+from retrieval.hybrid import Hit
+from retrieval.question import Question
+from retrieval.reader.features import Candidate, Story, candidate_features, question_features, stories_of
+from retrieval.reader.model import ReaderModel
+
+log = logging.getLogger(__name__)
+
+DEPTH = 30  # passages retrieved per question: enough to name the best few stories
+MAX_QUOTES = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """The reader's view of one question: stories, candidates, their scores and the confidence."""
+
+    stories: list[Story]
+    candidates: list[Candidate]
+    scores: np.ndarray
+    confidence: float
+
+
+class ReaderAnswerer:
+    """Quotes what the trained reader ranks first, when the abstention model believes the articles answer."""
+
+    depth = DEPTH
+
+    def __init__(self, encoder: Encoder, store: Store, model: ReaderModel, fallback: Answerer) -> None:
+        self.encoder = encoder
+        self.store = store
+        self.model = model
+        self.fallback = fallback
+        self._warned = False
+
+    def rank(self, question: Question, hits: Sequence[Hit], *, lexical: LexicalIndex) -> Ranked | None:
+        """Score every candidate sentence; ``None`` when the stories have no stored sentences."""
+        articles = list(dict.fromkeys(h.article.id for h in hits))
+        sentences = self.store.sentences(articles)
+        if articles and not sentences:
+            if not self._warned:
+                log.warning("this index has no sentence vectors: run `newsdesk reindex` to use the trained reader")
+                self._warned = True
+            return None
+        stories = stories_of(hits, sentences)
+        idf = lexical.idf(question.terms)
+        query = self.encoder.encode([question.text])[0]
+        candidates, matrix = candidate_features(question, stories, query, idf)
+        if not candidates:
+            return Ranked(stories, [], np.zeros(0), 0.0)
+        scores = self.model.rank(matrix)
+        confidence = self.model.confidence(question_features(question, stories, matrix, scores, idf))
+        return Ranked(stories, candidates, scores, confidence)
+
+    def answer(self, question: Question, hits: Sequence[Hit], *, lexical: LexicalIndex) -> Answer:
+        """Quote the best one or two sentences, or abstain."""
+        ranked = self.rank(question, hits, lexical=lexical)
+        if ranked is None:
+            return self.fallback.answer(question, hits, lexical=lexical)
+        if not ranked.candidates:
+            return Answer(question.text, False, NOT_FOUND)
+        if ranked.confidence < self.model.threshold:
+            return Answer(question.text, False, NOT_FOUND, confidence=ranked.confidence)
+        chosen = self.choose(ranked)
+        citations = cite((c.story.article, begin, c.end) for c, begin in chosen)
+        lines = [f"> {c.quote} [{c.n}]" for c in citations]
+        return Answer(question.text, True, "\n".join(lines), tuple(citations), confidence=ranked.confidence)
+
+    def choose(self, ranked: Ranked) -> list[tuple[Candidate, int]]:
+        """The best candidate, and a second one from the same story when it scores close; with quote starts."""
+        order = np.argsort(-ranked.scores, kind="stable")
+        chosen: list[tuple[Candidate, int]] = []
+        best = float(ranked.scores[order[0]])
+        for i in order[: 4 * MAX_QUOTES]:
+            cand = ranked.candidates[int(i)]
+            if chosen and (
+                float(ranked.scores[i]) < best - self.model.second_quote_gap or cand.story is not chosen[0][0].story
+            ):
+                continue
+            begin = quote_start(cand.story.article.text, cand.story.sentences.spans, cand.index)
+            if any(c.story is cand.story and begin < c.end and b < cand.end for c, b in chosen):
+                continue
+            chosen.append((cand, begin))
+            if len(chosen) == MAX_QUOTES:
+                break
+        return chosen

@@ -1,0 +1,284 @@
+"""What the learned reader sees of each candidate sentence, and of the question as a whole.
+
+Candidates are every sentence of the best few stories (articles), not only those of the
+passages that matched the question's words: news answers often sit a paragraph away. Each
+candidate is described by numbers that need no model at question time beyond the question's
+own embedding: cosine with the question (sentence vectors are stored at ingest), IDF-weighted
+coverage of the question's terms in the sentence and around it, phrasing, answer-type
+evidence, its story's retrieval score and rank, its position, and who is quoted in it and in
+the sentence before it (the attribution table stored at ingest, ``index/attribution.py``),
+matched against the speaker the question asks about (``index/speakers.py``).
+
+``candidate_features`` and ``question_features`` are used unchanged by training
+(``benchmarks/train_reader.py``) and by the answerer, so the model sees at question time
+exactly what it was trained on; ``CANDIDATE_FEATURES``/``QUESTION_FEATURES`` name the columns
+and are checked against the trained model's manifest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import numpy.typing as npt
+
+from index.attribution import Attribution
+from index.attribution import loads as load_attributions
+from index.lexical import terms
+from index.models import Article, ArticleSentences
+from index.speakers import SpeakerQuestion, question_speaker, speaker_match
+from retrieval.answer import MIN_SENTENCE_WORDS, coverage, phrase_overlap
+from retrieval.hybrid import Hit
+from retrieval.question import Question, has_answer_type, is_attributed_quote
+
+STORIES = 3  # candidate stories per question
+ANSWER_TYPES = ("number", "time", "person", "place")
+CANDIDATE_FEATURES = (
+    "cos",
+    "cos_prev",
+    "cos_next",
+    "cos_rel",
+    "cov",
+    "cov_win",
+    "cov_prev",
+    "cov_rel",
+    "win_rel",
+    "nmatch",
+    "phrase",
+    "answer_type_evidence",
+    "has_quote",
+    "speech",
+    "asks_quote",
+    "speaker_in",
+    "speaker_prev",
+    "speaker_match",
+    "speaker_match_prev",
+    "attributed",
+    "attributed_other",
+    "story_speaker",
+    "has_speaker_question",
+    "cov_topic",
+    "story_rank",
+    "story_score",
+    "story_gap",
+    "title_cov",
+    "story_cov",
+    "in_hit",
+    "hit_rank",
+    "hit_score",
+    "position",
+    "relative_position",
+    "words",
+    "story_sentences",
+    "question_terms",
+    *(f"type_{t}" for t in ANSWER_TYPES),
+)
+QUESTION_FEATURES = (
+    "best_score",
+    "score_margin",
+    "best_cos",
+    "best_cov",
+    "best_win",
+    "best_story_rank",
+    "story_score_raw",
+    "best_dense",
+    "best_lexical",
+    "story_cov",
+    "title_cov",
+    "all_cov",
+    "missing_idf",
+    "max_idf",
+    "question_terms",
+    "asks_quote",
+    "has_speaker_question",
+    "story_speaker",
+    "best_speaker_match",
+    *(f"type_{t}" for t in ANSWER_TYPES),
+)
+
+
+@dataclass(frozen=True)
+class Story:
+    """One candidate article: its retrieval score and rank, its stored sentences, and its retrieved passages."""
+
+    article: Article
+    rank: int
+    score: float
+    sentences: ArticleSentences
+    hits: tuple[Hit, ...]
+
+    @cached_property
+    def attributions(self) -> list[Attribution]:
+        """Who is quoted where (empty when the table cannot be read)."""
+        try:
+            return load_attributions(self.sentences.attributions)
+        except ValueError:
+            return []
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One sentence of one story."""
+
+    story: Story
+    index: int  # sentence number in the article
+    start: int
+    end: int
+
+
+def stories_of(hits: Sequence[Hit], sentences: dict[str, ArticleSentences], limit: int = STORIES) -> list[Story]:
+    """The best ``limit`` distinct articles of ``hits`` that have stored sentences, best first."""
+    by_article: dict[str, list[Hit]] = {}
+    for hit in hits:
+        by_article.setdefault(hit.article.id, []).append(hit)
+    ranked = sorted(by_article.values(), key=lambda hs: -hs[0].article_score)
+    stories = [
+        Story(hs[0].article, rank, hs[0].article_score, sentences[hs[0].article.id], tuple(hs))
+        for rank, hs in enumerate(hs for hs in ranked if hs[0].article.id in sentences)
+    ]
+    return stories[:limit]
+
+
+def _speaker_by_sentence(story: Story, asked: SpeakerQuestion | None) -> tuple[dict[int, float], set[int], float]:
+    """Best match of the asked speaker per sentence, the sentences that quote anyone, and the story's best match."""
+    matches: dict[int, float] = {}
+    quoted: set[int] = set()
+    best = 0.0
+    for attribution in story.attributions:
+        score = speaker_match(asked.speaker, attribution) if asked else 0.0
+        best = max(best, score)
+        for i in range(attribution.sentence, attribution.last_sentence + 1):
+            quoted.add(i)
+            matches[i] = max(matches.get(i, 0.0), score)
+    return matches, quoted, best
+
+
+def candidate_features(
+    question: Question,
+    stories: Sequence[Story],
+    query: npt.NDArray[np.float32],
+    idf: dict[str, float],
+) -> tuple[list[Candidate], npt.NDArray[np.float32]]:
+    """Every quotable sentence of ``stories`` and its feature row (columns: ``CANDIDATE_FEATURES``)."""
+    asked = question_speaker(question.text)
+    topic = tuple(terms(asked.topic)) if asked else ()
+    qterms = question.terms
+    top_score = max((s.score for s in stories), default=0.0) or 1.0
+    candidates: list[Candidate] = []
+    rows: list[list[float]] = []
+    for story in stories:
+        text, spans = story.article.text, story.sentences.spans
+        if not spans:
+            continue
+        cosines = story.sentences.vectors.astype(np.float32) @ query
+        sentence_terms = [set(terms(text[s:e])) for s, e in spans]
+        ordered_terms = [terms(text[s:e]) for s, e in spans]
+        story_terms = set(terms(story.article.title)).union(*sentence_terms)
+        title_cov = coverage(qterms, idf, set(terms(story.article.title)))
+        story_cov = coverage(qterms, idf, story_terms)
+        matches, quoted, story_speaker = _speaker_by_sentence(story, asked)
+        top_hits = [(h.passage.start, h.passage.end, h.score, h.rank) for h in story.hits if h.rank < 6]
+        for i, (start, end) in enumerate(spans):
+            sentence = text[start:end]
+            if len(sentence.split()) < MIN_SENTENCE_WORDS:
+                continue
+            own = sentence_terms[i]
+            prev = sentence_terms[i - 1] if i else set()
+            nxt = sentence_terms[i + 1] if i + 1 < len(spans) else set()
+            inside = [h for h in top_hits if h[0] <= start and end <= h[1]]
+            speaker_last = question.speaker_terms[-1:]
+            row = {
+                "cos": float(cosines[i]),
+                "cos_prev": float(cosines[i - 1]) if i else 0.0,
+                "cos_next": float(cosines[i + 1]) if i + 1 < len(spans) else 0.0,
+                "cov": coverage(qterms, idf, own),
+                "cov_win": coverage(qterms, idf, own | prev | nxt),
+                "cov_prev": coverage(qterms, idf, prev),
+                "nmatch": float(sum(1 for t in qterms if t in own)),
+                "phrase": phrase_overlap(qterms, ordered_terms[i]),
+                "answer_type_evidence": float(has_answer_type(question, sentence)),
+                "has_quote": float('"' in sentence),
+                "speech": float(is_attributed_quote(sentence)),
+                "asks_quote": float(question.asks_for_quote),
+                "speaker_in": float(bool(speaker_last) and all(t in own for t in speaker_last)),
+                "speaker_prev": float(bool(speaker_last) and all(t in prev for t in speaker_last)),
+                "speaker_match": matches.get(i, 0.0),
+                "speaker_match_prev": matches.get(i - 1, 0.0),
+                "attributed": float(i in quoted),
+                "attributed_other": float(i in quoted and matches.get(i, 0.0) < 0.5),
+                "story_speaker": story_speaker,
+                "has_speaker_question": float(asked is not None),
+                "cov_topic": coverage(topic, idf, own) if topic else 0.0,
+                "story_rank": float(story.rank),
+                "story_score": story.score / top_score,
+                "story_gap": story.score - top_score,
+                "title_cov": title_cov,
+                "story_cov": story_cov,
+                "in_hit": float(bool(inside)),
+                "hit_rank": float(min((h[3] for h in inside), default=10)),
+                "hit_score": max((h[2] for h in inside), default=0.0),
+                "position": float(i),
+                "relative_position": i / len(spans),
+                "words": float(len(sentence.split())),
+                "story_sentences": float(len(spans)),
+                "question_terms": float(len(qterms)),
+            }
+            for t in ANSWER_TYPES:
+                row[f"type_{t}"] = float(question.answer_type == t)
+            candidates.append(Candidate(story, i, start, end))
+            rows.append([row.get(name, 0.0) for name in CANDIDATE_FEATURES])
+    matrix = np.asarray(rows, dtype=np.float32).reshape(len(rows), len(CANDIDATE_FEATURES))
+    if len(rows):
+        for column, source in (("cos_rel", "cos"), ("cov_rel", "cov"), ("win_rel", "cov_win")):
+            values = matrix[:, CANDIDATE_FEATURES.index(source)]
+            matrix[:, CANDIDATE_FEATURES.index(column)] = values - values.max()
+    return candidates, matrix
+
+
+def question_features(
+    question: Question,
+    stories: Sequence[Story],
+    matrix: npt.NDArray[np.float32],
+    scores: npt.NDArray[np.float64],
+    idf: dict[str, float],
+) -> npt.NDArray[np.float32]:
+    """One row (columns: ``QUESTION_FEATURES``) describing how well the best candidate and its story fit."""
+    column = {name: i for i, name in enumerate(CANDIDATE_FEATURES)}
+    order = np.argsort(-scores, kind="stable")
+    best = matrix[order[0]]
+    second = float(scores[order[1]]) if len(order) > 1 else float(scores[order[0]]) - 10.0
+    story = stories[int(best[column["story_rank"]])] if stories else None
+    story_terms: set[str] = set()
+    all_terms: set[str] = set()
+    for s in stories:
+        words = set(terms(s.article.title + "\n" + s.article.text))
+        all_terms |= words
+        if s is story:
+            story_terms = words
+    missing = [idf[t] for t in question.terms if t not in story_terms]
+    row = {
+        "best_score": float(scores[order[0]]),
+        "score_margin": float(scores[order[0]]) - second,
+        "best_cos": float(best[column["cos"]]),
+        "best_cov": float(best[column["cov"]]),
+        "best_win": float(best[column["cov_win"]]),
+        "best_story_rank": float(best[column["story_rank"]]),
+        "story_score_raw": story.score if story else 0.0,
+        "best_dense": max((h.dense for s in stories for h in s.hits), default=0.0),
+        "best_lexical": max((h.lexical for s in stories for h in s.hits), default=0.0),
+        "story_cov": float(best[column["story_cov"]]),
+        "title_cov": float(best[column["title_cov"]]),
+        "all_cov": coverage(question.terms, idf, all_terms),
+        "missing_idf": max(missing, default=0.0),
+        "max_idf": max((idf[t] for t in question.terms), default=0.0),
+        "question_terms": float(len(question.terms)),
+        "asks_quote": float(question.asks_for_quote),
+        "has_speaker_question": float(best[column["has_speaker_question"]]),
+        "story_speaker": float(best[column["story_speaker"]]),
+        "best_speaker_match": float(best[column["speaker_match"]]),
+    }
+    for t in ANSWER_TYPES:
+        row[f"type_{t}"] = float(question.answer_type == t)
+    return np.asarray([[row[name] for name in QUESTION_FEATURES]], dtype=np.float32)

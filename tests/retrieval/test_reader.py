@@ -1,0 +1,176 @@
+"""The learned reader on tiny fixtures: stored sentences, features, the model's loading and its fallbacks."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.engine import Engine
+from index.models import RawArticle
+from retrieval.answer import ExtractiveAnswerer
+from retrieval.question import analyse
+from retrieval.reader.answerer import ReaderAnswerer
+from retrieval.reader.features import CANDIDATE_FEATURES, QUESTION_FEATURES, candidate_features, stories_of
+from retrieval.reader.model import ABSTAIN, MANIFEST, RANKER, load_reader, sha256
+from retrieval.scope import Scope
+from tests.conftest import MakeEngine
+
+TALKS = RawArticle(
+    title="Fishing talks collapse",
+    text=(
+        "Talks between the two sides collapsed on Friday. The mediator, Anna Berg, left the room early.\n"
+        '"We have reached the end of the road," Berg said. Officials expect new talks next month.\n'
+        "The dispute concerns fishing rights in the northern sea, worth 40 million euros a year."
+    ),
+    source="Wire",
+)
+BUDGET = RawArticle(
+    title="City budget approved",
+    text=(
+        "The city council approved its budget on Monday. Mayor Tom Reyes praised the vote.\n"
+        '"This budget puts schools first," Reyes said. The budget grows by four percent.'
+    ),
+    source="Wire",
+)
+
+
+def _train_tiny_reader(directory: Path, *, threshold: float = 0.0) -> Path:
+    """A real (tiny) LightGBM ranker and abstention model with a valid manifest, trained on synthetic rows."""
+    import lightgbm
+
+    rng = np.random.default_rng(0)
+    x = rng.random((200, len(CANDIDATE_FEATURES))).astype(np.float32)
+    y = (x[:, CANDIDATE_FEATURES.index("cov")] > 0.5).astype(np.float32)
+    params = {"verbose": -1, "num_threads": 1, "deterministic": True, "min_data_in_leaf": 5, "seed": 1}
+    ranker = lightgbm.train({**params, "objective": "lambdarank"}, lightgbm.Dataset(x, y, group=[20] * 10), 5)
+    q = rng.random((100, len(QUESTION_FEATURES))).astype(np.float32)
+    abstain = lightgbm.train({**params, "objective": "binary"}, lightgbm.Dataset(q, (q[:, 0] > 0.5).astype(float)), 5)
+    directory.mkdir(parents=True, exist_ok=True)
+    ranker.save_model(str(directory / RANKER))
+    abstain.save_model(str(directory / ABSTAIN))
+    manifest = {
+        "candidate_features": list(CANDIDATE_FEATURES),
+        "question_features": list(QUESTION_FEATURES),
+        "threshold": threshold,
+        "second_quote_gap": 1.0,
+        "sha256": {RANKER: sha256(directory / RANKER), ABSTAIN: sha256(directory / ABSTAIN)},
+    }
+    (directory / MANIFEST).write_text(json.dumps(manifest))
+    return directory
+
+
+def test_ingest_stores_every_sentence_with_its_vector_and_attributions(make_engine: MakeEngine):
+    """should embed each sentence once at ingest, as float16 unit vectors, with who is quoted where."""
+    engine = make_engine(TALKS, reader_dir=None)
+    (article,) = engine.store.iter_articles()
+    stored = engine.store.sentences([article.id])[article.id]
+    assert [article.text[s:e] for s, e in stored.spans][2] == '"We have reached the end of the road," Berg said.'
+    assert stored.vectors.dtype == np.float16
+    assert stored.vectors.shape == (len(stored.spans), engine.encoder.dim)
+    np.testing.assert_allclose(np.linalg.norm(stored.vectors.astype(np.float32), axis=1), 1.0, atol=1e-2)
+    (quote,) = json.loads(stored.attributions)
+    assert (quote["speaker"], quote["sentence"]) == ("Anna Berg", 2)
+    assert engine.store.articles_without_sentences() == 0
+
+
+def test_reindex_rewrites_sentences(make_engine: MakeEngine):
+    """should replace sentence rows with the passages on reindex, leaving one row per article."""
+    engine = make_engine(TALKS, BUDGET, reader_dir=None)
+    engine.store.db.execute("DELETE FROM sentences")
+    assert engine.store.articles_without_sentences() == 2
+    engine.reindex()
+    assert engine.store.articles_without_sentences() == 0
+    assert engine.store.db.execute("SELECT COUNT(*) FROM sentences").fetchone()[0] == 2
+
+
+def test_candidates_are_every_sentence_of_the_best_stories(make_engine: MakeEngine):
+    """should describe every quotable sentence of the retrieved stories, with the speaker the question names."""
+    engine = make_engine(TALKS, BUDGET, reader_dir=None, chunk_words=20)
+    question = analyse("What did Berg say about the talks?")
+    hits = engine._search(engine._current(), question, Scope(), 30, "hybrid")
+    stories = stories_of(hits, engine.store.sentences(h.article.id for h in hits))
+    assert stories[0].article.title == "Fishing talks collapse"
+    query = engine.query_encoder.encode([question.text])[0]
+    candidates, matrix = candidate_features(
+        question, stories, query, engine._current().snapshot.lexical.idf(question.terms)
+    )
+    assert matrix.shape == (len(candidates), len(CANDIDATE_FEATURES))
+    talks = [c for c in candidates if c.story.article.title == "Fishing talks collapse"]
+    assert len(talks) == 5  # every sentence of the story, not only those of the matching passage
+    column = CANDIDATE_FEATURES.index("speaker_match")
+    by_text = {c.story.article.text[c.start : c.end]: row for c, row in zip(candidates, matrix, strict=True)}
+    assert by_text['"We have reached the end of the road," Berg said.'][column] == pytest.approx(0.95)
+    assert by_text["Officials expect new talks next month."][column] == 0.0
+    assert by_text['"This budget puts schools first," Reyes said.'][column] == 0.0
+    assert matrix[:, CANDIDATE_FEATURES.index("cos_rel")].max() == 0.0
+
+
+def test_missing_model_falls_back_to_the_extractive_scorer(make_engine: MakeEngine, tmp_path: Path, caplog):
+    """should log why and answer with the hand-tuned scorer when the model files are missing."""
+    with caplog.at_level(logging.WARNING):
+        engine = make_engine(TALKS, reader_dir=tmp_path / "nowhere")
+    assert isinstance(engine.answerer, ExtractiveAnswerer)
+    assert "no trained reader model" in caplog.text
+    assert engine.ask("What does the dispute concern?").answered
+
+
+def test_altered_model_is_refused_by_its_hash(tmp_path: Path, caplog):
+    """should not load a model file whose hash differs from the manifest's."""
+    directory = _train_tiny_reader(tmp_path / "reader")
+    with (directory / RANKER).open("a") as fh:
+        fh.write("\n")
+    with caplog.at_level(logging.WARNING):
+        assert load_reader(directory) is None
+    assert "does not match its recorded hash" in caplog.text
+
+
+def test_corrupt_model_and_other_features_are_refused(tmp_path: Path, caplog):
+    """should refuse garbage model files and models trained on other feature columns, without raising."""
+    directory = _train_tiny_reader(tmp_path / "reader")
+    manifest = json.loads((directory / MANIFEST).read_text())
+    (directory / MANIFEST).write_text(json.dumps({**manifest, "candidate_features": ["cos"]}))
+    assert load_reader(directory) is None
+    (directory / RANKER).write_text("not a model")
+    manifest["sha256"][RANKER] = sha256(directory / RANKER)
+    (directory / MANIFEST).write_text(json.dumps(manifest))
+    with caplog.at_level(logging.WARNING):
+        assert load_reader(directory) is None
+    assert "cannot be loaded" in caplog.text
+
+
+def test_reader_quotes_verbatim_from_stored_sentences(make_engine: MakeEngine, tmp_path: Path):
+    """should answer with a trained model: quotes exact at their offsets, the question the only thing encoded."""
+    engine = make_engine(TALKS, BUDGET, reader_dir=_train_tiny_reader(tmp_path / "reader"), chunk_words=20)
+    assert isinstance(engine.answerer, ReaderAnswerer)
+    calls = engine.encoder.calls
+    answer = engine.ask("What does the fishing dispute concern?")
+    assert engine.encoder.calls == calls + 1  # the question, and no sentence
+    assert answer.answered and answer.citations
+    for c in answer.citations:
+        article = engine.store.article(c.article_id)
+        assert article is not None and article.text[c.start : c.end] == c.quote
+
+
+def test_reader_abstains_below_its_threshold(make_engine: MakeEngine, tmp_path: Path):
+    """should say the articles do not answer when the abstention model is below the threshold."""
+    engine = make_engine(TALKS, reader_dir=_train_tiny_reader(tmp_path / "reader", threshold=1.01), chunk_words=20)
+    answer = engine.ask("What does the fishing dispute concern?")
+    assert (answer.answered, answer.citations) == (False, ())
+
+
+def test_index_without_sentence_vectors_falls_back(make_engine: MakeEngine, tmp_path: Path, caplog):
+    """should answer with the fallback scorer and say `newsdesk reindex` once, never crash, on an old index."""
+    engine: Engine = make_engine(TALKS, reader_dir=_train_tiny_reader(tmp_path / "reader"), chunk_words=20)
+    engine.store.db.execute("DELETE FROM sentences")
+    with caplog.at_level(logging.WARNING):
+        first = engine.ask("What does the fishing dispute concern?")
+        engine.ask("What did Berg say?")
+    assert (
+        first.citations[0].quote
+        == "The dispute concerns fishing rights in the northern sea, worth 40 million euros a year."
+    )
+    assert caplog.text.count("newsdesk reindex") == 1
