@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -29,6 +29,7 @@ from retrieval.reader.model import ReaderModel
 
 log = logging.getLogger(__name__)
 
+UPGRADE_NOTE = "This index predates sentence vectors: run `newsdesk reindex` for the trained reader's answers."
 DEPTH = 30  # passages retrieved per question: enough to name the best few stories
 MAX_QUOTES = 2
 
@@ -78,7 +79,8 @@ class ReaderAnswerer:
         """Quote the best one or two sentences, or abstain."""
         ranked = self.rank(question, hits, lexical=lexical)
         if ranked is None:
-            return self.fallback.answer(question, hits, lexical=lexical)
+            answer = self.fallback.answer(question, hits, lexical=lexical)
+            return replace(answer, notes=(*answer.notes, UPGRADE_NOTE))
         if not ranked.candidates:
             return Answer(question.text, False, NOT_FOUND)
         if ranked.confidence < self.model.threshold:

@@ -13,7 +13,7 @@ from app.engine import Engine
 from index.models import RawArticle
 from retrieval.answer import ExtractiveAnswerer
 from retrieval.question import analyse
-from retrieval.reader.answerer import ReaderAnswerer
+from retrieval.reader.answerer import UPGRADE_NOTE, ReaderAnswerer
 from retrieval.reader.features import CANDIDATE_FEATURES, QUESTION_FEATURES, candidate_features, stories_of
 from retrieval.reader.model import ABSTAIN, MANIFEST, RANKER, load_reader, sha256
 from retrieval.scope import Scope
@@ -174,3 +174,4 @@ def test_index_without_sentence_vectors_falls_back(make_engine: MakeEngine, tmp_
         == "The dispute concerns fishing rights in the northern sea, worth 40 million euros a year."
     )
     assert caplog.text.count("newsdesk reindex") == 1
+    assert first.notes == (UPGRADE_NOTE,)
