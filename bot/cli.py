@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from pydantic import ValidationError
 
+from bot.cli_digest import add_digest_parser, run_digest
 from bot.cli_feeds import add_feeds_parser, run_feeds
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("reindex", help="re-chunk and re-embed every stored article (after a model or chunking change)")
     add_feeds_parser(sub)
+    add_digest_parser(sub)
     sub.add_parser("bot", help="run the Discord bot (needs DISCORD_TOKEN)")
     return parser
 
@@ -290,6 +292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "stats": _cmd_stats,
         "reindex": _cmd_reindex,
         "feeds": run_feeds,
+        "digest": run_digest,
     }
     try:
         must_exist = args.command not in ("ingest", "feeds")
