@@ -40,7 +40,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    engine, id_map, _ = build_engine(args.eval_dir, args.data_dir, EngineConfig(data_dir=args.data_dir, reader_dir=None))
+    engine, id_map, _ = build_engine(
+        args.eval_dir, args.data_dir, EngineConfig(data_dir=args.data_dir, reader_dir=None)
+    )
     # Never abstain while measuring: the threshold is what this script chooses.
     assert isinstance(engine.answerer, ExtractiveAnswerer)
     engine.answerer.weights = replace(engine.answerer.weights, min_confidence=-1.0)

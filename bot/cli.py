@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from bot.batch import BatchLine, batch_lines, text_problem
+from bot.cli_digest import add_digest_parser, run_digest
 from bot.cli_feeds import add_feeds_parser, run_feeds
 from bot.exit_codes import EXIT_BOT, EXIT_INDEX, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
 from bot.terminal import SafeFormatter, echo
@@ -86,6 +87,7 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("reindex", help="re-chunk and re-embed every stored article (after a model or chunking change)")
     add_feeds_parser(sub)
+    add_digest_parser(sub)
     sub.add_parser("bot", help="run the Discord bot (needs DISCORD_TOKEN)")
     return parser
 
@@ -347,6 +349,7 @@ def main(argv: Sequence[str] | None = None, *, open_engine: OpenEngine = load_en
         "stats": _cmd_stats,
         "reindex": _cmd_reindex,
         "feeds": run_feeds,
+        "digest": run_digest,
     }
     try:
         must_exist = args.command not in ("ingest", "feeds")

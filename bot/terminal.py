@@ -3,7 +3,8 @@ r"""Output for the operator's terminal: stored text (titles, sources, feed names
 An article title or feed name can carry ESC/BEL sequences that would recolour, retitle or
 clear the terminal. Cleaning strips control characters from new articles, but the index may
 hold older ones and feeds name themselves, so every line the CLI prints goes through
-``terminal_safe``: C0/C1 control characters (except newline and tab) and lone surrogates
+``terminal_safe``: C0/C1 control characters (except newline and tab), lone surrogates and the
+invisible format characters that reorder or hide text (bidi overrides, zero-width characters)
 become visible ``\uXXXX`` escapes. That is also a valid JSON string escape of the same
 character, so ``--json`` output stays valid JSON carrying the exact text.
 """
@@ -14,12 +15,18 @@ import logging
 import re
 import sys
 
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_SPACE = re.compile(r"\s+")
 
 
 def terminal_safe(text: str) -> str:
     r"""``text`` with control characters (not newline or tab) and lone surrogates as ``\uXXXX``."""
     return _UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
+
+
+def one_line(text: str) -> str:
+    """Stored text as one safe line: runs of whitespace (newlines too) become one space."""
+    return terminal_safe(_SPACE.sub(" ", text).strip())
 
 
 def echo(text: str = "", *, err: bool = False) -> None:

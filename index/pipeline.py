@@ -196,7 +196,7 @@ class Indexer:
         pending: list[tuple[Article, list[Passage]]] = []
         merges: list[tuple[str, Article]] = []
         replaces: dict[str, str] = {}
-        seen: set[str] = set()
+        seen: dict[str, tuple[str, str | None]] = {}  # content id -> (id it is stored under, first URL)
         done_articles = 0
 
         def flush() -> None:
@@ -246,16 +246,21 @@ class Indexer:
                 origin = item.origin if isinstance(item, ReadResult) else (raw.url or raw.title or "article")
                 report.errors.append(f"{origin}: {exc}")
                 continue
-            if article.id in seen or self.store.article(article.id) is not None:
+            stored = None if article.id in seen else self.store.article(article.id)
+            if article.id in seen or stored is not None:
+                target, url = seen[article.id] if stored is None else (stored.id, stored.url)
+                if article.url is not None and article.url != url:
+                    merges.append((target, article))  # the same text at another URL: keep its source
                 report.unchanged += 1
-                report.article_ids.append(article.id)
+                report.article_ids.append(target)
                 continue
-            seen.add(article.id)
+            seen[article.id] = (article.id, article.url)
             sig = signature(article.text)
             match = self.near_duplicates.find(article, sig)
             if match is not None and match[1]:
                 replaces[article.id] = match[0]
             elif match is not None:
+                seen[article.id] = (match[0], article.url)
                 merges.append((match[0], article))
                 report.merged += 1
                 report.article_ids.append(match[0])

@@ -426,6 +426,33 @@ class Store:
         for row in rows:
             yield _article(row)
 
+    def published_between(
+        self, since: datetime, until: datetime, *, collections: Sequence[str] | None = None, limit: int | None = None
+    ) -> list[Article]:
+        """Articles published in ``[since, until)``, newest first (undated articles never match)."""
+        sql = "SELECT * FROM articles WHERE published >= ? AND published < ?"
+        params: list[object] = [_iso(since), _iso(until)]
+        if collections is not None:
+            sql += f" AND collection IN ({','.join('?' * len(collections))})"
+            params.extend(collections)
+        sql += " ORDER BY published DESC, id LIMIT ?"
+        params.append(-1 if limit is None else limit)
+        return [_article(row) for row in self.db.execute(sql, params)]
+
+    def passage_vectors(self, article_ids: Iterable[str]) -> dict[str, np.ndarray]:
+        """Each article's passage vectors, in passage order (articles without passages are left out)."""
+        wanted = list(dict.fromkeys(article_ids))
+        rows: dict[str, list[np.ndarray]] = {}
+        for start in range(0, len(wanted), 500):  # stay under SQLite's bound-parameter limit
+            chunk = wanted[start : start + 500]
+            for article_id, blob in self.db.execute(
+                f"SELECT article_id, vector FROM passages WHERE article_id IN ({','.join('?' * len(chunk))})"
+                " ORDER BY article_id, position",
+                chunk,
+            ):
+                rows.setdefault(article_id, []).append(np.frombuffer(blob, dtype=np.float32))
+        return {aid: np.vstack(vectors) for aid, vectors in rows.items()}
+
     def find_articles(self, text: str, *, collections: Sequence[str] | None = None, limit: int = 25) -> list[Article]:
         """Articles whose title contains ``text`` (case-insensitive), newest first; for autocomplete."""
         sql = "SELECT * FROM articles WHERE title LIKE ? ESCAPE '\\'"

@@ -77,3 +77,30 @@ def test_edited_file_replaces_and_same_title_story_is_kept(make_engine: MakeEngi
     other = RawArticle(title="Council backs bridges", text="A rural council in the north approved two footbridges.")
     assert engine.ingest([other]).added == 1
     assert engine.store.article_count() == 2
+
+
+def test_exact_copy_at_another_url_keeps_its_source(make_engine: MakeEngine):
+    """should record the outlet of a word-for-word copy (same headline, another URL), once however often it comes."""
+    engine = make_engine()
+    first = engine.ingest([_story("Council backs bridges", PARAGRAPHS, "https://a.test/bridges", "Alpha")])
+    copy = _story("Council backs bridges", PARAGRAPHS, "https://b.test/bridges", "Beta")
+    report = engine.ingest([copy, copy])
+    engine.ingest([copy])
+    assert report.unchanged == 2 and report.article_ids == first.article_ids * 2
+    assert engine.store.article_count() == 1
+    (copies,) = engine.store.other_sources(first.article_ids).values()
+    assert [(c["source"], c["url"]) for c in copies] == [("Beta", "https://b.test/bridges")]
+
+
+def test_exact_repeat_of_a_merged_copy_points_at_the_stored_article(make_engine: MakeEngine):
+    """should map a repeated near-copy to the article it was merged into, and keep each of its URLs once."""
+    engine = make_engine()
+    first = engine.ingest([_story("Council backs bridges", PARAGRAPHS, "https://a.test/bridges", "Alpha")])
+    changed = [*PARAGRAPHS]
+    changed[3] = "Critics in the opposition said the price, put at 1.2 billion euros, was far too high for the city."
+    copy = _story("Three bridges for the city", changed, "https://b.test/bridges", "Beta")
+    elsewhere = _story("Three bridges for the city", changed, "https://c.test/bridges", "Gamma")
+    report = engine.ingest([copy, copy, elsewhere])
+    assert report.article_ids == first.article_ids * 3
+    (copies,) = engine.store.other_sources(first.article_ids).values()
+    assert [c["source"] for c in copies] == ["Beta", "Gamma"]

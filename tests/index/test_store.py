@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,21 @@ def test_interrupted_write_keeps_previous_articles(engine: Engine, tmp_path: Pat
     assert engine.store.article_count() == 1
     with sqlite3.connect(tmp_path / "newsdesk.db") as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_published_between_and_passage_vectors(make_engine: MakeEngine):
+    """should list a window's dated articles of some collections newest first, and each one's passage vectors."""
+    engine = make_engine()
+    day = datetime(2025, 3, 1, tzinfo=UTC)
+
+    def dated(title: str, when: datetime | None) -> RawArticle:
+        return RawArticle(title=title, text=f"{title} is a story that happened here.", published=when)
+
+    engine.ingest([dated(f"Story {n}", day.replace(day=n)) for n in range(1, 5)] + [dated("Undated", None)])
+    engine.ingest([dated("Elsewhere", day.replace(day=3, hour=12))], collection="222")
+    found = engine.store.published_between(day.replace(day=2), day.replace(day=5), collections=["global"])
+    assert [a.title for a in found] == ["Story 4", "Story 3", "Story 2"]
+    everywhere = engine.store.published_between(day, day.replace(day=20), limit=2)
+    assert [a.title for a in everywhere] == ["Story 4", "Elsewhere"]
+    vectors = engine.store.passage_vectors([found[0].id, "missing"])
+    assert list(vectors) == [found[0].id] and vectors[found[0].id].shape == (1, engine.encoder.dim)
