@@ -58,7 +58,10 @@ def test_quiet_window_prints_one_line(desk: Desk, capsys: pytest.CaptureFixture[
 
 
 def test_stored_control_characters_are_escaped(desk: Desk, capsys: pytest.CaptureFixture[str]):
-    """should never write an article's escape sequences or bidi overrides raw to the terminal."""
+    """should never write an article's escape sequences or bidi overrides raw to the terminal.
+
+    Cleaning drops control characters from what is stored; the bidi override stays in the text and is escaped.
+    """
     text = "Hackers sent \x1b[2J\x1b[31m a message to the city council on Monday about \u202eits servers today."
     desk.engine.ingest(
         [
@@ -74,8 +77,8 @@ def test_stored_control_characters_are_escaped(desk: Desk, capsys: pytest.Captur
     assert digest(desk, "--since", "2h") == 0
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\u202e" not in out and "\x07" not in out
-    assert "Council \\x1b]0;owned\\x07 hacked" in out and "\\x1b[2J\\x1b[31m" in out and "\\u202eits" in out
-    assert "Ev\\x1bil" in out
+    assert "Council ]0;owned hacked" in out and "Hackers sent [2J[31m a message" in out and "\\u202eits" in out
+    assert "Evil" in out
 
 
 @pytest.mark.parametrize(
