@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.encoder import DEFAULT_MODEL, Backend
+from retrieval.llm.client import LlmConfig
 
 
 @dataclass(frozen=True)
@@ -20,3 +21,4 @@ class EngineConfig:
     top_k: int = 6
     threads: int | None = None
     cache_dir: Path | None = None  # converted models; default: data_dir/models
+    llm: LlmConfig | None = None  # answer with this language model (the extractive answerer as its fallback)

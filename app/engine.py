@@ -18,6 +18,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from app.answerers import make_answerer
 from app.config import EngineConfig
 from index.embed import load_encoder
 from index.encoder import Encoder
@@ -26,7 +27,7 @@ from index.pipeline import ChunkSettings, Indexer, IngestReport, Progress
 from index.readers import ReadResult, read_paths
 from index.snapshot import Snapshot, load_or_build, select_articles
 from index.store import Store
-from retrieval.answer import Answer, Answerer, ExtractiveAnswerer
+from retrieval.answer import Answer, Answerer
 from retrieval.errors import IndexNotReadyError, RetrievalError
 from retrieval.hybrid import Hit, HybridSearcher
 from retrieval.question import Question, analyse
@@ -59,7 +60,7 @@ class Engine:
         Args:
             config: paths and model.
             encoder: an already loaded encoder (tests inject a fake one).
-            answerer: the answerer to use (default: extractive).
+            answerer: the answerer to use (default: ``make_answerer``, from ``config.llm``).
             check_model: refuse an index built with another model; ``reindex`` turns this off.
             create: create an empty index when there is none; when false, raise ``NoIndexError``.
 
@@ -79,7 +80,7 @@ class Engine:
             self.store.check_model(self.encoder.name, self.encoder.dim)
         # Questions and candidate sentences go through a vector cache; bulk ingest uses the encoder directly.
         self.query_encoder = CachedEncoder(self.encoder)
-        self.answerer: Answerer = answerer or ExtractiveAnswerer(self.query_encoder)
+        self.answerer: Answerer = answerer or make_answerer(config, self.query_encoder)
         self.indexer = Indexer(
             self.store,
             self.encoder,
