@@ -58,8 +58,9 @@ async def _drafts(
 ) -> tuple[Answer | None, float | None]:
     """Show the drafts as they come (paced); the model's final answer (None past the deadline) and the last edit."""
     last_edit: float | None = None
+    deadline = asyncio.timeout(pacing.deadline)
     try:
-        async with asyncio.timeout(pacing.deadline):
+        async with deadline:
             source = _generator(pending.updates())
             paced = _generator(throttled(source, interval=pacing.interval, clock=pacing.clock))
             async with aclosing(source), aclosing(paced) as updates:
@@ -69,6 +70,8 @@ async def _drafts(
                     last_edit = pacing.clock()
                     await responder.update(render_draft(update.text, title=title))
     except TimeoutError:
+        if not deadline.expired():  # a timeout of Discord's, say: not the model's
+            raise
         log.warning("the language model was still writing after %.0f s: answering extractively", pacing.deadline)
     return None, last_edit
 

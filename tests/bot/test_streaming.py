@@ -294,3 +294,18 @@ async def test_a_mention_never_whispers():
     message.author = MagicMock(spec=discord.Member)
     await MessageResponder(message).whisper("why")
     message.channel.send.assert_not_called()
+
+
+class SlowDiscord(TimedResponder):
+    """Discord timing out on an edit (aiohttp raises the built-in ``TimeoutError``)."""
+
+    async def update(self, text: str) -> None:
+        raise TimeoutError
+
+
+async def test_a_discord_timeout_is_not_taken_for_the_models(make_desk, clock: FakeClock):
+    """should let a timeout of Discord's reach the error handler, not answer as if the model were late."""
+    responder = SlowDiscord(clock)
+    with pytest.raises(TimeoutError):
+        await reads.ask(make_desk(ScriptedModel(clock)), responder, MEMBER, PESKOV)
+    assert responder.of("send") == [] and responder.of("finish") == []
