@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.encoder import DEFAULT_MODEL, Backend
+from retrieval.llm.client import LlmConfig
 from retrieval.reader.model import MODEL_DIR
 
 
@@ -21,4 +22,5 @@ class EngineConfig:
     top_k: int = 6
     threads: int | None = None
     cache_dir: Path | None = None  # converted models; default: data_dir/models
+    llm: LlmConfig | None = None  # answer with this language model (the extractive answerer as its fallback)
     reader_dir: Path | None = MODEL_DIR  # the trained reader; None answers with the hand-tuned scorer

@@ -18,6 +18,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from app.answerers import make_answerer
 from app.config import EngineConfig
 from index.embed import load_encoder
 from index.encoder import Encoder
@@ -26,12 +27,11 @@ from index.pipeline import ChunkSettings, Indexer, IngestReport, Progress
 from index.readers import ReadResult, read_paths
 from index.snapshot import Snapshot, load_or_build, select_articles
 from index.store import Store
-from retrieval.answer import Answer, Answerer, ExtractiveAnswerer
+from retrieval.answer import Answer, Answerer
 from retrieval.errors import IndexNotReadyError, RetrievalError
 from retrieval.hybrid import Hit, HybridSearcher
 from retrieval.question import Question, analyse
 from retrieval.reader.answerer import ReaderAnswerer
-from retrieval.reader.model import load_reader
 from retrieval.scope import Scope
 from retrieval.summarize import summarize_article, summarize_topic
 from retrieval.timeframe import dated_scopes, prefer_recent, undated_note
@@ -61,7 +61,7 @@ class Engine:
         Args:
             config: paths and model.
             encoder: an already loaded encoder (tests inject a fake one).
-            answerer: the answerer to use (default: the trained reader, else the hand-tuned extractive scorer).
+            answerer: the answerer to use (default: ``make_answerer``: the reader, or the LLM of ``config.llm``).
             check_model: refuse an index built with another model; ``reindex`` turns this off.
             create: create an empty index when there is none; when false, raise ``NoIndexError``.
 
@@ -81,7 +81,7 @@ class Engine:
             self.store.check_model(self.encoder.name, self.encoder.dim)
         # Questions and candidate sentences go through a vector cache; bulk ingest uses the encoder directly.
         self.query_encoder = CachedEncoder(self.encoder)
-        self.answerer: Answerer = answerer or self._default_answerer()
+        self.answerer: Answerer = answerer or make_answerer(config, self.query_encoder, self.store)
         self.indexer = Indexer(
             self.store,
             self.encoder,
@@ -90,11 +90,6 @@ class Engine:
         self._write_lock = threading.Lock()
         self._refresh_lock = threading.Lock()
         self._searcher = HybridSearcher(load_or_build(self.store, config.data_dir), self.store)
-
-    def _default_answerer(self) -> Answerer:
-        extractive = ExtractiveAnswerer(self.query_encoder)
-        model = load_reader(self.config.reader_dir) if self.config.reader_dir else None
-        return ReaderAnswerer(self.query_encoder, self.store, model, extractive) if model else extractive
 
     @property
     def depth(self) -> int:

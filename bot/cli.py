@@ -138,7 +138,14 @@ def _scope(args: argparse.Namespace) -> Scope:
 
 
 def _print_answer(answer: Answer) -> None:
+    from app.answerers import model_notes
+    from retrieval.llm.answerer import ModelAnswer
+
     echo(answer.text)
+    if isinstance(answer, ModelAnswer):  # the model's words: show the article text each citation checked
+        echo("\n(In the language model's words, checked against these quotes:)")
+        for c in answer.citations:
+            echo(f'[{c.n}] "{c.quote}"')
     if answer.citations:
         echo("\nSources:")
         seen: set[int] = set()
@@ -149,6 +156,10 @@ def _print_answer(answer: Answer) -> None:
             date = c.published.date().isoformat() if c.published else "date unknown"
             where = f" <{c.url}>" if c.url else ""
             echo(f"[{c.n}] {c.title} ({c.source or 'unknown source'}, {date}){where} id={c.article_id}")
+    if notes := model_notes(answer):
+        echo("\nNotes:")
+        for note in notes:
+            echo(f"- {note}")
 
 
 def load_engine(config: EngineConfig, check_model: bool) -> Engine:

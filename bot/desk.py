@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import ParamSpec, Protocol, TypeVar
 
 from bot.ratelimit import RateLimiter
+from bot.streaming import Pacing
 from index.models import GLOBAL_COLLECTION, Article, RawArticle
 from index.pipeline import IngestReport, Progress
 from index.readers import ReadResult
@@ -92,6 +93,7 @@ class Desk:
         progress_every: float = 2.0,
         fetch: Fetch | None = None,
         moderator_role: str | None = None,
+        pacing: Pacing | None = None,
     ) -> None:
         """Wrap an engine for the bot.
 
@@ -103,6 +105,7 @@ class Desk:
             progress_every: seconds between edits of a progress message.
             fetch: fetches and extracts the article at a URL (``/ingest url:``); ``None`` disables links.
             moderator_role: the role that moderates besides Manage Server, named in refusals.
+            pacing: how a language model's answer is streamed (edit interval, deadline, clock).
         """
         self.engine = engine
         self.limiter = limiter
@@ -110,6 +113,7 @@ class Desk:
         self.progress_every = progress_every
         self.fetch = fetch
         self.moderator_role = moderator_role
+        self.pacing = pacing or Pacing()
         self.write_lock = asyncio.Lock()
         self._reads = ThreadPoolExecutor(max_workers=read_workers, thread_name_prefix="newsdesk-read")
         self._writes = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsdesk-write")

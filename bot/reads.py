@@ -4,7 +4,8 @@ Each handler takes the ``Desk``, a ``Responder`` (an interaction, a mention, or 
 and an ``Asker``; the cogs adapt Discord objects to these, so the logic is tested without
 Discord. Handlers answer what users can act on (a bad question, an empty index, the rate
 limit); anything else propagates to the caller's central error handler
-(``bot.errors.report_failure``).
+(``bot.errors.report_failure``). With ``NEWSDESK_ANSWERER=llm`` the engine's answer to a
+question is a ``PendingAnswer``, which ``bot.streaming`` streams into the response.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from app.answerers import fallback_notes
+from app.deferred import PendingAnswer
 from bot.render import render_answer, render_notice
+from bot.streaming import deliver
 from bot.timing import Outcome, timed
 from retrieval.answer import Answer, shorten
 from retrieval.errors import BadQuestionError, RetrievalError
@@ -83,8 +87,18 @@ async def _answer_with(
         outcome.status = type(exc).__name__
         await responder.send(render_notice(str(exc)))
         return
-    outcome.status = "answered" if answer.answered else "no-answer"
+    if isinstance(answer, PendingAnswer):  # a language model answers: stream it (bot/streaming.py)
+        answer = await deliver(desk, responder, asker, answer, title=title)
+        outcome.status = _status(answer, model=True)
+        return
+    outcome.status = _status(answer)
     await responder.send(render_answer(answer, embeds=desk.use_embeds, title=title))
+
+
+def _status(answer: Answer, *, model: bool = False) -> str:
+    """The outcome logged for an answer; a model's answer that fell back says so."""
+    status = "answered" if answer.answered else "no-answer"
+    return f"{status} (extractive fallback)" if model and fallback_notes(answer) else status
 
 
 def _summarize_article(engine: EngineLike, ref: str, scope: Scope) -> Answer:

@@ -13,7 +13,9 @@ than a whole message is shortened at a word boundary, keeping its marker.
 Article text is data, never markup: quotes, titles, sources and questions are escaped
 (``escape_markdown``) before they are measured against the limits, so Discord shows the
 article's characters as written (a masked link stays visible text, a mention stays text) while
-``Answer`` and ``ask --json`` keep the exact text.
+``Answer`` and ``ask --json`` keep the exact text. A language model's sentences are escaped the
+same way, and labelled as its words: a ``ModelAnswer`` shows them, then the verified quotes
+they cite (verbatim), so "quotes are verbatim" stays true of every line shown as a quote.
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ from typing import Any
 
 from discord.utils import escape_mentions
 
+from app.answerers import fallback_notes
 from index.fetch import is_web_url
 from retrieval.answer import Answer, Citation, shorten
+from retrieval.llm.answerer import ModelAnswer
 
 CONTENT_LIMIT = 2000
 TITLE_LIMIT = 256
@@ -38,11 +42,15 @@ FOOTER_LIMIT = 2048
 EMBED_TOTAL_LIMIT = 6000
 MAX_ANSWER_PARTS = 4  # messages of answer text; more than that is a runaway answer, cut with a note
 MAX_LINK_CHARS = 512
+MODEL_LABEL = "*In the language model's words, checked against the articles:*"
+QUOTES_LABEL = "*What they cite, verbatim:*"
+DRAFT_NOTE = "-# Writing… only sentences checked against the articles are shown."
+WHY_TITLE = "**Why this answer?** (only moderators see this)"
 
 ANSWERED_COLOUR = 0x2E7D6B
 UNANSWERED_COLOUR = 0x8A8F98
 
-_MARKER = re.compile(r"\s*(\[\d+\])\s*$")
+_MARKERS = re.compile(r"((?:\s*\[\d+\])+)\s*$")
 # What Discord would render in text: inline markup characters anywhere (``<`` opens mentions,
 # channels, timestamps and custom emoji), and block markup at a line start (quotes, headings and
 # ``-#`` subtext, lists). URLs are kept whole: Discord links them as they are, and a backslash
@@ -54,7 +62,7 @@ _MARKDOWN = re.compile(
     r"|^(?P<lead>[ \t]*)(?:(?P<block>[>#+-])|(?P<number>\d+)\.(?=\s))",
     re.MULTILINE,
 )
-_ANSWER_LINE = re.compile(r"(?P<quote>> )?(?P<body>.*?)(?P<marker>\s*\[\d+\])?", re.DOTALL)
+_ANSWER_LINE = re.compile(r"(?P<quote>> )?(?P<body>.*?)(?P<marker>(?:\s*\[\d+\])*)", re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,10 +93,10 @@ def escape_markdown(text: str) -> str:
 
 
 def escape_answer_line(line: str) -> str:
-    """Escape one line of an answer's text, keeping the ``> `` block quote and ``[n]`` marker it was given."""
+    """Escape one line of an answer's text, keeping the ``> `` block quote and the ``[n]`` markers it was given."""
     match = _ANSWER_LINE.fullmatch(line)
     assert match is not None  # the pattern matches any text
-    return f"{match['quote'] or ''}{escape_markdown(match['body'])}{match['marker'] or ''}"
+    return f"{match['quote'] or ''}{escape_markdown(match['body'])}{match['marker']}"
 
 
 def _one_line(text: str) -> str:
@@ -96,11 +104,11 @@ def _one_line(text: str) -> str:
 
 
 def fit_line(line: str, limit: int) -> str:
-    """Shorten one citation line to ``limit`` characters at a word boundary, keeping its ``[n]`` marker."""
+    """Shorten one citation line to ``limit`` characters at a word boundary, keeping its ``[n]`` markers."""
     if len(line) <= limit:
         return line
-    match = _MARKER.search(line)
-    marker = f" {match.group(1)}" if match else ""
+    match = _MARKERS.search(line)
+    marker = " " + " ".join(re.findall(r"\[\d+\]", match.group(1))) if match else ""
     body = line[: match.start()] if match else line
     return shorten(body, limit - len(marker)) + marker
 
@@ -169,9 +177,18 @@ def split_text(text: str, limit: int = CONTENT_LIMIT) -> list[str]:
     return [chunk.strip("\n") for chunk in pack(units, limit)] or [""]
 
 
+def _display_lines(answer: Answer) -> list[str]:
+    """The answer's lines, escaped; a model's answer is labelled as its words and followed by the quotes it cites."""
+    lines = [escape_answer_line(line) for line in answer.text.splitlines() if line.strip()]
+    if not isinstance(answer, ModelAnswer):
+        return lines
+    quotes = [escape_answer_line(f"> {_one_line(c.quote)} [{c.n}]") for c in answer.citations]
+    return [MODEL_LABEL, *lines, QUOTES_LABEL, *quotes]
+
+
 def _answer_parts(answer: Answer, limit: int) -> tuple[list[str], list[Citation]]:
     """The answer's lines packed into at most ``MAX_ANSWER_PARTS`` chunks, and the sources they cite."""
-    lines = [fit_line(escape_answer_line(line), limit) for line in answer.text.splitlines() if line.strip()]
+    lines = [fit_line(line, limit) for line in _display_lines(answer)]
     parts = pack(lines, limit)
     if len(parts) > MAX_ANSWER_PARTS:
         kept = parts[:MAX_ANSWER_PARTS]
@@ -186,10 +203,20 @@ def _answer_parts(answer: Answer, limit: int) -> tuple[list[str], list[Citation]
     return parts, _sources(answer.citations, used)
 
 
+def _wording(answer: Answer) -> str:
+    if isinstance(answer, ModelAnswer):
+        return "Sentences in the language model's words; quotes verbatim from the articles"
+    return "Quotes are verbatim from the articles"
+
+
 def _footer(answer: Answer) -> str:
-    if not answer.answered:
-        return "Try other words, or /summary with a topic."
-    return f"Quotes are verbatim from the articles · {answer.latency_ms:.0f} ms"
+    """What the reader should know: why the model did not answer (if so), then whose words these are."""
+    last = (
+        f"{_wording(answer)} · {answer.latency_ms:.0f} ms"
+        if answer.answered
+        else "Try other words, or /summary with a topic."
+    )
+    return " · ".join([*fallback_notes(answer), last])
 
 
 def _embed_size(embed: dict[str, Any]) -> int:
@@ -227,7 +254,10 @@ def render_plain(answer: Answer, *, title: str | None = None) -> list[Reply]:
     if sources:
         lines = [source_line(c, angle_links=True, limit=CONTENT_LIMIT - 20) for c in sources]
         units += ["\n**Sources**\n" + lines[0], *lines[1:]]
-    if answer.answered:
+    units += [f"-# {note}" for note in fallback_notes(answer)]
+    if isinstance(answer, ModelAnswer):
+        units.append(f"-# {_wording(answer)} · {answer.latency_ms:.0f} ms")
+    elif answer.answered:
         units.append(f"-# {answer.latency_ms:.0f} ms")
     return [Reply(content=chunk.strip("\n")) for chunk in pack(units, CONTENT_LIMIT)]
 
@@ -235,6 +265,21 @@ def render_plain(answer: Answer, *, title: str | None = None) -> list[Reply]:
 def render_answer(answer: Answer, *, embeds: bool, title: str | None = None) -> list[Reply]:
     """Render an answer or a summary: embeds when enabled, else plain text."""
     return render_embeds(answer, title=title) if embeds else render_plain(answer, title=title)
+
+
+def render_draft(text: str, *, title: str | None = None) -> str:
+    """The message content while a model writes: its verified sentences so far (escaped), under the question."""
+    header = [f"**{shorten(escape_markdown(_one_line(title)), 300)}**"] if title else []
+    room = CONTENT_LIMIT - len(DRAFT_NOTE) - 3
+    lines = [fit_line(escape_answer_line(line), room) for line in text.splitlines() if line.strip()]
+    chunks = pack([*header, *lines], room)
+    body = chunks[0] + ("\n…" if len(chunks) > 1 else "") if chunks else ""
+    return f"{body}\n{DRAFT_NOTE}".lstrip("\n")
+
+
+def render_why(notes: Sequence[str]) -> str:
+    """The moderators' note on a model's answer: which of its sentences were left out, and why."""
+    return shorten("\n".join([WHY_TITLE, *(f"- {note}" for note in notes)]), CONTENT_LIMIT)
 
 
 def render_notice(text: str) -> list[Reply]:

@@ -2,7 +2,8 @@
 
 An interaction (slash command) is deferred with "thinking…" and answered with follow-ups;
 notices are ephemeral. A mention shows the typing indicator and is answered with a reply to
-the message, further parts below it. No pings: every message goes out with
+the message, further parts below it. A streamed answer edits one status message (``update``)
+and ends by turning it into the answer (``finish``). No pings: every message goes out with
 ``AllowedMentions.none()``, and replies do not ping the author either.
 """
 
@@ -38,10 +39,24 @@ class Responder(Protocol):
         """A short message only the user sees where possible: refusals, limits, apologies."""
         ...
 
+    async def finish(self, replies: Sequence[Reply]) -> None:
+        """Send the result in place of the status message (``update``): it becomes the first reply."""
+        ...
+
+    async def whisper(self, text: str) -> None:
+        """A message only the user sees, or none at all where nothing is private (a mention's replies)."""
+        ...
+
 
 def no_pings() -> discord.AllowedMentions:
     """A fresh ``AllowedMentions`` that pings nobody (discord.py mutates the one it is given on replies)."""
     return discord.AllowedMentions.none()
+
+
+def _edit_kwargs(reply: Reply) -> dict[str, Any]:
+    """Edit a message into ``reply``: what it does not have (text or embed) is removed."""
+    embed = discord.Embed.from_dict(reply.embed) if reply.embed else None
+    return {"content": reply.content or None, "embed": embed, "allowed_mentions": no_pings()}
 
 
 def _message_kwargs(reply: Reply) -> dict[str, Any]:
@@ -58,6 +73,7 @@ class InteractionResponder:
 
     def __init__(self, interaction: discord.Interaction[Any]) -> None:
         self.interaction = interaction
+        self._edited = False
 
     async def defer(self, *, ephemeral: bool = False) -> None:
         """Show "thinking…" (ephemeral or not; Discord fixes that choice here)."""
@@ -79,10 +95,23 @@ class InteractionResponder:
             await self.interaction.response.send_message(text, ephemeral=True, allowed_mentions=no_pings())
         else:
             await self.interaction.edit_original_response(content=text, allowed_mentions=no_pings())
+            self._edited = True
 
     async def notice(self, text: str) -> None:
         """An ephemeral message (after a public deferral Discord keeps the first follow-up public)."""
         await self.send([Reply(content=text)], ephemeral=True)
+
+    async def finish(self, replies: Sequence[Reply]) -> None:
+        """Edit the deferred response into the first reply (after ``update``), then follow up with the rest."""
+        if not self._edited or not replies:
+            await self.send(replies)
+            return
+        await self.interaction.edit_original_response(**_edit_kwargs(replies[0]))
+        await self.send(replies[1:])
+
+    async def whisper(self, text: str) -> None:
+        """An ephemeral follow-up: call it after the answer, which took the deferral's public place."""
+        await self.notice(text)
 
 
 class MessageResponder:
@@ -123,3 +152,15 @@ class MessageResponder:
     async def notice(self, text: str) -> None:
         """A plain reply (messages cannot be ephemeral)."""
         await self._post(Reply(content=text))
+
+    async def finish(self, replies: Sequence[Reply]) -> None:
+        """Edit the status message into the first reply (after ``update``), then send the rest."""
+        if self._status is None or not replies:
+            await self.send(replies)
+            return
+        await self._status.edit(**_edit_kwargs(replies[0]))
+        await self.send(replies[1:])
+
+    async def whisper(self, text: str) -> None:
+        """Nothing: a reply to a message is public, and a whisper must not be."""
+        log.debug("not whispering to %s in a public reply", self.message.author.id)

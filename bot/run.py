@@ -109,10 +109,19 @@ def desk_writer(desk: Desk) -> Writer:
 
 
 def load_engine(settings: Settings) -> Engine:
-    """The real engine: loads the configured model and opens the index."""
+    """The real engine: loads the configured model and opens the index.
+
+    With a language model configured, its answers are deferred to the event loop, which streams
+    them into Discord (``app.deferred``, ``bot.streaming``).
+    """
+    from app.deferred import deferred
     from app.engine import Engine
 
-    return Engine(settings.engine_config())
+    engine = Engine(settings.engine_config())
+    engine.answerer = deferred(engine.answerer)
+    if llm := settings.llm_config():
+        log.info("answering with the language model %s at %s (extractive fallback)", llm.model, llm.base_url)
+    return engine
 
 
 async def _serve(settings: Settings, token: str, open_engine: OpenEngine, bot_cls: type[NewsdeskBot]) -> int:

@@ -101,6 +101,7 @@ class Settings(BaseSettings):
             top_k=self.top_k,
             threads=self.threads,
             cache_dir=self.cache_dir,
+            llm=self.llm_config(),
         )
 
     def require_token(self) -> str:

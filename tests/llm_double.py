@@ -13,6 +13,11 @@ A ``Reply`` is answered in the form the request asked for: one JSON completion, 
 true``) server-sent events carrying ``content`` in ``chunk``-character pieces. Faults: an HTTP
 ``status``, a ``stall`` before answering, a stream ``cut_after`` so many pieces (the connection
 is dropped mid-reply), and ``refuse_format`` (400 when the request carries ``response_format``).
+
+A scripted item may also be a function of the request that returns the ``Reply``, for answers
+that depend on the passages sent: ``citing(...)`` cites whichever passage holds a phrase (the
+passages' order is retrieval's business), ``quote_first_passage`` answers any question with the
+first sentence of passage [1].
 """
 
 from __future__ import annotations
@@ -20,7 +25,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +61,46 @@ class RecordedRequest:
         return "\n".join(m["content"] for m in self.body["messages"])
 
 
+Scripted = Reply | Callable[[RecordedRequest], Reply]
+_PASSAGE = re.compile(r"<<<DATA \w+ passage \[(\d+)\]>>>\n(.*?)\n<<<END DATA", re.DOTALL)
+
+
+def passages(request: RecordedRequest) -> dict[int, str]:
+    """The numbered passages of a request (title, source and date lines, then ``Text: ...``)."""
+    return {int(n): body for n, body in _PASSAGE.findall(request.prompt)}
+
+
+@dataclass(frozen=True)
+class Cite:
+    """One model sentence that cites the passage holding ``needle`` (none if no passage has it)."""
+
+    text: str
+    needle: str
+    quote: str | None = None
+
+
+def citing(*sentences: Cite, chunk: int = 12) -> Callable[[RecordedRequest], Reply]:
+    """A structured reply whose sentences cite the passages their needles are in."""
+
+    def reply(request: RecordedRequest) -> Reply:
+        found = passages(request)
+        items = [
+            {"text": s.text, "passages": [n for n, body in found.items() if s.needle in body][:1], "quote": s.quote}
+            for s in sentences
+        ]
+        return Reply(content=json.dumps({"sentences": items}), chunk=chunk)
+
+    return reply
+
+
+def quote_first_passage(request: RecordedRequest) -> Reply:
+    """A faithful answer to any question: the first sentence of passage [1], quoted and cited."""
+    text = passages(request).get(1, "").partition("Text: ")[2]
+    first = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
+    items = [{"text": f'"{first}"', "passages": [1], "quote": first}] if first else []
+    return Reply(content=json.dumps({"sentences": items}))
+
+
 def _chunk(content: str | None, finish: str | None = None) -> bytes:
     delta = {"content": content} if content is not None else {}
     choice = {"index": 0, "delta": delta, "finish_reason": finish}
@@ -65,7 +112,7 @@ def _chunk(content: str | None, finish: str | None = None) -> bytes:
 class LlmDouble:
     """The server; use as a context manager (starts and stops its thread)."""
 
-    replies: list[Reply] = field(default_factory=list)
+    replies: list[Scripted] = field(default_factory=list)
     requests: list[RecordedRequest] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -80,8 +127,8 @@ class LlmDouble:
         """The API root a client is configured with (``.../v1``)."""
         return f"http://127.0.0.1:{self.port}/v1"
 
-    def script(self, *replies: Reply) -> None:
-        """Answer the next requests with these replies, in order (the last one repeats)."""
+    def script(self, *replies: Scripted) -> None:
+        """Answer the next requests with these replies (or functions of the request), in order; the last repeats."""
         self.replies[:] = replies
 
     def __enter__(self) -> LlmDouble:
@@ -111,7 +158,7 @@ class LlmDouble:
 
     def _next(self) -> Reply:
         reply = self.replies[min(len(self.requests) - 1, len(self.replies) - 1)] if self.replies else Reply()
-        return reply
+        return reply if isinstance(reply, Reply) else reply(self.requests[-1])
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()

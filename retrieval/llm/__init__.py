@@ -5,9 +5,19 @@ over any OpenAI-compatible chat completions API (``client.py``), and adds a stre
 the bot. See README.md, "Using an LLM".
 """
 
-from retrieval.llm.answerer import LlmAnswerer, LlmReport
+from retrieval.llm.answerer import LlmAnswerer, LlmReport, ModelAnswer, fallback_note
 from retrieval.llm.client import ChatClient, LlmConfig
 from retrieval.llm.prompt import Turn
 from retrieval.llm.streaming import Draft, throttled
 
-__all__ = ["ChatClient", "Draft", "LlmAnswerer", "LlmConfig", "LlmReport", "Turn", "throttled"]
+__all__ = [
+    "ChatClient",
+    "Draft",
+    "LlmAnswerer",
+    "LlmConfig",
+    "LlmReport",
+    "ModelAnswer",
+    "Turn",
+    "fallback_note",
+    "throttled",
+]

@@ -35,12 +35,27 @@ MAX_MODEL_SENTENCES = 6  # the prompt asks for at most 4; a longer reply is read
 PASSAGES = 6
 NO_ANSWER = "the language model found no answer in these passages"
 NONE_VERIFIED = "none of the language model's sentences could be checked against the articles"
-_LEFT_OUT = {
+LEFT_OUT = "Left out "  # how a note on dropped model sentences begins
+FALLBACK = "; this is newsdesk's extractive answer instead."  # how a note on a fallback ends
+_DROPPED_BECAUSE = {
     "citation": "that did not cite a passage it was given",
     "quote": "whose quotation is not in the cited article",
     "support": "that the cited passage does not support",
     "injection": "that repeat instructions written inside an article",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class ModelAnswer(Answer):
+    """An answer in the language model's words: each sentence checked, each citation still verbatim article text.
+
+    Renderers tell it apart from the extractive answer (whose text is the quotes themselves) by type.
+    """
+
+
+def fallback_note(reason: str) -> str:
+    """The note on an answer the fallback gave because of ``reason`` (e.g. "the language model failed")."""
+    return f"{reason[:1].upper()}{reason[1:]}{FALLBACK}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +119,7 @@ class _Composer:
     def notes(self) -> list[str]:
         counts = Counter[DropReason](v.dropped for v in self.verdicts if v.dropped is not None)
         return [
-            f"Left out {count} model sentence{'s' if count > 1 else ''} {_LEFT_OUT[reason]}."
+            f"{LEFT_OUT}{count} model sentence{'s' if count > 1 else ''} {_DROPPED_BECAUSE[reason]}."
             for reason, count in counts.items()
         ]
 
@@ -114,7 +129,7 @@ class _Composer:
             return None
         lines, citations = self._numbered()
         confidence = sum(v.support for v in kept) / len(kept)
-        return Answer(
+        return ModelAnswer(
             self.question.text, True, "\n".join(lines), tuple(citations), confidence, notes=tuple(self.notes())
         )
 
@@ -157,8 +172,7 @@ class LlmAnswerer:
         return _Composer(question, hits, lexical, self.min_support)
 
     def _with_notes(self, answer: Answer, reason: str, notes: Sequence[str] = ()) -> Answer:
-        why = f"{reason[:1].upper()}{reason[1:]}; this is newsdesk's extractive answer instead."
-        return replace(answer, notes=(*answer.notes, *notes, why))
+        return replace(answer, notes=(*answer.notes, *notes, fallback_note(reason)))
 
     def answer(
         self, question: Question, hits: Sequence[Hit], *, lexical: LexicalIndex, context: Sequence[Turn] = ()

@@ -149,6 +149,13 @@ class RecordingResponder:
     async def notice(self, text: str) -> None:
         self.events.append(("notice", text))
 
+    async def finish(self, replies: Iterable[Reply]) -> None:
+        for reply in replies:
+            self.events.append(("finish", reply))
+
+    async def whisper(self, text: str) -> None:
+        self.events.append(("whisper", text))
+
     def of(self, kind: str) -> list[Any]:
         return [value for k, value in self.events if k == kind]
 
@@ -158,14 +165,15 @@ class RecordingResponder:
 
     @property
     def text(self) -> str:
-        """Everything sent, as one string (content, embed titles, descriptions and fields)."""
+        """Everything sent for all to see, as one string (content, embed titles, descriptions, fields, footers)."""
         parts: list[str] = []
         for kind, value in self.events:
-            if kind == "send":
+            if kind in ("send", "finish"):
                 parts.append(value.content or "")
                 embed = value.embed or {}
                 parts += [embed.get("title", ""), embed.get("description", "")]
                 parts += [f["value"] for f in embed.get("fields", [])]
+                parts.append(embed.get("footer", {}).get("text", ""))
             elif kind in ("update", "notice"):
                 parts.append(value)
         return "\n".join(parts)

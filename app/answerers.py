@@ -1,0 +1,47 @@
+"""Which answerer the engine uses, and which of an answer's notes say what the language model did.
+
+``NEWSDESK_ANSWERER=extractive`` (the default) quotes the articles: with the trained reader
+(``retrieval/reader/``) when its model loads, else with the hand-tuned scorer. ``llm`` lets the
+language model of ``EngineConfig.llm`` write the answer, with that quoting answerer as its
+fallback (``retrieval/llm/``). The engine builds its answerer here, so choosing one never touches the
+engine's ask path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from app.config import EngineConfig
+from index.encoder import Encoder
+from index.store import Store
+from retrieval.answer import Answer, Answerer, ExtractiveAnswerer
+from retrieval.llm.answerer import FALLBACK, LEFT_OUT, LlmAnswerer
+from retrieval.llm.client import ChatClient
+from retrieval.reader.answerer import ReaderAnswerer
+from retrieval.reader.model import load_reader
+
+
+def make_answerer(config: EngineConfig, encoder: Encoder, store: Store) -> Answerer:
+    """The quoting answerer (reader, else hand-tuned), or (``config.llm`` set) the LLM answerer falling back to it."""
+    quoting: Answerer = ExtractiveAnswerer(encoder)
+    model = load_reader(config.reader_dir) if config.reader_dir else None
+    if model is not None:
+        quoting = ReaderAnswerer(encoder, store, model, quoting)
+    if config.llm is None:
+        return quoting
+    return LlmAnswerer(ChatClient(config.llm), quoting)
+
+
+def fallback_notes(answer: Answer) -> list[str]:
+    """Why the language model's answer was replaced by the extractive one (shown to everyone)."""
+    return [note for note in answer.notes if note.endswith(FALLBACK)]
+
+
+def dropped_notes(answer: Answer) -> list[str]:
+    """How many model sentences were left out, and why (for whoever runs the bot)."""
+    return [note for note in answer.notes if note.startswith(LEFT_OUT)]
+
+
+def model_notes(answer: Answer) -> Sequence[str]:
+    """Every note about the language model, in order: left-out sentences, then any fallback."""
+    return [note for note in answer.notes if note.startswith(LEFT_OUT) or note.endswith(FALLBACK)]
