@@ -27,35 +27,28 @@ import random
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
 from app.config import EngineConfig
 from app.engine import Engine
 from benchmarks.metrics import contains_any
 from benchmarks.quality import DEFAULT_EVAL, ROOT, build_engine, load_jsonl
+from benchmarks.reader_data import FOLDS, Asked, ask_newsqa, ask_speakers, folds_by_article, speaker_items
 from retrieval.answer import quote_start
 from retrieval.question import analyse
-from retrieval.reader.answerer import DEPTH
 from retrieval.reader.features import (
     CANDIDATE_FEATURES,
     QUESTION_FEATURES,
-    Candidate,
-    Story,
-    candidate_features,
     question_features,
-    stories_of,
 )
 from retrieval.reader.model import ABSTAIN, MANIFEST, MODEL_DIR, RANKER, sha256
-from retrieval.scope import Scope
 
 SEED = 20261130
-FOLDS = 5
+SPEAKER_ARTICLES = 600  # CNN/DailyMail and BBC articles whose quoted people make speaker questions
 TARGET_ANSWER_RATE = 0.87  # the threshold keeps this share of answerable questions answered (target: >= 0.85)
 SECOND_QUOTE_GAP = 1.0
 RANKER_PARAMS: dict[str, Any] = {
@@ -87,48 +80,6 @@ ABSTAIN_PARAMS: dict[str, Any] = {
 ABSTAIN_ROUNDS = 200
 
 
-@dataclass
-class Asked:
-    """One question asked one way (full index, or with its article removed)."""
-
-    qid: str
-    gold: str
-    answers: list[str]
-    full: bool
-    stories: list[Story]
-    candidates: list[Candidate]
-    matrix: np.ndarray
-    labels: np.ndarray
-    oof: np.ndarray = field(default_factory=lambda: np.zeros(0))
-
-
-def ask_all(engine: Engine, questions: Sequence[dict[str, Any]], id_map: dict[str, str]) -> list[Asked]:
-    """Retrieve and featurise every question, on the full index and with its article removed."""
-    searcher = engine._current()
-    lexical = searcher.snapshot.lexical
-    out: list[Asked] = []
-    for q in tqdm(questions, desc="featurising", file=sys.stderr):
-        question = analyse(str(q["question"]))
-        gold = id_map[str(q["article_id"])]
-        answers = [str(a) for a in q["answers"]]
-        query = engine.query_encoder.encode([question.text])[0]
-        idf = lexical.idf(question.terms)
-        for full in (True, False):
-            scope = Scope() if full else Scope(exclude_article_ids=(gold,))
-            hits = engine._search(searcher, question, scope, DEPTH, "hybrid")
-            stories = stories_of(hits, engine.store.sentences(h.article.id for h in hits))
-            candidates, matrix = candidate_features(question, stories, query, idf)
-            labels = np.asarray(
-                [
-                    full and c.story.article.id == gold and contains_any(c.story.article.text[c.start : c.end], answers)
-                    for c in candidates
-                ],
-                dtype=np.float32,
-            )
-            out.append(Asked(str(q["qid"]), gold, answers, full, stories, candidates, matrix, labels))
-    return out
-
-
 def _train_ranker(asked: Sequence[Asked]) -> Any:
     import lightgbm
 
@@ -146,7 +97,7 @@ def _question_rows(asked: Sequence[Asked], engine: Engine) -> np.ndarray:
     lexical = engine._current().snapshot.lexical
     rows = []
     for a in asked:
-        question = analyse(_question_text[a.qid])
+        question = analyse(a.question)
         rows.append(question_features(question, a.stories, a.matrix, a.oof, lexical.idf(question.terms))[0])
     return np.asarray(rows, dtype=np.float32)
 
@@ -156,16 +107,6 @@ def _train_abstain(x: np.ndarray, y: np.ndarray) -> Any:
 
     data = lightgbm.Dataset(x, y, feature_name=list(QUESTION_FEATURES))
     return lightgbm.train({**ABSTAIN_PARAMS, "seed": SEED}, data, num_boost_round=ABSTAIN_ROUNDS)
-
-
-_question_text: dict[str, str] = {}
-
-
-def folds_by_article(asked: Sequence[Asked]) -> dict[str, int]:
-    """Each gold article's fold: questions about one article never train the model that answers them."""
-    articles = sorted({a.gold for a in asked})
-    random.Random(SEED).shuffle(articles)
-    return {article: i % FOLDS for i, article in enumerate(articles)}
 
 
 def auc(labels: np.ndarray, scores: np.ndarray) -> float:
@@ -268,12 +209,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     questions = [q for q in load_jsonl(args.eval_dir / "newsqa" / "questions.jsonl") if str(q["article_id"]) in id_map]
     if args.limit:
         questions = random.Random(SEED).sample(questions, min(args.limit, len(questions)))
-    _question_text.update({str(q["qid"]): str(q["question"]) for q in questions})
-    asked = ask_all(engine, questions, id_map)
-    fold_of = folds_by_article(asked)
+    asked = ask_newsqa(engine, questions, id_map)
+    others = sorted(id_map[e] for e in id_map if not e.startswith("newsqa"))
+    speakers = ask_speakers(
+        engine, speaker_items(engine, random.Random(SEED).sample(others, SPEAKER_ARTICLES), per_article=2, seed=SEED)
+    )
+    fold_of = folds_by_article(asked, SEED)
     folds = np.asarray([fold_of[a.gold] for a in asked])
     for k in range(FOLDS):
-        ranker = _train_ranker([a for a, f in zip(asked, folds, strict=True) if f != k and a.full])
+        ranker = _train_ranker([a for a, f in zip(asked, folds, strict=True) if f != k and a.full] + speakers)
         for a, f in zip(asked, folds, strict=True):
             if f == k:
                 a.oof = ranker.predict(a.matrix, num_threads=1) if len(a.candidates) else np.zeros(0)
@@ -291,7 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     result_curve = curve(asked, confidence)
     print(json.dumps({"out_of_fold": result, "curve": result_curve}, indent=2))
 
-    ranker = _train_ranker([a for a in asked if a.full])
+    ranker = _train_ranker([a for a in asked if a.full] + speakers)
     abstain = _train_abstain(x, y)  # on out-of-fold ranker scores: what it will see on new questions
     args.out.mkdir(parents=True, exist_ok=True)
     ranker.save_model(str(args.out / RANKER))
@@ -301,8 +245,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     manifest = {
         "version": 1,
         "trained": datetime.now(UTC).date().isoformat(),
-        "data": "NewsQA dev (MRQA 2019) questions over the benchmark index of benchmarks.quality",
+        "data": "NewsQA dev (MRQA 2019) questions over the benchmark index of benchmarks.quality, plus speaker "
+        "questions made from the attribution tables of CNN/DailyMail and BBC articles (ranker only)",
         "questions": len(questions),
+        "speaker_questions": len(speakers),
         "folds": FOLDS,
         "seed": SEED,
         "lightgbm": lightgbm.__version__,

@@ -163,7 +163,7 @@ def candidate_features(
 ) -> tuple[list[Candidate], npt.NDArray[np.float32]]:
     """Every quotable sentence of ``stories`` and its feature row (columns: ``CANDIDATE_FEATURES``)."""
     asked = question_speaker(question.text)
-    topic = tuple(terms(asked.topic)) if asked else ()
+    topic = tuple(t for t in terms(asked.topic) if t in idf) if asked else ()  # question words left out
     qterms = question.terms
     top_score = max((s.score for s in stories), default=0.0) or 1.0
     candidates: list[Candidate] = []

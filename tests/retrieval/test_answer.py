@@ -1,3 +1,5 @@
+"""The hand-tuned extractive scorer (the reader's fallback), through the engine with the reader turned off."""
+
 from __future__ import annotations
 
 import pytest
@@ -22,7 +24,7 @@ ARTICLE = RawArticle(
 
 @pytest.fixture
 def engine(make_engine: MakeEngine) -> Engine:
-    return make_engine(ARTICLE, chunk_words=25)
+    return make_engine(ARTICLE, chunk_words=25, reader_dir=None)
 
 
 def test_quotes_are_exact_article_text(engine: Engine):
@@ -91,7 +93,7 @@ def test_pronoun_sentence_is_quoted_with_its_antecedent(make_engine: MakeEngine)
         "The harbour master, Tomas Lind, inspected the damaged pier on Monday. "
         "He said the pier would stay closed for six weeks of repairs."
     )
-    engine = make_engine(RawArticle(title="Pier closed", text=text, source="Local"), chunk_words=60)
+    engine = make_engine(RawArticle(title="Pier closed", text=text, source="Local"), chunk_words=60, reader_dir=None)
     answer = engine.ask("How long will the pier stay closed for repairs?")
     first = answer.citations[0]
     assert first.quote == text and (first.start, first.end) == (0, len(text))

@@ -109,6 +109,18 @@ def test_candidates_are_every_sentence_of_the_best_stories(make_engine: MakeEngi
     assert matrix[:, CANDIDATE_FEATURES.index("cos_rel")].max() == 0.0
 
 
+def test_topic_words_outside_the_question_terms_are_ignored(make_engine: MakeEngine):
+    """should describe candidates when the asked topic holds a word the question's terms leave out ("say")."""
+    engine = make_engine(TALKS, reader_dir=None, chunk_words=20)
+    question = analyse("What did Berg say about what officials say?")
+    hits = engine._search(engine._current(), question, Scope(), 30, "hybrid")
+    stories = stories_of(hits, engine.store.sentences(h.article.id for h in hits))
+    query = engine.query_encoder.encode([question.text])[0]
+    idf = engine._current().snapshot.lexical.idf(question.terms)
+    candidates, matrix = candidate_features(question, stories, query, idf)
+    assert len(candidates) == 5 and np.isfinite(matrix).all()
+
+
 def test_missing_model_falls_back_to_the_extractive_scorer(make_engine: MakeEngine, tmp_path: Path, caplog):
     """should log why and answer with the hand-tuned scorer when the model files are missing."""
     with caplog.at_level(logging.WARNING):

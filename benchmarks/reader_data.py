@@ -1,0 +1,159 @@
+"""Training data for the reader: questions asked through the engine, their candidates, features and labels.
+
+Two sources, both from data anyone can get:
+
+* **NewsQA dev** questions with their crowd answers: a candidate is positive when it lies in
+  the question's article and holds one of the answers. Each question is also asked with its
+  article removed (the news does not say), which trains and measures abstention.
+* **Speaker questions made from the attribution table** of the CNN/DailyMail and BBC articles
+  (NewsQA has few "what did X say" questions): for a person quoted in an article, "What did
+  <surname> say about <title words>?" or "What did the <role> say about ...?"; the sentences
+  quoting that person in that article are positive. They only ever train the ranker; every
+  reported figure is on NewsQA questions out of fold.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from app.engine import Engine
+from benchmarks.metrics import contains_any
+from index.attribution import loads as load_attributions
+from index.lexical import LexicalIndex, terms
+from retrieval.question import analyse
+from retrieval.reader.answerer import DEPTH
+from retrieval.reader.features import Candidate, Story, candidate_features, stories_of
+from retrieval.scope import Scope
+
+FOLDS = 5
+_WORD = re.compile(r"[A-Za-z][A-Za-z'-]{3,}")
+
+
+@dataclass
+class Asked:
+    """One question asked one way (full index, or with its article removed), featurised and labelled."""
+
+    qid: str
+    question: str
+    gold: str
+    answers: list[str]
+    full: bool
+    stories: list[Story]
+    candidates: list[Candidate]
+    matrix: np.ndarray
+    labels: np.ndarray
+    oof: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+@dataclass(frozen=True)
+class SpeakerItem:
+    """A question about what one person said in one article, and the sentences that quote them there."""
+
+    qid: str
+    question: str
+    article_id: str
+    sentences: frozenset[int]
+
+
+def featurise(
+    engine: Engine, question_text: str, scope: Scope, lexical: LexicalIndex
+) -> tuple[list[Story], list[Candidate], np.ndarray]:
+    """Retrieve for a question exactly as ``Engine.ask`` does for the reader, and build its candidates."""
+    question = analyse(question_text)
+    hits = engine._search(engine._current(), question, scope, DEPTH, "hybrid")
+    stories = stories_of(hits, engine.store.sentences(h.article.id for h in hits))
+    query = engine.query_encoder.encode([question.text])[0]
+    candidates, matrix = candidate_features(question, stories, query, lexical.idf(question.terms))
+    return stories, candidates, matrix
+
+
+def newsqa_label(candidate: Candidate, gold: str, answers: Sequence[str]) -> bool:
+    """A candidate answers when it is in the question's article and holds one of the crowd's answers."""
+    article = candidate.story.article
+    return article.id == gold and contains_any(article.text[candidate.start : candidate.end], answers)
+
+
+def ask_newsqa(engine: Engine, questions: Sequence[dict[str, Any]], id_map: dict[str, str]) -> list[Asked]:
+    """Every NewsQA question on the full index and with its article removed, featurised and labelled."""
+    lexical = engine._current().snapshot.lexical
+    out: list[Asked] = []
+    for q in tqdm(questions, desc="NewsQA questions", file=sys.stderr):
+        gold, answers = id_map[str(q["article_id"])], [str(a) for a in q["answers"]]
+        for full in (True, False):
+            scope = Scope() if full else Scope(exclude_article_ids=(gold,))
+            stories, candidates, matrix = featurise(engine, str(q["question"]), scope, lexical)
+            labels = np.asarray([full and newsqa_label(c, gold, answers) for c in candidates], dtype=np.float32)
+            out.append(
+                Asked(str(q["qid"]), str(q["question"]), gold, answers, full, stories, candidates, matrix, labels)
+            )
+    return out
+
+
+def speaker_items(engine: Engine, article_ids: Iterable[str], *, per_article: int, seed: int) -> list[SpeakerItem]:
+    """Questions about the people quoted directly in ``article_ids``, from their stored attribution tables."""
+    rng = random.Random(seed)
+    lexical = engine._current().snapshot.lexical
+    items: list[SpeakerItem] = []
+    for article_id in article_ids:
+        stored = engine.store.sentences([article_id]).get(article_id)
+        article = engine.store.article(article_id)
+        if stored is None or article is None:
+            continue
+        quoted: dict[str, set[int]] = {}
+        roles: dict[str, str] = {}
+        for a in load_attributions(stored.attributions):
+            if a.kind == "direct" and len(a.speaker.split()) >= 2:
+                quoted.setdefault(a.speaker, set()).update(range(a.sentence, a.last_sentence + 1))
+                if a.roles:
+                    roles.setdefault(a.speaker, a.roles[0])
+        for speaker in rng.sample(sorted(quoted), min(per_article, len(quoted))):
+            topic = _topic_words(article.title, speaker, lexical, rng)
+            if not topic:
+                continue
+            role = roles.get(speaker)
+            who = f"the {role.rstrip('.')}" if role and rng.random() < 0.3 else speaker.split()[-1]
+            question = f"What did {who} say about {topic}?"
+            items.append(
+                SpeakerItem(f"speaker-{article_id}-{len(items)}", question, article_id, frozenset(quoted[speaker]))
+            )
+    return items
+
+
+def _topic_words(title: str, speaker: str, lexical: LexicalIndex, rng: random.Random) -> str:
+    """Two or three of the title's rarest words that do not name the speaker (the question's topic)."""
+    names = {w.casefold() for w in speaker.split()}
+    words = [w for w in dict.fromkeys(_WORD.findall(title)) if w.casefold() not in names and terms(w)]
+    if not words:
+        return ""
+    idf = lexical.idf([terms(w)[0] for w in words])
+    ranked = sorted(words, key=lambda w: -idf[terms(w)[0]])
+    return " ".join(ranked[: rng.choice((2, 3))]).lower()
+
+
+def ask_speakers(engine: Engine, items: Sequence[SpeakerItem]) -> list[Asked]:
+    """The speaker questions on the full index, featurised and labelled (ranker training only)."""
+    lexical = engine._current().snapshot.lexical
+    out: list[Asked] = []
+    for item in tqdm(items, desc="speaker questions", file=sys.stderr):
+        stories, candidates, matrix = featurise(engine, item.question, Scope(), lexical)
+        labels = np.asarray(
+            [c.story.article.id == item.article_id and c.index in item.sentences for c in candidates],
+            dtype=np.float32,
+        )
+        out.append(Asked(item.qid, item.question, item.article_id, [], True, stories, candidates, matrix, labels))
+    return out
+
+
+def folds_by_article(asked: Sequence[Asked], seed: int) -> dict[str, int]:
+    """Each article's fold: questions about one article never train the model that answers them."""
+    articles = sorted({a.gold for a in asked})
+    random.Random(seed).shuffle(articles)
+    return {article: i % FOLDS for i, article in enumerate(articles)}

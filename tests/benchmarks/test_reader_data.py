@@ -1,0 +1,79 @@
+"""The reader's training data builder and out-of-fold metrics, on tiny fixtures (no eval data, no real model)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from benchmarks.reader_data import FOLDS, Asked, ask_newsqa, ask_speakers, folds_by_article, speaker_items
+from benchmarks.train_reader import auc
+from index.models import RawArticle
+from tests.conftest import MakeEngine
+
+TALKS = RawArticle(
+    title="Fishing quotas collapse in northern waters",
+    text=(
+        "Talks between the two sides collapsed on Friday. The mediator, Anna Berg, left the room early.\n"
+        '"We have reached the end of the road," Anna Berg said. Officials expect new talks next month.\n'
+        "The dispute concerns fishing rights in the northern sea, worth 40 million euros a year."
+    ),
+    source="Wire",
+)
+BUDGET = RawArticle(
+    title="City budget approved",
+    text="The city council approved its budget on Monday. The budget grows by four percent this year.",
+    source="Wire",
+)
+
+
+def test_speaker_questions_come_from_the_attribution_table(make_engine: MakeEngine):
+    """should ask what a quoted person said, about title words, and mark the sentences that quote them."""
+    engine = make_engine(TALKS, BUDGET, reader_dir=None, chunk_words=20)
+    talks = next(a for a in engine.store.iter_articles() if a.title.startswith("Fishing"))
+    (item,) = speaker_items(engine, [talks.id], per_article=2, seed=1)
+    assert item.question.startswith("What did Berg say about ")
+    assert item.article_id == talks.id and item.sentences == frozenset({2})
+    (asked,) = ask_speakers(engine, [item])
+    positives = [c for c, label in zip(asked.candidates, asked.labels, strict=True) if label]
+    assert [talks.text[c.start : c.end] for c in positives] == [
+        '"We have reached the end of the road," Anna Berg said.'
+    ]
+
+
+def test_newsqa_questions_are_labelled_in_their_article_only(make_engine: MakeEngine):
+    """should label candidates holding an answer in the gold article, and none once that article is removed."""
+    engine = make_engine(TALKS, BUDGET, reader_dir=None, chunk_words=20)
+    ids = {a.title: a.id for a in engine.store.iter_articles()}
+    question = {"qid": "q1", "question": "What do the fishing rights earn?", "answers": ["40 million euros"]}
+    asked = ask_newsqa(engine, [{**question, "article_id": "eval-talks"}], {"eval-talks": ids[TALKS.title]})
+    full, removed = asked
+    assert (full.full, removed.full) == (True, False)
+    labelled = [c.story.article.text[c.start : c.end] for c, y in zip(full.candidates, full.labels, strict=True) if y]
+    assert labelled == ["The dispute concerns fishing rights in the northern sea, worth 40 million euros a year."]
+    assert removed.labels.sum() == 0
+    assert all(c.story.article.id != ids[TALKS.title] for c in removed.candidates)
+
+
+def test_folds_keep_an_articles_questions_together():
+    """should give every question about one article the same fold, spreading articles over all folds."""
+    asked = [
+        Asked(f"q{i}", "?", f"article-{i % 7}", [], True, [], [], np.zeros((0, 1)), np.zeros(0)) for i in range(40)
+    ]
+    folds = folds_by_article(asked, seed=3)
+    assert sorted(folds) == [f"article-{i}" for i in range(7)]
+    assert set(folds.values()) == set(range(FOLDS))
+    assert folds == folds_by_article(asked, seed=3)
+
+
+@pytest.mark.parametrize(
+    ("labels", "scores", "expected"),
+    [
+        pytest.param([1, 1, 0, 0], [0.9, 0.8, 0.2, 0.1], 1.0, id="perfect"),
+        pytest.param([1, 1, 0, 0], [0.1, 0.2, 0.8, 0.9], 0.0, id="inverted"),
+        pytest.param([1, 0], [0.5, 0.5], 0.5, id="tie"),
+        pytest.param([1, 0, 1, 0], [0.9, 0.7, 0.6, 0.1], 0.75, id="one-swap"),
+    ],
+)
+def test_auc(labels: list[int], scores: list[float], expected: float):
+    """should be the probability that a positive outranks a negative, ties counting half."""
+    assert auc(np.asarray(labels), np.asarray(scores)) == pytest.approx(expected)
