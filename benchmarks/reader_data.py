@@ -8,8 +8,10 @@ Two sources, both from data anyone can get:
 * **Speaker questions made from the attribution table** of the CNN/DailyMail and BBC articles
   (NewsQA has few "what did X say" questions): for a person quoted in an article, "What did
   <surname> say about <title words>?" or "What did the <role> say about ...?"; the sentences
-  quoting that person in that article are positive. They only ever train the ranker; every
-  reported figure is on NewsQA questions out of fold.
+  quoting that person in that article are positive. Each also has a **decoy**: the same question
+  about a person the corpus never mentions, which the abstention model must refuse (people
+  outside the news are what users ask about most when the news does not say). They train the
+  models; every reported figure is on NewsQA questions out of fold.
 """
 
 from __future__ import annotations
@@ -35,6 +37,16 @@ from retrieval.scope import Scope
 
 FOLDS = 5
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]{3,}")
+# Names for decoy speakers; only those the index has never seen are used.
+DECOY_FIRST = (
+    "Marisol", "Anders", "Talia", "Bogdan", "Ines", "Corentin", "Yusra", "Teodor", "Maelle", "Ruairi", "Solveig",
+    "Dariusz", "Ottilie", "Caspian", "Liesel", "Ewan", "Noor", "Florin", "Agathe", "Casimir",
+)  # fmt: skip
+DECOY_LAST = (
+    "Vandersloot", "Okonkwo-Reyes", "Halvorsen", "Quintanilla", "Marchetti", "Lindqvist", "Abernathy", "Szymanski",
+    "Delacroix", "Tavares", "Oyelaran", "Brannigan", "Kowalczyk", "Moreau-Dufresne", "Ferreira", "Nakashima",
+    "Ellingham", "Radulescu", "Achterberg", "Castellanos",
+)  # fmt: skip
 
 
 @dataclass
@@ -138,8 +150,23 @@ def _topic_words(title: str, speaker: str, lexical: LexicalIndex, rng: random.Ra
     return " ".join(ranked[: rng.choice((2, 3))]).lower()
 
 
-def ask_speakers(engine: Engine, items: Sequence[SpeakerItem]) -> list[Asked]:
-    """The speaker questions on the full index, featurised and labelled (ranker training only)."""
+def decoy_names(lexical: LexicalIndex, rng: random.Random) -> list[str]:
+    """Full names no indexed article contains (neither the first name nor the surname)."""
+    first = [n for n in DECOY_FIRST if not lexical.known(terms(n))]
+    last = [n for n in DECOY_LAST if not lexical.known(terms(n))]
+    names = [f"{f} {s}" for f in first for s in last]
+    rng.shuffle(names)
+    return names
+
+
+def decoy(item: SpeakerItem, name: str) -> SpeakerItem:
+    """The same question about someone the news never mentions: nothing in it is an answer."""
+    about = item.question.split(" say about ", 1)[1]
+    return SpeakerItem(f"{item.qid}-decoy", f"What did {name} say about {about}", item.article_id, frozenset())
+
+
+def ask_speakers(engine: Engine, items: Sequence[SpeakerItem], *, answerable: bool = True) -> list[Asked]:
+    """Speaker questions on the full index, featurised and labelled; ``answerable`` is false for decoys."""
     lexical = engine._current().snapshot.lexical
     out: list[Asked] = []
     for item in tqdm(items, desc="speaker questions", file=sys.stderr):
@@ -148,7 +175,7 @@ def ask_speakers(engine: Engine, items: Sequence[SpeakerItem]) -> list[Asked]:
             [c.story.article.id == item.article_id and c.index in item.sentences for c in candidates],
             dtype=np.float32,
         )
-        out.append(Asked(item.qid, item.question, item.article_id, [], True, stories, candidates, matrix, labels))
+        out.append(Asked(item.qid, item.question, item.article_id, [], answerable, stories, candidates, matrix, labels))
     return out
 
 

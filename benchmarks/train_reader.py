@@ -37,7 +37,16 @@ from app.config import EngineConfig
 from app.engine import Engine
 from benchmarks.metrics import contains_any
 from benchmarks.quality import DEFAULT_EVAL, ROOT, build_engine, load_jsonl
-from benchmarks.reader_data import FOLDS, Asked, ask_newsqa, ask_speakers, folds_by_article, speaker_items
+from benchmarks.reader_data import (
+    FOLDS,
+    Asked,
+    ask_newsqa,
+    ask_speakers,
+    decoy,
+    decoy_names,
+    folds_by_article,
+    speaker_items,
+)
 from retrieval.answer import quote_start
 from retrieval.question import analyse
 from retrieval.reader.features import (
@@ -211,31 +220,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         questions = random.Random(SEED).sample(questions, min(args.limit, len(questions)))
     asked = ask_newsqa(engine, questions, id_map)
     others = sorted(id_map[e] for e in id_map if not e.startswith("newsqa"))
-    speakers = ask_speakers(
-        engine, speaker_items(engine, random.Random(SEED).sample(others, SPEAKER_ARTICLES), per_article=2, seed=SEED)
-    )
-    fold_of = folds_by_article(asked, SEED)
-    folds = np.asarray([fold_of[a.gold] for a in asked])
+    items = speaker_items(engine, random.Random(SEED).sample(others, SPEAKER_ARTICLES), per_article=2, seed=SEED)
+    names = decoy_names(engine._current().snapshot.lexical, random.Random(SEED))
+    speakers = ask_speakers(engine, items)
+    decoys = ask_speakers(engine, [decoy(i, names[n % len(names)]) for n, i in enumerate(items)], answerable=False)
+    everything = [*asked, *speakers, *decoys]  # NewsQA first: the report reads its rows only
+    fold_of = folds_by_article(everything, SEED)
+    folds = np.asarray([fold_of[a.gold] for a in everything])
     for k in range(FOLDS):
-        ranker = _train_ranker([a for a, f in zip(asked, folds, strict=True) if f != k and a.full] + speakers)
-        for a, f in zip(asked, folds, strict=True):
+        ranker = _train_ranker([a for a, f in zip(everything, folds, strict=True) if f != k and a.labels.any()])
+        for a, f in zip(everything, folds, strict=True):
             if f == k:
                 a.oof = ranker.predict(a.matrix, num_threads=1) if len(a.candidates) else np.zeros(0)
-    keep = [i for i, a in enumerate(asked) if len(a.candidates)]
-    x = _question_rows([asked[i] for i in keep], engine)
-    y = np.asarray([float(asked[i].full) for i in keep])
-    confidence = np.zeros(len(asked))
+    keep = [i for i, a in enumerate(everything) if len(a.candidates)]
+    x = _question_rows([everything[i] for i in keep], engine)
+    y = np.asarray([float(everything[i].full) for i in keep])
+    confidence = np.zeros(len(everything))
     kept_folds = folds[keep]
     for k in range(FOLDS):
         model = _train_abstain(x[kept_folds != k], y[kept_folds != k])
         confidence[np.asarray(keep)[kept_folds == k]] = model.predict(x[kept_folds == k], num_threads=1)
     full_conf = np.sort(confidence[[i for i, a in enumerate(asked) if a.full]])
     threshold = float(full_conf[int((1 - TARGET_ANSWER_RATE) * len(full_conf))])
-    result = report(asked, confidence, threshold)
-    result_curve = curve(asked, confidence)
+    result = report(asked, confidence[: len(asked)], threshold)
+    result["speaker_questions_answered"] = float(
+        np.mean(confidence[len(asked) : len(asked) + len(speakers)] >= threshold)
+    )
+    result["decoy_speaker_questions_refused"] = float(np.mean(confidence[len(asked) + len(speakers) :] < threshold))
+    result_curve = curve(asked, confidence[: len(asked)])
     print(json.dumps({"out_of_fold": result, "curve": result_curve}, indent=2))
 
-    ranker = _train_ranker([a for a in asked if a.full] + speakers)
+    ranker = _train_ranker([a for a in everything if a.labels.any()])
     abstain = _train_abstain(x, y)  # on out-of-fold ranker scores: what it will see on new questions
     args.out.mkdir(parents=True, exist_ok=True)
     ranker.save_model(str(args.out / RANKER))
@@ -249,6 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "questions made from the attribution tables of CNN/DailyMail and BBC articles (ranker only)",
         "questions": len(questions),
         "speaker_questions": len(speakers),
+        "decoy_questions": len(decoys),
         "folds": FOLDS,
         "seed": SEED,
         "lightgbm": lightgbm.__version__,

@@ -95,6 +95,9 @@ QUESTION_FEATURES = (
     "has_speaker_question",
     "story_speaker",
     "best_speaker_match",
+    "story_margin",
+    "second_story_cov",
+    "lexical_strength",
     *(f"type_{t}" for t in ANSWER_TYPES),
 )
 
@@ -237,6 +240,12 @@ def candidate_features(
     return candidates, matrix
 
 
+def _margin(scores: Sequence[float]) -> float:
+    """How far the best score leads the next (the whole score when there is no next)."""
+    top = sorted(scores, reverse=True)
+    return top[0] - top[1] if len(top) > 1 else top[0] if top else 0.0
+
+
 def question_features(
     question: Question,
     stories: Sequence[Story],
@@ -252,9 +261,11 @@ def question_features(
     story = stories[int(best[column["story_rank"]])] if stories else None
     story_terms: set[str] = set()
     all_terms: set[str] = set()
+    covers = []
     for s in stories:
         words = set(terms(s.article.title + "\n" + s.article.text))
         all_terms |= words
+        covers.append(coverage(question.terms, idf, words))
         if s is story:
             story_terms = words
     missing = [idf[t] for t in question.terms if t not in story_terms]
@@ -278,6 +289,15 @@ def question_features(
         "has_speaker_question": float(best[column["has_speaker_question"]]),
         "story_speaker": float(best[column["story_speaker"]]),
         "best_speaker_match": float(best[column["speaker_match"]]),
+        # How clearly one story stands out: the article a question was written from usually does.
+        "story_margin": stories[0].score - stories[1].score
+        if len(stories) > 1
+        else stories[0].score
+        if stories
+        else 0.0,
+        "second_story_cov": sorted(covers)[-2] if len(covers) > 1 else 0.0,
+        "lexical_strength": max((h.lexical for s in stories for h in s.hits), default=0.0)
+        / max(sum(idf[t] for t in question.terms), 1e-6),
     }
     for t in ANSWER_TYPES:
         row[f"type_{t}"] = float(question.answer_type == t)

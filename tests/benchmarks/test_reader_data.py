@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 import pytest
 
-from benchmarks.reader_data import FOLDS, Asked, ask_newsqa, ask_speakers, folds_by_article, speaker_items
+from benchmarks.reader_data import (
+    FOLDS,
+    Asked,
+    SpeakerItem,
+    ask_newsqa,
+    ask_speakers,
+    decoy,
+    decoy_names,
+    folds_by_article,
+    speaker_items,
+)
 from benchmarks.train_reader import auc
 from index.models import RawArticle
 from tests.conftest import MakeEngine
@@ -38,6 +50,24 @@ def test_speaker_questions_come_from_the_attribution_table(make_engine: MakeEngi
     assert [talks.text[c.start : c.end] for c in positives] == [
         '"We have reached the end of the road," Anna Berg said.'
     ]
+
+
+def test_decoys_ask_about_people_the_index_never_mentions(make_engine: MakeEngine):
+    """should swap the speaker for an unknown full name, with nothing to label, and refuse it as unanswerable."""
+    engine = make_engine(
+        TALKS, RawArticle(title="Marisol visits", text="Marisol Halvorsen opened the new harbour bridge on Sunday.")
+    )
+    names = decoy_names(engine._current().snapshot.lexical, random.Random(0))
+    assert names and not any("Marisol" in n or "Halvorsen" in n for n in names)
+    item = SpeakerItem("q", "What did Berg say about fishing quotas?", "a1", frozenset({2}))
+    fake = decoy(item, "Anders Tavares")
+    assert (fake.question, fake.sentences, fake.article_id) == (
+        "What did Anders Tavares say about fishing quotas?",
+        frozenset(),
+        "a1",
+    )
+    (asked,) = ask_speakers(engine, [fake], answerable=False)
+    assert (asked.full, asked.labels.sum()) == (False, 0)
 
 
 def test_newsqa_questions_are_labelled_in_their_article_only(make_engine: MakeEngine):
