@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from app.config import EngineConfig
 from benchmarks.quality import DEFAULT_EVAL, ROOT, SEED, build_engine, load_jsonl
+from retrieval.reader.model import MODEL_DIR
 
 
 def answer_rows(engine: object, questions: Sequence[dict[str, object]]) -> list[dict[str, object]]:
@@ -65,12 +66,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=300)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--compare", type=Path, help="an earlier dump to compare with")
+    parser.add_argument("--no-reader", action="store_true", help="answer with the hand-tuned scorer (the fallback)")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if not (args.eval_dir / "newsqa" / "questions.jsonl").exists():
         print(f"eval data not found in {args.eval_dir}", file=sys.stderr)
         return 2
-    engine, id_map, _ = build_engine(args.eval_dir, args.data_dir, EngineConfig(data_dir=args.data_dir))
+    engine, id_map, _ = build_engine(
+        args.eval_dir,
+        args.data_dir,
+        EngineConfig(data_dir=args.data_dir, reader_dir=None if args.no_reader else MODEL_DIR),
+    )
     questions = [q for q in load_jsonl(args.eval_dir / "newsqa" / "questions.jsonl") if str(q["article_id"]) in id_map]
     sample = random.Random(SEED + 1).sample(questions, min(args.limit, len(questions)))
     rows = answer_rows(engine, sample)

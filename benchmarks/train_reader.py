@@ -8,10 +8,12 @@
    (the case where the news does not say).
 2. Build the candidates and their features with ``retrieval.reader.features`` (the code the
    answerer runs). A candidate is positive when it lies in the question's article and holds
-   one of its crowd answers.
+   one of its crowd answers. Speaker questions and their decoys are added from the attribution
+   tables (``benchmarks/reader_data.py``).
 3. Five folds by article (fixed seed): LambdaRank on candidates gives out-of-fold sentence
-   scores; a binary model on question features (full index = 1, article removed = 0) gives
-   out-of-fold confidences; the abstention threshold is chosen on them.
+   scores; a binary model on question features (full index = 1; article removed, or a decoy
+   speaker = 0) gives out-of-fold confidences; the abstention threshold is chosen on them so
+   that 87% of the NewsQA questions are answered.
 4. Train both models on everything, write them with a manifest of hashes, features, threshold
    and the out-of-fold report.
 
@@ -261,7 +263,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "version": 1,
         "trained": datetime.now(UTC).date().isoformat(),
         "data": "NewsQA dev (MRQA 2019) questions over the benchmark index of benchmarks.quality, plus speaker "
-        "questions made from the attribution tables of CNN/DailyMail and BBC articles (ranker only)",
+        "questions made from the attribution tables of CNN/DailyMail and BBC articles and their decoys "
+        "(the same questions about people the corpus never mentions)",
         "questions": len(questions),
         "speaker_questions": len(speakers),
         "decoy_questions": len(decoys),
