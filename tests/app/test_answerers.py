@@ -18,6 +18,7 @@ from retrieval.llm.answerer import LlmAnswerer, ModelAnswer
 from retrieval.llm.client import LlmConfig
 from retrieval.llm.streaming import Draft
 from retrieval.reader.answerer import ReaderAnswerer
+from tests.conftest import MakeEngine
 from tests.fakes import FakeEncoder
 from tests.llm_cases import CONCERNED, OPPOSITE, PESKOV, faithful
 from tests.llm_double import LlmDouble
@@ -34,8 +35,8 @@ def double() -> Iterator[LlmDouble]:
         yield server
 
 
-def _engine(tmp_path: Path, llm: LlmConfig | None) -> Engine:
-    engine = Engine(EngineConfig(data_dir=tmp_path, llm=llm), encoder=FakeEncoder())
+def _engine(make_engine: MakeEngine, llm: LlmConfig | None) -> Engine:
+    engine = make_engine(llm=llm)
     engine.ingest_paths([SEEDS])
     return engine
 
@@ -60,10 +61,10 @@ def test_notes_are_sorted_by_audience():
     assert model_notes(answer) == [LEFT_OUT, FAILED]
 
 
-def test_engine_asks_the_configured_model(tmp_path: Path, double: LlmDouble):
+def test_engine_asks_the_configured_model(make_engine: MakeEngine, double: LlmDouble):
     """should answer in the model's checked words, with verbatim citations, through Engine.ask unchanged."""
     double.script(faithful())
-    engine = _engine(tmp_path, LlmConfig(double.base_url, "double-model", timeout=5))
+    engine = _engine(make_engine, LlmConfig(double.base_url, "double-model", timeout=5))
     try:
         answer = engine.ask(PESKOV)
     finally:
@@ -80,10 +81,10 @@ def test_engine_asks_the_configured_model(tmp_path: Path, double: LlmDouble):
     assert [r.body["model"] for r in double.requests] == ["double-model"]
 
 
-async def test_deferred_engine_returns_what_the_model_will_answer_from(tmp_path: Path, double: LlmDouble):
+async def test_deferred_engine_returns_what_the_model_will_answer_from(make_engine: MakeEngine, double: LlmDouble):
     """should leave the model unasked in Engine.ask, and stream its answer from the pending one."""
     double.script(faithful())
-    engine = _engine(tmp_path, LlmConfig(double.base_url, "double-model", timeout=5))
+    engine = _engine(make_engine, LlmConfig(double.base_url, "double-model", timeout=5))
     engine.answerer = deferred(engine.answerer)
     try:
         pending = engine.ask(PESKOV)
@@ -103,9 +104,9 @@ def test_deferring_keeps_an_extractive_answerer():
     assert deferred(extractive) is extractive
 
 
-def test_completed_keeps_the_engines_notes_and_time(tmp_path: Path, double: LlmDouble):
+def test_completed_keeps_the_engines_notes_and_time(make_engine: MakeEngine, double: LlmDouble):
     """should add the engine's notes to an answer (not to "not found") and the model's time to retrieval's."""
-    engine = _engine(tmp_path, LlmConfig(double.base_url, "double-model", timeout=5))
+    engine = _engine(make_engine, LlmConfig(double.base_url, "double-model", timeout=5))
     engine.answerer = deferred(engine.answerer)
     try:
         pending = engine.ask(PESKOV)
@@ -118,9 +119,9 @@ def test_completed_keeps_the_engines_notes_and_time(tmp_path: Path, double: LlmD
     assert pending.completed(Answer("q", False, "none"), model_ms=1.0).notes == ()
 
 
-def test_fall_back_answers_extractively_with_a_note(tmp_path: Path, double: LlmDouble):
+def test_fall_back_answers_extractively_with_a_note(make_engine: MakeEngine, double: LlmDouble):
     """should give the extractive answer, saying why the model's is missing."""
-    engine = _engine(tmp_path, LlmConfig(double.base_url, "double-model", timeout=5))
+    engine = _engine(make_engine, LlmConfig(double.base_url, "double-model", timeout=5))
     engine.answerer = deferred(engine.answerer)
     try:
         pending = engine.ask(PESKOV)

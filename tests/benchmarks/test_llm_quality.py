@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
-from app.config import EngineConfig
-from app.engine import Engine
 from benchmarks.llm_quality import RecordingAnswerer, Trial, fallback_reasons, run_trials, score
 from benchmarks.llm_support import scores, sweep
 from benchmarks.quality import newsdesk_system
@@ -16,7 +13,7 @@ from index.models import RawArticle
 from retrieval.llm.answerer import LlmAnswerer, LlmReport
 from retrieval.llm.client import ChatClient, LlmConfig
 from retrieval.llm.verify import SUPPORT_THRESHOLD
-from tests.fakes import FakeEncoder
+from tests.conftest import MakeEngine
 from tests.llm_double import LlmDouble, Reply
 
 MALFORMED = "the language model's answer was not in the expected form"
@@ -42,9 +39,9 @@ def test_score_pins_every_metric():
     assert fallback_reasons(trials) == {MALFORMED: 1, "x": 1}
 
 
-def test_run_on_the_double(tmp_path: Path):
+def test_run_on_the_double(make_engine: MakeEngine):
     """should run questions through retrieval and the LLM answerer, recording what the model's answers became."""
-    engine = Engine(EngineConfig(data_dir=tmp_path, chunk_words=25), encoder=FakeEncoder())
+    engine = make_engine(chunk_words=25)
     engine.ingest(
         [
             RawArticle(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,24 +13,21 @@ import httpx
 import pytest
 from pytest_httpserver import HTTPServer
 
-from app.config import EngineConfig
 from app.engine import Engine
 from index.errors import FeedError, FetchError
 from index.feedpoller import FeedPoller
 from index.feedstore import FeedStore
 from index.fetch import FetchedPage, fetch_url, make_client
 from retrieval.scope import Scope
-from tests.fakes import FakeEncoder
+from tests.conftest import MakeEngine
 from tests.feedsite import STORIES, FeedSite, article_html, local_resolver
 
 INTERVAL = timedelta(minutes=15)
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = Engine(EngineConfig(data_dir=tmp_path), encoder=FakeEncoder())
-    yield engine
-    engine.close()
+def engine(make_engine: MakeEngine) -> Engine:
+    return make_engine()
 
 
 @pytest.fixture
@@ -109,14 +106,16 @@ async def test_if_modified_since_alone_is_used(poller: FeedPoller, httpserver: H
     assert last.headers["If-Modified-Since"] == site.modified and "If-None-Match" not in last.headers
 
 
-async def test_state_survives_a_restart(tmp_path: Path, site: FeedSite, client: httpx.AsyncClient) -> None:
+async def test_state_survives_a_restart(
+    tmp_path: Path, make_engine: MakeEngine, site: FeedSite, client: httpx.AsyncClient
+) -> None:
     """should keep feeds, validators and handled entries across a reopened engine: nothing is re-announced."""
-    engine = Engine(EngineConfig(data_dir=tmp_path / "data"), encoder=FakeEncoder())
+    engine = make_engine(data_dir=tmp_path / "data")
     poller = FeedPoller(engine, FeedStore(engine.store), client, allow_private=True, resolver=local_resolver)
     feed, _ = await poller.subscribe(site.url, collection="global")
     await poller.poll(feed)
     engine.close()
-    reopened = Engine(EngineConfig(data_dir=tmp_path / "data"), encoder=FakeEncoder())
+    reopened = make_engine(data_dir=tmp_path / "data")
     try:
         poller = FeedPoller(reopened, FeedStore(reopened.store), client, allow_private=True, resolver=local_resolver)
         [stored] = poller.feeds.list()

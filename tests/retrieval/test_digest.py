@@ -7,12 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from app.config import EngineConfig
-from app.engine import Engine
 from retrieval.digest import Digest, Window, build_digest, make_window, parse_when
 from retrieval.errors import BadQuestionError
+from tests.conftest import MakeEngine
 from tests.digest_news import DAY, ITEMS, NOW, OTHER_SERVER, Desk, Item, make_desk
-from tests.fakes import FakeEncoder
 
 
 @pytest.fixture
@@ -101,9 +99,9 @@ def test_quiet_window_says_so_in_one_line(desk: Desk):
     assert digest.to_json() == {"since": window.since.isoformat(), "until": window.until.isoformat(), "stories": []}
 
 
-def test_empty_index_is_quiet(tmp_path: Path):
+def test_empty_index_is_quiet(make_engine: MakeEngine):
     """should be quiet, not fail, when nothing at all is indexed."""
-    engine = Engine(EngineConfig(data_dir=tmp_path), encoder=FakeEncoder())
+    engine = make_engine()
     assert build_digest(engine.store, engine.encoder, DAY).quiet
 
 
