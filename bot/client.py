@@ -2,7 +2,9 @@
 
 Intents: the defaults, without the privileged message-content intent. Discord still sends
 the content of messages that mention the bot and of direct messages (see discord.py's
-``Intents.message_content``), which is all the mention handler reads.
+``Intents.message_content``), which is all the mention handler reads. A reply to the bot's
+message carries its content when it pings the bot (the reply's "@ON", Discord's default):
+the bot is then among its mentions. A reply with "@OFF" arrives empty, and gets a hint.
 
 No pings (``bot.responders.no_pings``); the command tree's error handler is in ``bot.tree``,
 the event-loop lag monitor that runs while connected in ``bot.looplag``.
@@ -131,6 +133,18 @@ class NewsdeskBot(commands.Bot):
         ):
             moderator = self.is_moderator(message.author, channel.permissions_for(message.author))
         return Asker(message.author.id, message.guild.id if message.guild else None, moderator)
+
+    def replies_to_me(self, message: discord.Message) -> bool:
+        """Whether a person's message replies to one of the bot's (a follow-up, mention or not)."""
+        me = self.user
+        reference = message.reference
+        resolved = reference.resolved if reference is not None else None
+        return (
+            me is not None
+            and not message.author.bot
+            and isinstance(resolved, discord.Message)
+            and resolved.author.id == me.id
+        )
 
     def mention_question(self, message: discord.Message) -> str | None:
         """The question in a message addressed to the bot (a mention, or any direct message), else None."""
