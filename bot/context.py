@@ -1,7 +1,8 @@
 """Show context: a citation's quote inside its paragraph, so a reader can check what surrounds it.
 
 The answer stores each quote with its offsets into the cleaned article; the paragraph is the run
-of text between blank lines around them (``index/clean.py`` separates paragraphs with one). An
+of text between blank lines around them (``index/clean.py`` separates paragraphs with one), with
+its neighbours when it is hardly more than the quote. An
 article re-ingested with other text since is searched for the quote; one that no longer holds it
 gets a notice. The paragraph is article text: it is escaped, and only the quote is set in bold.
 """
@@ -26,6 +27,9 @@ __all__ = ["CHANGED", "GONE", "context_reply", "locate", "paragraph_around", "sh
 
 CONTEXT_CHARS = 1500
 """Characters of paragraph shown on each side of the quote at most (cut at a word)."""
+MIN_CONTEXT = 240
+"""Characters around the quote below which the neighbouring paragraphs are shown too."""
+MAX_EXTRA_PARAGRAPHS = 1
 GONE = "That article is no longer indexed here."
 CHANGED = "That article has changed since this answer, and the quote is no longer in it."
 CONTEXT_COLOUR = 0x5865F2
@@ -39,13 +43,31 @@ def locate(text: str, quote: StoredQuote) -> tuple[int, int] | None:
     return None if found < 0 else (found, found + len(quote.quote))
 
 
-def paragraph_around(text: str, start: int, end: int) -> tuple[str, str, str]:
-    """The text before the quote in its paragraph, the quote, and the text after it."""
-    lo = text.rfind("\n\n", 0, start)
-    hi = text.find("\n\n", end)
-    lo = 0 if lo < 0 else lo + 2
-    hi = len(text) if hi < 0 else hi
+def paragraph_around(text: str, start: int, end: int, *, min_context: int = MIN_CONTEXT) -> tuple[str, str, str]:
+    """The text before the quote in its paragraph, the quote, and the text after it.
+
+    A paragraph that is little more than the quote (news sites often make each sentence one)
+    takes in the paragraphs before and after it, up to ``MAX_EXTRA_PARAGRAPHS`` on each side.
+    """
+    lo, hi = _paragraph_start(text, start), _paragraph_end(text, end)
+    for _ in range(MAX_EXTRA_PARAGRAPHS):
+        if (start - lo) + (hi - end) >= min_context:
+            break
+        if lo > 0:  # the blank line before the paragraph starts at lo - 2
+            lo = _paragraph_start(text, lo - 2)
+        if hi < len(text):
+            hi = _paragraph_end(text, hi + 2)
     return text[lo:start], text[start:end], text[end:hi]
+
+
+def _paragraph_start(text: str, at: int) -> int:
+    found = text.rfind("\n\n", 0, at)
+    return 0 if found < 0 else found + 2
+
+
+def _paragraph_end(text: str, at: int) -> int:
+    found = text.find("\n\n", at)
+    return len(text) if found < 0 else found
 
 
 def _cut_before(text: str, limit: int) -> str:
