@@ -6,7 +6,7 @@ when that answer abstains: a follow-up is usually about the story just quoted (o
 ``benchmarks/questions/followups.jsonl`` this took the rewritten second turns from 0.243 to 0.297
 right). Searching first never widens the scope: the previous articles are searched within it.
 
-The engine itself is untouched: this is a wrapper over ``ask(question, scope)``, used by the bot,
+The engine itself is untouched: this is a wrapper over ``Engine.ask(question, scope)``, used by the bot,
 ``newsdesk chat`` and ``newsdesk ask --batch`` alike.
 """
 
@@ -15,21 +15,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
 from retrieval.answer import Answer
 from retrieval.conversation import Conversation, Rewrite, Turn, record_turn, rewrite
 from retrieval.scope import Scope
 
-__all__ = ["Asks", "Exchange", "advance_with", "ask_in_conversation", "needs_context", "new_conversation"]
+__all__ = ["Ask", "Exchange", "advance_with", "ask_in_conversation", "needs_context", "new_conversation"]
 
 
-class Asks(Protocol):
-    """Anything that answers a question within a scope (``app.engine.Engine``, the bot's fakes)."""
-
-    def ask(self, question: str, scope: Scope | None = None) -> Answer:
-        """Answer with cited quotes, or abstain."""
-        ...
+Ask = Callable[[str, Scope], Answer]
+"""Answers a question within a scope: ``Engine.ask`` (the CLI binds its retrieval mode)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,12 +57,12 @@ def _fresh(conversation: Conversation, now: datetime) -> Conversation:
 
 
 def ask_in_conversation(
-    engine: Asks, question: str, conversation: Conversation, scope: Scope | None = None, *, now: datetime | None = None
+    ask: Ask, question: str, conversation: Conversation, scope: Scope | None = None, *, now: datetime | None = None
 ) -> Exchange:
     """Read ``question`` in its conversation, answer it, and record the turn.
 
     Args:
-        engine: what answers (``Engine.ask``).
+        ask: what answers (``Engine.ask``).
         question: the question as typed (validated by the engine).
         conversation: the conversation so far (an expired one counts as none).
         scope: what may be searched; a follow-up searches its previous articles within it first.
@@ -79,22 +74,22 @@ def ask_in_conversation(
     now = now or datetime.now(UTC)
     conversation = _fresh(conversation, now)
     asked = rewrite(question, conversation, now=now)
-    answer = _ask(engine, asked, scope or Scope())
+    answer = _ask(ask, asked, scope or Scope())
     turn = record_turn(asked, answer, now=now)
     return Exchange(asked, answer, turn, conversation.add(turn))
 
 
-def _ask(engine: Asks, asked: Rewrite, scope: Scope) -> Answer:
+def _ask(ask: Ask, asked: Rewrite, scope: Scope) -> Answer:
     """The previous turn's articles first (within ``scope``), then the whole scope when that abstains."""
     first_ids = asked.search_first
     if scope.article_ids is not None:
         first_ids = tuple(a for a in first_ids if a in scope.article_ids)
     if not first_ids:
-        return engine.ask(asked.question, scope)
-    first = engine.ask(asked.question, replace(scope, article_ids=first_ids))
+        return ask(asked.question, scope)
+    first = ask(asked.question, replace(scope, article_ids=first_ids))
     if first.answered:
         return first
-    answer = engine.ask(asked.question, scope)
+    answer = ask(asked.question, scope)
     return replace(answer, latency_ms=answer.latency_ms + first.latency_ms)
 
 

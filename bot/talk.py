@@ -145,7 +145,7 @@ async def ask(
         await responder.defer()
         started = time.perf_counter()
         try:
-            exchange = await desk.read(ask_in_conversation, desk.engine, question, place.state, scope, now=now)
+            exchange = await desk.read(ask_in_conversation, desk.engine.ask, question, place.state, scope, now=now)
         except RetrievalError as exc:
             outcome.status = type(exc).__name__
             await responder.send(render_notice(str(exc)))

@@ -13,6 +13,10 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from retrieval.answer import Answer
 
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
@@ -33,3 +37,18 @@ class SafeFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         """The formatted record, made safe."""
         return terminal_safe(super().format(record))
+
+
+def print_answer(answer: Answer) -> None:
+    """An answer as the CLI prints it: its quoted lines, then each cited article once, with its id."""
+    echo(answer.text)
+    if answer.citations:
+        echo("\nSources:")
+        seen: set[int] = set()
+        for c in answer.citations:
+            if c.n in seen:
+                continue
+            seen.add(c.n)
+            date = c.published.date().isoformat() if c.published else "date unknown"
+            where = f" <{c.url}>" if c.url else ""
+            echo(f"[{c.n}] {c.title} ({c.source or 'unknown source'}, {date}){where} id={c.article_id}")

@@ -35,13 +35,13 @@ SCOPE = Scope(collections=("111", "global"))
 
 
 def after_peskov(engine: ScriptedEngine) -> Conversation:
-    return ask_in_conversation(engine, PESKOV, new_conversation(), SCOPE, now=NOW).conversation
+    return ask_in_conversation(engine.ask, PESKOV, new_conversation(), SCOPE, now=NOW).conversation
 
 
 def test_first_question_is_asked_as_typed_in_the_whole_scope():
     """should ask a conversation's first question unchanged, once, within the given scope."""
     engine = ScriptedEngine()
-    exchange = ask_in_conversation(engine, PESKOV, new_conversation(), SCOPE, now=NOW)
+    exchange = ask_in_conversation(engine.ask, PESKOV, new_conversation(), SCOPE, now=NOW)
     assert engine.calls == [(PESKOV, SCOPE)]
     assert (exchange.asked.rewritten, exchange.turn.article_ids) == (False, ("a1",))
     assert exchange.conversation.turns == (exchange.turn,)
@@ -51,7 +51,7 @@ def test_follow_up_searches_the_previous_articles_first():
     """should rewrite the follow-up and search the previous answer's articles within the scope."""
     engine = ScriptedEngine()
     conversation = after_peskov(engine)
-    exchange = ask_in_conversation(engine, "What else did he say?", conversation, SCOPE, now=NOW)
+    exchange = ask_in_conversation(engine.ask, "What else did he say?", conversation, SCOPE, now=NOW)
     asked = "What else did Peskov say about the strikes?"
     assert exchange.asked.question == asked
     assert engine.calls[1:] == [(asked, Scope(collections=("111", "global"), article_ids=("a1",)))]
@@ -63,7 +63,7 @@ def test_follow_up_falls_back_to_the_whole_scope_when_the_previous_articles_abst
     engine = ScriptedEngine()
     conversation = after_peskov(engine)
     engine.narrowed_answers = False
-    exchange = ask_in_conversation(engine, "What else did he say?", conversation, SCOPE, now=NOW)
+    exchange = ask_in_conversation(engine.ask, "What else did he say?", conversation, SCOPE, now=NOW)
     assert [scope for _q, scope in engine.calls[1:]] == [
         Scope(collections=("111", "global"), article_ids=("a1",)),
         SCOPE,
@@ -76,7 +76,7 @@ def test_search_first_stays_within_an_article_filter():
     engine = ScriptedEngine()
     conversation = after_peskov(engine)
     narrowed = Scope(collections=("global",), article_ids=("b2",))
-    ask_in_conversation(engine, "What else did he say?", conversation, narrowed, now=NOW)
+    ask_in_conversation(engine.ask, "What else did he say?", conversation, narrowed, now=NOW)
     assert engine.calls[1:] == [("What else did Peskov say about the strikes?", narrowed)]
 
 
@@ -85,7 +85,7 @@ def test_an_expired_conversation_is_not_revived():
     engine = ScriptedEngine()
     conversation = after_peskov(engine)
     late = NOW + conversation.ttl + timedelta(minutes=1)
-    exchange = ask_in_conversation(engine, "What else did he say?", conversation, SCOPE, now=late)
+    exchange = ask_in_conversation(engine.ask, "What else did he say?", conversation, SCOPE, now=late)
     assert exchange.asked.rewritten is False
     assert len(exchange.conversation.turns) == 1
     assert needs_context("What else did he say?", conversation) is True
@@ -97,7 +97,7 @@ def test_advance_with_applies_a_turn_to_the_stored_state():
     """should add the turn to the state as stored and give the new expiry, resetting an expired state."""
     engine = ScriptedEngine()
     conversation = after_peskov(engine)
-    turn = ask_in_conversation(engine, "and why?", conversation, SCOPE, now=NOW).turn
+    turn = ask_in_conversation(engine.ask, "and why?", conversation, SCOPE, now=NOW).turn
     state, expires = advance_with(turn)(conversation.model_dump_json())
     assert len(Conversation.model_validate_json(state).turns) == 2
     assert expires == NOW + conversation.ttl
@@ -115,8 +115,8 @@ def test_a_follow_up_never_reaches_another_collection(make_engine: MakeEngine):
         collection="222",
     )
     scope = Scope(collections=("111", "global"))
-    first = ask_in_conversation(engine, PESKOV, new_conversation(), scope)
-    follow = ask_in_conversation(engine, "and what about the secret?", first.conversation, scope)
+    first = ask_in_conversation(engine.ask, PESKOV, new_conversation(), scope)
+    follow = ask_in_conversation(engine.ask, "and what about the secret?", first.conversation, scope)
     cited = {c.article_id for c in (*first.answer.citations, *follow.answer.citations)}
     assert cited
     assert all(engine.store.article(a).collection == "111" for a in cited)

@@ -35,7 +35,7 @@ from .test_commands import (
     option,
 )
 
-__all__ = ["discord_api"]
+__all__ = ["discord_api"]  # the fixture of test_commands
 
 
 @pytest.fixture
