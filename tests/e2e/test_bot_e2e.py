@@ -35,7 +35,6 @@ from ._bot_process import (
     BotProcess,
     Filler,
     SeededData,
-    build_seeded_data,
     followup_text,
 )
 from .discord_double import DEFAULT_MEMBER_PERMISSIONS, INTENT_MESSAGE_CONTENT, DiscordDouble, RecordedRequest
@@ -52,12 +51,6 @@ _users = itertools.count(1)
 
 
 # ---------------------------------------------------------------------------------------------- fixtures
-@pytest.fixture(scope="session")
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> SeededData:
-    """``newsdesk ingest seeds/ filler.jsonl`` once per session (also converts the model once)."""
-    return build_seeded_data(tmp_path_factory.mktemp("seeded"))
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def double() -> AsyncIterator[DiscordDouble]:
     async with DiscordDouble(token=FAKE_TOKEN) as d:
@@ -149,6 +142,8 @@ EXPECTED_COMMANDS: dict[str, tuple[str | None, list[tuple[str, int, bool]]]] = {
     ),
     "reindex": ("32", []),
     "feed": ("32", [("add", 1, False), ("list", 1, False), ("remove", 1, False)]),
+    "stats": (None, []),
+    "feedback": ("32", []),
 }
 
 
