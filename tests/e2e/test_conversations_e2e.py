@@ -189,8 +189,9 @@ async def test_show_context(bot: BotProcess, double: DiscordDouble) -> None:
     [embed] = shown["embeds"]
     [bold] = re.findall(r"\*\*(.+?)\*\*", embed["description"], re.S)
     assert _norm(bold) == _norm(quotes_of(answer)[0])  # the first quote, in bold
-    around = _norm(embed["description"].replace(f"**{bold}**", " "))
-    assert len(around) > 40 and all(part.strip() in _norm(SEED_TEXT) for part in around.split("…"))
+    before, after = (_norm(side) for side in embed["description"].split(f"**{bold}**"))
+    assert len(before + after) > 40  # the text around the quote, verbatim (cut at "…" where long)
+    assert all(part.strip() in _norm(SEED_TEXT) for side in (before, after) for part in side.split("…"))
     assert SEED_TITLE in _norm(embed["fields"][0]["value"])
 
 
