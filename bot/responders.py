@@ -9,7 +9,7 @@ the message, further parts below it. No pings: every message goes out with
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 import discord
@@ -18,6 +18,9 @@ from bot.render import Reply
 from bot.views import controls_view
 
 log = logging.getLogger(__name__)
+
+Opened = Callable[[int], Awaitable[None]]
+"""Awaited with a new thread's id before anything is posted in it (so a follow-up typed at once finds it bound)."""
 
 
 class Responder(Protocol):
@@ -43,8 +46,10 @@ class Responder(Protocol):
         """Replace the message this request came from (a button's message) with ``reply``: paging."""
         ...
 
-    async def open_thread(self, name: str, *, archive_minutes: int, hint: str | None = None) -> int | None:
-        """Continue in a public thread on the last message sent, posting ``hint`` in it first.
+    async def open_thread(
+        self, name: str, *, archive_minutes: int, opened: Opened, hint: str | None = None
+    ) -> int | None:
+        """Continue in a public thread on the last message sent: await ``opened(thread id)``, then post ``hint``.
 
         Returns:
             The thread's id, or None where there can be no thread (a thread already, a direct
@@ -74,7 +79,13 @@ _THREAD_PERMISSIONS = discord.Permissions(create_public_threads=True, send_messa
 
 
 async def _start_thread(
-    channel: object, permissions: discord.Permissions, message_id: int | None, name: str, archive: int, hint: str | None
+    channel: object,
+    permissions: discord.Permissions,
+    message_id: int | None,
+    name: str,
+    archive: int,
+    opened: Opened,
+    hint: str | None,
 ) -> int | None:
     """A public thread on ``message_id`` in a text channel, or None where that is not possible or allowed."""
     if message_id is None or not isinstance(channel, discord.TextChannel):
@@ -87,11 +98,15 @@ async def _start_thread(
             name=name,
             auto_archive_duration=archive,  # type: ignore[arg-type]
         )
-        if hint:
-            await thread.send(hint, allowed_mentions=no_pings())
     except discord.HTTPException as exc:
         log.info("could not continue in a thread in channel %s: %s", channel.id, exc)
         return None
+    await opened(thread.id)
+    if hint:
+        try:
+            await thread.send(hint, allowed_mentions=no_pings())
+        except discord.HTTPException as exc:  # the thread is there all the same
+            log.info("could not post the hint in thread %s: %s", thread.id, exc)
     return thread.id
 
 
@@ -144,11 +159,13 @@ class InteractionResponder:
         if not self.interaction.response.is_done():
             await self.interaction.response.defer()
 
-    async def open_thread(self, name: str, *, archive_minutes: int, hint: str | None = None) -> int | None:
+    async def open_thread(
+        self, name: str, *, archive_minutes: int, opened: Opened, hint: str | None = None
+    ) -> int | None:
         """A thread on the answer just sent, if the bot may create threads in this channel."""
         interaction = self.interaction
         return await _start_thread(
-            interaction.channel, interaction.app_permissions, self._last, name, archive_minutes, hint
+            interaction.channel, interaction.app_permissions, self._last, name, archive_minutes, opened, hint
         )
 
 
@@ -199,10 +216,12 @@ class MessageResponder:
         """A reply (a mention has no message of the bot's to replace)."""
         await self._post(reply)
 
-    async def open_thread(self, name: str, *, archive_minutes: int, hint: str | None = None) -> int | None:
+    async def open_thread(
+        self, name: str, *, archive_minutes: int, opened: Opened, hint: str | None = None
+    ) -> int | None:
         """A thread on the reply just sent, if the bot may create threads in this channel."""
         channel = self.message.channel
         if self._last is None or not isinstance(channel, discord.TextChannel):
             return None
         permissions = channel.permissions_for(channel.guild.me)
-        return await _start_thread(channel, permissions, self._last.id, name, archive_minutes, hint)
+        return await _start_thread(channel, permissions, self._last.id, name, archive_minutes, opened, hint)

@@ -211,6 +211,8 @@ async def _continue_in_thread(desk: Desk, responder: Responder, stored: StoredCo
     minutes = records.conversation_ttl.total_seconds() / 60
     archive = next((d for d in (60, 1440, 4320) if d >= minutes), 10080)  # Discord's auto-archive choices
     name = shorten(" ".join(question.split()), THREAD_NAME_LIMIT)
-    thread_id = await responder.open_thread(name, archive_minutes=archive, hint=THREAD_HINT)
-    if thread_id is not None:
+
+    async def bind(thread_id: int) -> None:
         await desk.quick(records.conversations.bind_thread, stored.id, thread_id)
+
+    await responder.open_thread(name, archive_minutes=archive, opened=bind, hint=THREAD_HINT)

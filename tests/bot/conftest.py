@@ -153,8 +153,10 @@ class RecordingResponder:
     async def show(self, reply: Reply) -> None:
         self.events.append(("show", reply))
 
-    async def open_thread(self, name: str, *, archive_minutes: int, hint: str | None = None) -> int | None:
+    async def open_thread(self, name: str, *, archive_minutes: int, opened: Any, hint: str | None = None) -> int | None:
         self.events.append(("thread", (name, archive_minutes)))
+        if self.thread_id is not None:
+            await opened(self.thread_id)
         return self.thread_id
 
     def of(self, kind: str) -> list[Any]:

@@ -191,7 +191,9 @@ async def test_a_mention_gets_a_reply(bot: BotProcess, double: DiscordDouble) ->
     d = double
     since = len(d.requests)
     asked = await d.send_message(author=new_user(d), content=f"<@{d.bot_user['id']}> {PESKOV}")
-    reply = await d.wait_for(lambda r: r.route == "POST /channels/{cid}/messages", 30, since=since)
+    reply = await d.wait_for(
+        lambda r: r.route == "POST /channels/{cid}/messages" and r.params["cid"] == d.channel_id, 30, since=since
+    )  # not the thread hint of an earlier answer
     assert reply.status == 200
     assert str(reply.json["message_reference"]["message_id"]) == asked["id"]
     assert reply.json["allowed_mentions"] == {"parse": [], "replied_user": False}

@@ -89,6 +89,12 @@ async def ephemeral_followup(d: DiscordDouble, iid: str) -> dict[str, Any]:
     return message
 
 
+def bound_threads(data_dir: Path) -> set[str]:
+    """The threads that carry a conversation, as the bot recorded them."""
+    with contextlib.closing(sqlite3.connect(f"file:{data_dir / 'newsdesk.db'}?mode=ro", uri=True)) as db:
+        return {str(row[0]) for row in db.execute("SELECT thread_id FROM conversations WHERE thread_id IS NOT NULL")}
+
+
 def feedback_rows(data_dir: Path) -> list[tuple[Any, ...]]:
     with contextlib.closing(sqlite3.connect(f"file:{data_dir / 'newsdesk.db'}?mode=ro", uri=True)) as db:
         rows = db.execute("SELECT answer_id, user_key, vote, reason, details FROM feedback ORDER BY created_at")
@@ -219,7 +225,7 @@ async def test_a_stale_button_gets_an_ephemeral_message(bot: BotProcess, double:
 async def test_buttons_and_threads_of_old_answers_work_after_a_restart(bot: BotProcess, double: DiscordDouble) -> None:
     d = double
     answer, answer_id = await asked(d)
-    await d.wait_until(lambda: answer["id"] in d.channels, 10)
+    await d.wait_until(lambda: answer["id"] in bound_threads(bot.data_dir), 10)  # the thread is the conversation's
     thread = d.channels[answer["id"]]
     assert await bot.stop() == 0
     await bot.start()
