@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+DRAIN_SECONDS = 10.0
+"""How long a shutdown (SIGTERM) waits for answers in progress, and the threads they open, to be sent."""
+
 
 def make_intents() -> discord.Intents:
     """Default intents; message content is not needed (see the module docstring)."""
@@ -89,6 +92,11 @@ class NewsdeskBot(commands.Bot):
                 log.info("synced %d commands to guild %s", len(synced), guild_id)
             except discord.HTTPException as exc:  # e.g. not in that server, or no applications.commands scope
                 log.error("could not sync commands to guild %s: %s", guild_id, exc)
+
+    async def close(self) -> None:
+        """Let the questions being answered finish (up to ``DRAIN_SECONDS``), then close the connection."""
+        await self.desk.drain(DRAIN_SECONDS)
+        await super().close()
 
     async def connect(self, *, reconnect: bool = True) -> None:
         """Connect to the gateway (until closed), watching the event loop's lag meanwhile."""

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import ParamSpec, Protocol, TypeVar
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 from bot.metrics import AnswerMetrics
 from bot.ratelimit import RateLimiter
@@ -145,6 +146,7 @@ class Desk:
         self.moderator_role = moderator_role
         self.records = records
         self.metrics = AnswerMetrics()
+        self._answering: set[asyncio.Task[Any]] = set()
         self.write_lock = asyncio.Lock()
         self._reads = ThreadPoolExecutor(max_workers=read_workers, thread_name_prefix="newsdesk-read")
         self._writes = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsdesk-write")
@@ -163,6 +165,23 @@ class Desk:
         Buttons that answer with a form must do so within 3 s, so their lookups cannot wait for a busy pool.
         """
         return await asyncio.to_thread(fn, *args, **kwargs)
+
+    @contextmanager
+    def answering(self) -> Iterator[None]:
+        """Mark the current task as answering a question, so that a shutdown lets it finish (``drain``)."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._answering.add(task)
+        try:
+            yield
+        finally:
+            self._answering.discard(task)
+
+    async def drain(self, timeout: float) -> None:
+        """Wait up to ``timeout`` seconds for the questions being answered (and their threads) to finish."""
+        pending = {t for t in self._answering if t is not asyncio.current_task() and not t.done()}
+        if pending:
+            await asyncio.wait(pending, timeout=timeout)
 
     def throttle(self, asker: Asker) -> float:
         """Seconds ``asker`` must wait before asking again (0 to go ahead); moderators are exempt."""

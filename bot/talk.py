@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from app.conversations import Exchange, advance_with, ask_in_conversation, needs_context, new_conversation
 from bot.controls import AnswerControls, context_labels
 from bot.reads import admit
-from bot.render import escape_markdown, render_answer, render_notice
+from bot.render import CONTENT_LIMIT, Reply, escape_markdown, render_answer, render_notice
 from bot.timing import timed
 from index.convstore import StoredConversation, StoredQuote
 from retrieval.answer import shorten
@@ -37,7 +37,6 @@ from retrieval.timeframe import parse_since
 
 if TYPE_CHECKING:
     from bot.desk import Asker, Desk
-    from bot.render import Reply
     from bot.responders import Responder
 
 __all__ = ["THREAD_HINT", "UNKNOWN_CONVERSATION", "Where", "ask", "expired_message"]
@@ -123,6 +122,13 @@ async def ask(
 ) -> None:
     """Answer a question in its conversation, with quoted, numbered evidence, its sources and buttons."""
     where = where or Where()
+    with desk.answering():
+        await _ask(desk, responder, asker, question, where, command, since)
+
+
+async def _ask(
+    desk: Desk, responder: Responder, asker: Asker, question: str, where: Where, command: str, since: str | None
+) -> None:
     async with timed(command, asker) as outcome:
         scope = asker.scope
         now = datetime.now(UTC)
@@ -194,9 +200,14 @@ def _replies(desk: Desk, exchange: Exchange, question: str, answer_id: str | Non
     """The answer's messages: the question as title, "Read as" in small print, the buttons on the last one."""
     replies = render_answer(exchange.answer, embeds=desk.use_embeds, title=question)
     if exchange.asked.read_as:
-        note = f"-# {escape_markdown(exchange.asked.read_as)}"
+        note = shorten(f"-# {escape_markdown(exchange.asked.read_as)}", CONTENT_LIMIT)
         first = replies[0]
-        replies[0] = replace(first, content=f"{note}\n{first.content}" if first.content else note)
+        if not first.content:
+            replies[0] = replace(first, content=note)
+        elif len(note) + 1 + len(first.content) <= CONTENT_LIMIT:
+            replies[0] = replace(first, content=f"{note}\n{first.content}")
+        else:  # a plain answer that fills its first message: the note goes before it
+            replies.insert(0, Reply(content=note))
     if answer_id is not None:
         numbers = [c.n for c in exchange.answer.citations]
         controls = AnswerControls(answer_id, context_labels(numbers))

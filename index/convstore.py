@@ -180,11 +180,6 @@ class ConversationStore:
         row = self.store.db.execute("SELECT * FROM answers WHERE id = ?", (answer_id,)).fetchone()
         return None if row is None else _answer(row)
 
-    def answers_since(self, since: datetime) -> int:
-        """How many answers were shown since ``since``."""
-        row = self.store.db.execute("SELECT COUNT(*) FROM answers WHERE created_at >= ?", (_ts(since),)).fetchone()
-        return int(row[0])
-
     # -- writes -----------------------------------------------------------------------------------
     def start(
         self,

@@ -13,11 +13,12 @@ from bot import talk
 from bot.controls import AnswerControls
 from bot.desk import Asker, Desk, Records
 from bot.ratelimit import RateLimiter
+from bot.render import CONTENT_LIMIT
 from index.store import Store
 from retrieval.conversation import Conversation
 from retrieval.scope import Scope
 
-from .conftest import GUILD, OTHER_GUILD, USER, FakeClock, FakeEngine, RecordingResponder
+from .conftest import GUILD, OTHER_GUILD, USER, FakeClock, FakeEngine, RecordingResponder, answer_of
 
 QUESTION = "What did Peskov say about the strikes?"
 FOLLOW_UP = "What else did he say?"
@@ -234,3 +235,41 @@ async def test_without_records_answers_stand_alone(fake_engine: FakeEngine, resp
         desk.close()
     assert [r.controls for r in responder.replies] == [None]
     assert not [e for e in responder.events if e[0] == "thread"]
+
+
+async def test_read_as_fits_a_plain_answer_that_fills_its_message(fake_engine: FakeEngine, records: Records):
+    """should put "Read as" before a plain-text answer whose first message is full, every message within 2,000."""
+    desk = Desk(fake_engine, limiter=RateLimiter(60), records=records, use_embeds=False)
+    try:
+        _, answer_id = await first_answer(desk)
+        fake_engine.answer = answer_of(READ_AS, ["Peskov said " + "very concerned " * 120], url="https://example.com")
+        follow = RecordingResponder()
+        await talk.ask(desk, follow, MEMBER, FOLLOW_UP, where=talk.Where(answer_id=answer_id))
+    finally:
+        desk.close()
+    first, *rest = follow.replies
+    assert first.content == f"-# Read as: {READ_AS}"
+    assert rest and all(r.content is not None and len(r.content) <= CONTENT_LIMIT for r in rest)
+
+
+async def test_a_shutdown_lets_an_answer_in_progress_open_its_thread(desk: Desk):
+    """should make drain wait for a question still opening its thread after the answer was sent."""
+    opening = asyncio.Event()
+    release = asyncio.Event()
+
+    class SlowThreads(RecordingResponder):
+        async def open_thread(self, name: str, **kwargs: object) -> int | None:
+            opening.set()
+            await release.wait()
+            return await super().open_thread(name, **kwargs)  # type: ignore[arg-type]
+
+    responder = SlowThreads(thread_id=THREAD)
+    asking = asyncio.create_task(talk.ask(desk, responder, MEMBER, QUESTION))
+    await asyncio.wait_for(opening.wait(), 5)
+    draining = asyncio.create_task(desk.drain(5))
+    await asyncio.sleep(0.05)
+    assert not draining.done()
+    release.set()
+    await asyncio.wait_for(draining, 5)
+    assert asking.done() and asking.exception() is None
+    assert ("thread", (QUESTION, 60)) in responder.events
