@@ -147,8 +147,8 @@ class InteractionResponder:
     async def show(self, reply: Reply) -> None:
         """Edit the message the button was on (after ``defer_update``; at once otherwise)."""
         kwargs = _message_kwargs(reply)
-        kwargs.setdefault("content", None)
-        kwargs.setdefault("embed", None)
+        for key in ("content", "embed", "view"):  # what the new page lacks is cleared, not kept
+            kwargs.setdefault(key, None)
         if not self.interaction.response.is_done():
             await self.interaction.response.edit_message(**kwargs)
         else:

@@ -18,6 +18,7 @@ import pytest
 from bot.client import NewsdeskBot
 from bot.cogs.talk import STALE_CONTROL, STALE_FORM
 from bot.desk import Desk, Records
+from bot.errors import not_moderator_message
 from bot.feedback import REPORTED, UNKNOWN_ANSWER
 from bot.ratelimit import RateLimiter
 from bot.settings import Settings
@@ -27,6 +28,7 @@ from .conftest import FakeClock, FakeEngine
 from .test_commands import (
     CHANNEL,
     EPHEMERAL,
+    MANAGE_GUILD,
     QUESTION,
     FakeDiscord,
     _make_bot,
@@ -206,3 +208,22 @@ async def test_a_follow_up_form_is_answered_where_it_was_opened(bot: NewsdeskBot
     await settle(bot, form(f"nd:m:fu:{aid}", {"question": "and why?"}))
     assert discord_api.followups[-1]["content"].startswith("-# Read as: Why")
     assert int(discord_api._message(discord_api.followups[-1])["channel_id"]) == CHANNEL
+
+
+async def test_page_buttons_edit_the_list_in_place(bot: NewsdeskBot, discord_api: FakeDiscord):
+    """should turn a /feedback page by editing its message after a deferred update, for moderators only."""
+    for user in (501, 502):
+        _, aid = await asked(bot, discord_api)
+        await settle(bot, form(f"nd:m:report:{aid}", {"reason": ["outdated"], "details": ""}, user_id=user))
+    listing = discord_api._message({"content": "page"})
+    listing["components"] = [
+        {"type": 1, "components": [{"type": 2, "style": 2, "label": "Next", "custom_id": "nd:fb:1"}]}
+    ]
+    await settle(bot, component("nd:fb:1", listing, permissions=MANAGE_GUILD))
+    assert discord_api.callbacks[-1] == {"type": 6}
+    [edit] = discord_api.edits
+    assert edit["embeds"][0]["title"] == "Reports on answers in this server (2)"
+    await settle(bot, component("nd:fb:1", listing, user_id=503))  # a member: Manage Server missing
+    refusal = discord_api.followups[-1]
+    assert (refusal["content"], refusal["flags"]) == (not_moderator_message(None), EPHEMERAL)
+    assert len(discord_api.edits) == 1

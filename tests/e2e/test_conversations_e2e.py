@@ -104,6 +104,7 @@ def feedback_rows(data_dir: Path) -> list[tuple[Any, ...]]:
 async def test_an_answer_continues_in_a_thread_where_follow_ups_are_read_in_context(
     bot: BotProcess, double: DiscordDouble
 ) -> None:
+    """should open a thread named after the question, where a mention or a pinging reply is a follow-up."""
     d = double
     answer, answer_id = await asked(d)
     assert button_ids(answer) == [
@@ -139,6 +140,7 @@ async def test_an_answer_continues_in_a_thread_where_follow_ups_are_read_in_cont
 
 
 async def test_a_follow_up_through_the_form(bot: BotProcess, double: DiscordDouble) -> None:
+    """should answer the Follow-up button with a form within 3 s, and the form with an answer read in context."""
     d = double
     answer, answer_id = await asked(d)
     user = new_user(d)
@@ -158,6 +160,7 @@ async def test_a_follow_up_through_the_form(bot: BotProcess, double: DiscordDoub
 
 
 async def test_a_vote_and_a_changed_vote(bot: BotProcess, double: DiscordDouble) -> None:
+    """should record a vote ephemerally and change it on the other button, storing a hashed user."""
     d = double
     answer, answer_id = await asked(d)
     user = new_user(d)
@@ -172,6 +175,7 @@ async def test_a_vote_and_a_changed_vote(bot: BotProcess, double: DiscordDouble)
 
 
 async def test_a_report_and_the_moderators_list(bot: BotProcess, double: DiscordDouble) -> None:
+    """should take a report through its form and list it to moderators with /feedback."""
     d = double
     answer, answer_id = await asked(d)
     click = await d.click(answer, f"nd:report:{answer_id}", new_user(d))
@@ -189,6 +193,7 @@ async def test_a_report_and_the_moderators_list(bot: BotProcess, double: Discord
 
 
 async def test_show_context(bot: BotProcess, double: DiscordDouble) -> None:
+    """should show the first quote in bold inside the article text around it, to the clicker only."""
     d = double
     answer, answer_id = await asked(d)
     shown = await ephemeral_followup(d, await d.click(answer, f"nd:ctx:{answer_id}:0", new_user(d)))
@@ -202,6 +207,7 @@ async def test_show_context(bot: BotProcess, double: DiscordDouble) -> None:
 
 
 async def test_stats(bot: BotProcess, double: DiscordDouble) -> None:
+    """should count the shared articles and sources, questions since start and the server's feedback."""
     d = double
     iid = await d.send_interaction(user=new_user(d), command_name="stats")
     stats = await ephemeral_followup(d, iid)
@@ -213,6 +219,7 @@ async def test_stats(bot: BotProcess, double: DiscordDouble) -> None:
 
 
 async def test_a_stale_button_gets_an_ephemeral_message(bot: BotProcess, double: DiscordDouble) -> None:
+    """should answer a button id of an older version with an ephemeral message."""
     d = double
     answer, _ = await asked(d)
     iid = await d.send_component(answer, "nd:poll:7", new_user(d))
@@ -223,6 +230,7 @@ async def test_a_stale_button_gets_an_ephemeral_message(bot: BotProcess, double:
 
 
 async def test_buttons_and_threads_of_old_answers_work_after_a_restart(bot: BotProcess, double: DiscordDouble) -> None:
+    """should handle an old answer's buttons and its thread's conversation after a restart."""
     d = double
     answer, answer_id = await asked(d)
     await d.wait_until(lambda: answer["id"] in bound_threads(bot.data_dir), 10)  # the thread is the conversation's
