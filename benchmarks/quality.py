@@ -278,6 +278,9 @@ def _question_set(
 ) -> int:
     """Score a hand-written question set by kind (speaker, fact, refuse)."""
     rows = parse_rows(records)
+    # Exported feedback (``newsdesk feedback export``) names newsdesk ids: those this index holds map to themselves.
+    own = {r.article_id for r in rows if r.article_id and r.article_id not in id_map}
+    id_map = id_map | {aid: aid for aid in own if engine.store.article(aid) is not None}
     if missing := bench.missing_articles(rows, id_map):
         print(f"expected articles not in the benchmark index: {missing}", file=sys.stderr)
         return 2

@@ -21,11 +21,16 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 @dataclass(frozen=True, slots=True)
 class BatchLine:
-    """One question of a ``--batch`` file, or why its line cannot be asked."""
+    """One question of a ``--batch`` file, or why its line cannot be asked.
+
+    ``conversation`` is the line's ``"conversation"`` value as JSON text, when it has one: lines
+    with the same value are the turns of one conversation, in file order.
+    """
 
     number: int
     question: str
     error: str | None = None
+    conversation: str | None = None
 
 
 def text_problem(text: str) -> str | None:
@@ -52,9 +57,15 @@ def batch_lines(data: bytes) -> Iterator[BatchLine]:
             continue
         if not line:
             continue
-        question = line
+        question: str = line
+        conversation: str | None = None
         if line.startswith("{"):
             with contextlib.suppress(json.JSONDecodeError, AttributeError):  # not JSON: the line is the question
-                question = str(json.loads(line).get("question", ""))
+                record = json.loads(line)
+                question = str(record.get("question", ""))
+                if record.get("conversation") is not None:
+                    conversation = json.dumps(record["conversation"], ensure_ascii=False, sort_keys=True)
         problem = text_problem(question)
-        yield BatchLine(number, question, f"line {number}: the question is {problem}" if problem else None)
+        yield BatchLine(
+            number, question, f"line {number}: the question is {problem}" if problem else None, conversation
+        )

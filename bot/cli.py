@@ -1,4 +1,4 @@
-"""The ``newsdesk`` command line: ingest, ask, summarize, stats, reindex, feeds, bot.
+"""The ``newsdesk`` command line: ingest, ask, chat, summarize, stats, reindex, feeds, feedback, bot.
 
 Exit codes (``bot.exit_codes``): 0 success; 1 some inputs were skipped (``ingest --strict``)
 or nothing could be ingested; 2 bad usage (an unreadable ``--batch`` file included) or a bad
@@ -12,12 +12,18 @@ is not valid text (a lone surrogate from a JSON escape), is answered with an err
 in a batch, the exit code stays 0. A question, topic or filter on the command line that is not
 valid UTF-8 (Python decodes argv with surrogateescape) is bad usage: exit 2.
 
+Conversations: JSON lines of a batch that carry the same ``"conversation"`` value are the turns of
+one conversation, in file order; every object printed adds ``rewritten``, the standalone question
+searched (a follow-up's reading, the question itself otherwise). ``newsdesk chat`` is the same in
+the terminal (``bot/cli_talk.py``).
+
 Every line printed goes through ``bot.terminal``: stored text never reaches the terminal raw.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import os
@@ -32,8 +38,9 @@ from pydantic import ValidationError
 from bot.batch import BatchLine, batch_lines, text_problem
 from bot.cli_digest import add_digest_parser, run_digest
 from bot.cli_feeds import add_feeds_parser, run_feeds
+from bot.cli_talk import add_talk_parsers, run_chat, run_feedback
 from bot.exit_codes import EXIT_BOT, EXIT_INDEX, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
-from bot.terminal import SafeFormatter, echo
+from bot.terminal import SafeFormatter, echo, print_answer
 from index.errors import IngestError, NoIndexError, UnusableIndexError
 
 if TYPE_CHECKING:
@@ -41,7 +48,7 @@ if TYPE_CHECKING:
     from app.engine import Engine
     from bot.settings import Settings
     from index.readers import ReadResult
-    from retrieval.answer import Answer
+    from retrieval.conversation import Conversation
     from retrieval.scope import Scope
 
 __all__ = ["EXIT_BOT", "EXIT_INDEX", "EXIT_PARTIAL", "EXIT_USAGE", "OpenEngine", "main"]
@@ -88,6 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("reindex", help="re-chunk and re-embed every stored article (after a model or chunking change)")
     add_feeds_parser(sub)
     add_digest_parser(sub)
+    add_talk_parsers(sub, _scope_arguments)
     sub.add_parser("bot", help="run the Discord bot (needs DISCORD_TOKEN)")
     return parser
 
@@ -135,31 +143,6 @@ def _scope(args: argparse.Namespace) -> Scope:
         since=args.since,
         until=args.until,
     )
-
-
-def _print_answer(answer: Answer) -> None:
-    from app.answerers import model_notes
-    from retrieval.llm.answerer import ModelAnswer
-
-    echo(answer.text)
-    if isinstance(answer, ModelAnswer):  # the model's words: show the article text each citation checked
-        echo("\n(In the language model's words, checked against these quotes:)")
-        for c in answer.citations:
-            echo(f'[{c.n}] "{c.quote}"')
-    if answer.citations:
-        echo("\nSources:")
-        seen: set[int] = set()
-        for c in answer.citations:
-            if c.n in seen:
-                continue
-            seen.add(c.n)
-            date = c.published.date().isoformat() if c.published else "date unknown"
-            where = f" <{c.url}>" if c.url else ""
-            echo(f"[{c.n}] {c.title} ({c.source or 'unknown source'}, {date}){where} id={c.article_id}")
-    if notes := model_notes(answer):
-        echo("\nNotes:")
-        for note in notes:
-            echo(f"- {note}")
 
 
 def load_engine(config: EngineConfig, check_model: bool) -> Engine:
@@ -229,18 +212,44 @@ def _read_urls(urls: Sequence[str]) -> Iterator[ReadResult]:
             yield ReadResult(url, error=f"{url}: {exc}")
 
 
-def _batch_record(engine: Engine, line: BatchLine, scope: Scope, mode: str) -> dict[str, object]:
-    """The answer to one batch line as ``ask --json`` prints it, or an error object in its place."""
+def _batch_record(
+    engine: Engine,
+    line: BatchLine,
+    scope: Scope,
+    mode: str,
+    conversations: dict[str, Conversation],
+    now: datetime,
+) -> dict[str, object]:
+    """The answer to one batch line as ``ask --json`` prints it (with ``rewritten``), or an error object.
+
+    A line with a ``conversation`` continues the earlier lines with the same value (``conversations``
+    holds each one's state); all lines share one clock, ``now``, so a long batch ends no conversation.
+    """
+    from app.conversations import ask_in_conversation, new_conversation
     from retrieval.errors import RetrievalError
 
     error = line.error
     if error is None:
+        key = line.conversation
+        conversation = conversations.get(key) if key is not None else None
         try:
-            return engine.ask(line.question, scope, mode=mode).to_json()
+            exchange = ask_in_conversation(
+                functools.partial(engine.ask, mode=mode),
+                line.question,
+                conversation or new_conversation(),
+                scope,
+                now=now,
+            )
         except RetrievalError as exc:
             error = str(exc)
+        else:
+            if key is not None:
+                conversations[key] = exchange.conversation
+            record = exchange.answer.to_json()
+            return {**record, "question": line.question, "rewritten": exchange.asked.question}
     return {
         "question": line.question,
+        "rewritten": None,
         "answered": False,
         "answer": error,
         "citations": [],
@@ -252,9 +261,15 @@ def _batch_record(engine: Engine, line: BatchLine, scope: Scope, mode: str) -> d
 def _cmd_ask(args: argparse.Namespace, engine: Engine) -> int:
     scope = _scope(args)
     if args.batch is not None:
+        conversations: dict[str, Conversation] = {}
+        now = datetime.now(UTC)
         for line in args.batch:
-            record = _batch_record(engine, line, scope, args.mode)
-            echo(json.dumps(record, ensure_ascii=False) if args.json else f"Q: {line.question}\n{record['answer']}\n")
+            record = _batch_record(engine, line, scope, args.mode, conversations, now)
+            if args.json:
+                echo(json.dumps(record, ensure_ascii=False))
+                continue
+            read_as = f"Read as: {record['rewritten']}\n" if record["rewritten"] not in (None, line.question) else ""
+            echo(f"Q: {line.question}\n{read_as}{record['answer']}\n")
         return EXIT_OK
     if args.question is None:
         echo("newsdesk ask: give a QUESTION or --batch FILE", err=True)
@@ -263,8 +278,14 @@ def _cmd_ask(args: argparse.Namespace, engine: Engine) -> int:
     if args.json:
         echo(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
     else:
-        _print_answer(answer)
+        print_answer(answer)
     return EXIT_OK
+
+
+def _cmd_chat(args: argparse.Namespace, engine: Engine) -> int:
+    from bot.settings import get_settings
+
+    return run_chat(engine, _scope(args), get_settings())
 
 
 def _cmd_summarize(args: argparse.Namespace, engine: Engine) -> int:
@@ -278,7 +299,7 @@ def _cmd_summarize(args: argparse.Namespace, engine: Engine) -> int:
     if args.json:
         echo(json.dumps(summary.to_json(), ensure_ascii=False, indent=2))
     else:
-        _print_answer(summary)
+        print_answer(summary)
     return EXIT_OK
 
 
@@ -353,6 +374,8 @@ def main(argv: Sequence[str] | None = None, *, open_engine: OpenEngine = load_en
 
         code: int = run_bot(settings)
         return code
+    if args.command == "feedback":  # reads the database only: no model to load
+        return run_feedback(args, settings)
     handlers = {
         "ingest": _cmd_ingest,
         "ask": _cmd_ask,
@@ -361,6 +384,7 @@ def main(argv: Sequence[str] | None = None, *, open_engine: OpenEngine = load_en
         "reindex": _cmd_reindex,
         "feeds": run_feeds,
         "digest": run_digest,
+        "chat": _cmd_chat,
     }
     try:
         must_exist = args.command not in ("ingest", "feeds")

@@ -2,7 +2,9 @@
 
 Intents: the defaults, without the privileged message-content intent. Discord still sends
 the content of messages that mention the bot and of direct messages (see discord.py's
-``Intents.message_content``), which is all the mention handler reads.
+``Intents.message_content``), which is all the mention handler reads. A reply to the bot's
+message carries its content when it pings the bot (the reply's "@ON", Discord's default):
+the bot is then among its mentions. A reply with "@OFF" arrives empty, and gets a hint.
 
 No pings (``bot.responders.no_pings``); the command tree's error handler is in ``bot.tree``,
 the event-loop lag monitor that runs while connected in ``bot.looplag``.
@@ -29,6 +31,9 @@ if TYPE_CHECKING:
     from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+
+DRAIN_SECONDS = 10.0
+"""How long a shutdown (SIGTERM) waits for answers in progress, and the threads they open, to be sent."""
 
 
 def make_intents() -> discord.Intents:
@@ -88,6 +93,11 @@ class NewsdeskBot(commands.Bot):
             except discord.HTTPException as exc:  # e.g. not in that server, or no applications.commands scope
                 log.error("could not sync commands to guild %s: %s", guild_id, exc)
 
+    async def close(self) -> None:
+        """Let the questions being answered finish (up to ``DRAIN_SECONDS``), then close the connection."""
+        await self.desk.drain(DRAIN_SECONDS)
+        await super().close()
+
     async def connect(self, *, reconnect: bool = True) -> None:
         """Connect to the gateway (until closed), watching the event loop's lag meanwhile."""
         monitor = LoopLagMonitor()
@@ -131,6 +141,18 @@ class NewsdeskBot(commands.Bot):
         ):
             moderator = self.is_moderator(message.author, channel.permissions_for(message.author))
         return Asker(message.author.id, message.guild.id if message.guild else None, moderator)
+
+    def replies_to_me(self, message: discord.Message) -> bool:
+        """Whether a person's message replies to one of the bot's (a follow-up, mention or not)."""
+        me = self.user
+        reference = message.reference
+        resolved = reference.resolved if reference is not None else None
+        return (
+            me is not None
+            and not message.author.bot
+            and isinstance(resolved, discord.Message)
+            and resolved.author.id == me.id
+        )
 
     def mention_question(self, message: discord.Message) -> str | None:
         """The question in a message addressed to the bot (a mention, or any direct message), else None."""

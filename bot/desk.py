@@ -11,16 +11,23 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import ParamSpec, Protocol, TypeVar
+from datetime import timedelta
+from typing import Any, ParamSpec, Protocol, TypeVar
 
+from bot.metrics import AnswerMetrics
 from bot.ratelimit import RateLimiter
 from bot.streaming import Pacing
+from index.convstore import ConversationStore
+from index.feedbackstore import FeedbackStore
+from index.feedstore import FeedStore
 from index.models import GLOBAL_COLLECTION, Article, RawArticle
 from index.pipeline import IngestReport, Progress
 from index.readers import ReadResult
+from index.store import Store
 from retrieval.answer import Answer
 from retrieval.scope import Scope
 
@@ -80,6 +87,30 @@ class Asker:
         return Scope(collections=(str(self.guild_id), GLOBAL_COLLECTION))
 
 
+@dataclass(frozen=True, slots=True)
+class Records:
+    """What the bot keeps besides the index, in the same database: conversations, answers, feedback, feeds.
+
+    Attributes:
+        store: the article store (articles for Show context, per-collection counts for ``/stats``).
+        conversations: conversations and the answers shown in them.
+        feedback: votes and reports.
+        feeds: followed feeds (their health for ``/stats``).
+        conversation_ttl: how long after its last question a conversation ends.
+    """
+
+    store: Store
+    conversations: ConversationStore
+    feedback: FeedbackStore
+    feeds: FeedStore
+    conversation_ttl: timedelta
+
+    @classmethod
+    def open(cls, store: Store, *, conversation_ttl: timedelta) -> Records:
+        """The records in ``store``'s database (their tables are created on first use)."""
+        return cls(store, ConversationStore(store), FeedbackStore(store), FeedStore(store), conversation_ttl)
+
+
 class Desk:
     """The engine, the thread pools its calls run in, the rate limiter, and who moderates."""
 
@@ -94,6 +125,7 @@ class Desk:
         fetch: Fetch | None = None,
         moderator_role: str | None = None,
         pacing: Pacing | None = None,
+        records: Records | None = None,
     ) -> None:
         """Wrap an engine for the bot.
 
@@ -106,6 +138,8 @@ class Desk:
             fetch: fetches and extracts the article at a URL (``/ingest url:``); ``None`` disables links.
             moderator_role: the role that moderates besides Manage Server, named in refusals.
             pacing: how a language model's answer is streamed (edit interval, deadline, clock).
+            records: conversations, answers and feedback; without them answers carry no buttons and every
+                question stands alone.
         """
         self.engine = engine
         self.limiter = limiter
@@ -114,6 +148,9 @@ class Desk:
         self.fetch = fetch
         self.moderator_role = moderator_role
         self.pacing = pacing or Pacing()
+        self.records = records
+        self.metrics = AnswerMetrics()
+        self._answering: set[asyncio.Task[Any]] = set()
         self.write_lock = asyncio.Lock()
         self._reads = ThreadPoolExecutor(max_workers=read_workers, thread_name_prefix="newsdesk-read")
         self._writes = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsdesk-write")
@@ -125,6 +162,30 @@ class Desk:
     async def write(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a write (ingest, re-index) in the write pool."""
         return await asyncio.get_running_loop().run_in_executor(self._writes, functools.partial(fn, *args, **kwargs))
+
+    async def quick(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run a short store call (a lookup, a vote) off the event loop, not queued behind answers in the read pool.
+
+        Buttons that answer with a form must do so within 3 s, so their lookups cannot wait for a busy pool.
+        """
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    @contextmanager
+    def answering(self) -> Iterator[None]:
+        """Mark the current task as answering a question, so that a shutdown lets it finish (``drain``)."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._answering.add(task)
+        try:
+            yield
+        finally:
+            self._answering.discard(task)
+
+    async def drain(self, timeout: float) -> None:
+        """Wait up to ``timeout`` seconds for the questions being answered (and their threads) to finish."""
+        pending = {t for t in self._answering if t is not asyncio.current_task() and not t.done()}
+        if pending:
+            await asyncio.wait(pending, timeout=timeout)
 
     def throttle(self, asker: Asker) -> float:
         """Seconds ``asker`` must wait before asking again (0 to go ahead); moderators are exempt."""

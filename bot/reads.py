@@ -1,4 +1,4 @@
-"""The read commands: ``/ask`` (and mentions), ``/summary`` and its article autocomplete.
+"""The read commands: ``/summary`` and its article autocomplete, and what ``/ask`` shares with them.
 
 Each handler takes the ``Desk``, a ``Responder`` (an interaction, a mention, or a test double)
 and an ``Asker``; the cogs adapt Discord objects to these, so the logic is tested without
@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from app.answerers import fallback_notes
@@ -24,7 +22,6 @@ from bot.timing import Outcome, timed
 from retrieval.answer import Answer, shorten
 from retrieval.errors import BadQuestionError, RetrievalError
 from retrieval.question import validate
-from retrieval.timeframe import parse_since
 
 if TYPE_CHECKING:
     from bot.desk import Asker, Desk, EngineLike
@@ -40,33 +37,14 @@ def rate_limited_message(wait: float, per_minute: int) -> str:
     return f"Easy there: you can ask {per_minute} questions a minute. Please try again in {max(1, math.ceil(wait))} s."
 
 
-async def _admit(desk: Desk, responder: Responder, asker: Asker, outcome: Outcome) -> bool:
+async def admit(desk: Desk, responder: Responder, asker: Asker, outcome: Outcome) -> bool:
+    """Take a token of the asker's rate limit, or tell them how long to wait (False)."""
     wait = desk.throttle(asker)
     if wait > 0:
         outcome.status = "rate-limited"
         await responder.notice(rate_limited_message(wait, desk.limiter.per_minute))
         return False
     return True
-
-
-async def ask(
-    desk: Desk, responder: Responder, asker: Asker, question: str, *, command: str = "ask", since: str | None = None
-) -> None:
-    """Answer a question with quoted, numbered evidence and its sources (optionally only articles since a date)."""
-    async with timed(command, asker) as outcome:
-        scope = asker.scope
-        try:
-            question = validate(question)
-            if since:
-                scope = replace(scope, since=parse_since(since, now=datetime.now(UTC)))
-        except BadQuestionError as exc:
-            await _bad_input(responder, outcome, exc)
-            return
-
-        async def work() -> tuple[Answer, str]:
-            return await desk.read(desk.engine.ask, question, scope), question
-
-        await _answer_with(desk, responder, asker, outcome, work)
 
 
 async def _bad_input(responder: Responder, outcome: Outcome, error: BadQuestionError) -> None:
@@ -78,7 +56,7 @@ async def _answer_with(
     desk: Desk, responder: Responder, asker: Asker, outcome: Outcome, work: Callable[[], Awaitable[tuple[Answer, str]]]
 ) -> None:
     """Rate-limit, defer, run ``work`` (an answer and its title) and send it; user-facing errors become notices."""
-    if not await _admit(desk, responder, asker, outcome):
+    if not await admit(desk, responder, asker, outcome):
         return
     await responder.defer()
     try:
@@ -89,13 +67,13 @@ async def _answer_with(
         return
     if isinstance(answer, PendingAnswer):  # a language model answers: stream it (bot/streaming.py)
         answer = await deliver(desk, responder, asker, answer, title=title)
-        outcome.status = _status(answer, model=True)
+        outcome.status = answer_status(answer, model=True)
         return
-    outcome.status = _status(answer)
+    outcome.status = answer_status(answer)
     await responder.send(render_answer(answer, embeds=desk.use_embeds, title=title))
 
 
-def _status(answer: Answer, *, model: bool = False) -> str:
+def answer_status(answer: Answer, *, model: bool = False) -> str:
     """The outcome logged for an answer; a model's answer that fell back says so."""
     status = "answered" if answer.answered else "no-answer"
     return f"{status} (extractive fallback)" if model and fallback_notes(answer) else status

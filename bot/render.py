@@ -28,6 +28,7 @@ from typing import Any
 from discord.utils import escape_mentions
 
 from app.answerers import fallback_notes
+from bot.controls import AnswerControls, PageControls
 from index.fetch import is_web_url
 from retrieval.answer import Answer, Citation, shorten
 from retrieval.llm.answerer import ModelAnswer
@@ -67,10 +68,11 @@ _ANSWER_LINE = re.compile(r"(?P<quote>> )?(?P<body>.*?)(?P<marker>(?:\s*\[\d+\])
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """One message to send: content, an embed (Discord's JSON shape), or both."""
+    """One message to send: content, an embed (Discord's JSON shape), or both, and the buttons under it."""
 
     content: str | None = None
     embed: dict[str, Any] | None = field(default=None)
+    controls: AnswerControls | PageControls | None = None
 
 
 def _escape(match: re.Match[str]) -> str:

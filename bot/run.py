@@ -3,8 +3,9 @@
 Start-up order: check the token (exit 4 with a readable line when it is missing or
 malformed), point discord.py at another API when ``discord_api_base`` is set, open the
 engine once in a worker thread (loading the model and the index), build what the cogs share
-(one HTTP client, the ``Desk``, the feed poller), add the feeds cog, log in, load the other
-cogs and sync the commands (``NewsdeskBot.setup_hook``), then connect. SIGTERM and SIGINT
+(one HTTP client, the ``Desk`` with its records of conversations and feedback, the feed
+poller), add the feeds cog, log in, load the other cogs (which register the answers'
+persistent buttons) and sync the commands (``NewsdeskBot.setup_hook``), then connect. SIGTERM and SIGINT
 close the bot cleanly; the engine's thread pools are shut down on the way out.
 
 One write path: every write to the index (``/ingest``, ``/reindex``, feed polls) runs in the
@@ -20,6 +21,7 @@ import logging
 import re
 import signal
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import aiohttp
@@ -31,7 +33,7 @@ from discord.http import INTERNAL_API_VERSION, Route
 from bot.cli_feeds import make_poller
 from bot.client import NewsdeskBot
 from bot.cogs.feeds import FeedsCog
-from bot.desk import Desk
+from bot.desk import Desk, Records
 from bot.exit_codes import EXIT_BOT
 from bot.ratelimit import RateLimiter
 from index.fetch import make_client
@@ -138,12 +140,15 @@ async def _serve(settings: Settings, token: str, open_engine: OpenEngine, bot_cl
     # One HTTP client for /ingest url: and the feeds, guarded against private addresses unless allowed.
     http_client = make_client(allow_private=settings.allow_private_urls)
     fetch = functools.partial(read_url_async, client=http_client, allow_private=settings.allow_private_urls)
+    ttl = timedelta(minutes=settings.conversation_minutes)
+    records = await asyncio.to_thread(Records.open, engine.store, conversation_ttl=ttl)
     desk = Desk(
         engine,
         limiter=RateLimiter(settings.asks_per_minute),
         use_embeds=settings.use_embeds,
         fetch=fetch,
         moderator_role=settings.moderator_role,
+        records=records,
     )
     poller = make_poller(engine, settings, http_client, write=desk_writer(desk))
     bot = bot_cls(desk=desk, settings=settings)

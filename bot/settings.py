@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     feed_interval_minutes: float = Field(default=15.0, gt=0)
     # Entries read per feed and poll; index.feedpoller.DEFAULT_MAX_ENTRIES (not imported: it pulls in trafilatura).
     feed_max_entries: int = Field(default=500, ge=1)
+    # A conversation (follow-up questions in a thread) ends this long after its last question.
+    conversation_minutes: float = Field(default=30.0, gt=0, le=7 * 24 * 60)
 
     answerer: Literal["extractive", "llm"] = "extractive"
     llm_base_url: str | None = None  # an OpenAI-compatible API root, e.g. http://localhost:11434/v1

@@ -14,6 +14,10 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from retrieval.answer import Answer
 
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 _SPACE = re.compile(r"\s+")
@@ -40,3 +44,29 @@ class SafeFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         """The formatted record, made safe."""
         return terminal_safe(super().format(record))
+
+
+def print_answer(answer: Answer) -> None:
+    """An answer as the CLI prints it: its lines, each cited article once with its id, and notes on the model."""
+    from app.answerers import model_notes
+    from retrieval.llm.answerer import ModelAnswer
+
+    echo(answer.text)
+    if isinstance(answer, ModelAnswer):  # the model's words: show the article text each citation checked
+        echo("\n(In the language model's words, checked against these quotes:)")
+        for c in answer.citations:
+            echo(f'[{c.n}] "{c.quote}"')
+    if answer.citations:
+        echo("\nSources:")
+        seen: set[int] = set()
+        for c in answer.citations:
+            if c.n in seen:
+                continue
+            seen.add(c.n)
+            date = c.published.date().isoformat() if c.published else "date unknown"
+            where = f" <{c.url}>" if c.url else ""
+            echo(f"[{c.n}] {c.title} ({c.source or 'unknown source'}, {date}){where} id={c.article_id}")
+    if notes := model_notes(answer):
+        echo("\nNotes:")
+        for note in notes:
+            echo(f"- {note}")

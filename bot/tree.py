@@ -1,4 +1,4 @@
-"""The command tree, with the one error handler of every slash command."""
+"""The command tree, with the one error handler of every slash command (and of buttons and forms)."""
 
 from __future__ import annotations
 
@@ -35,13 +35,18 @@ class NewsdeskTree(app_commands.CommandTree["NewsdeskBot"]):
         """
         command = interaction.command.qualified_name if interaction.command else "unknown command"
         original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
-        responder = InteractionResponder(interaction)
-        message = user_message(original)
-        if message is None:
-            await report_failure(responder, original, command=command)
-            return
-        log.info("/%s refused for user %s: %s", command, interaction.user.id, message)
-        try:
-            await responder.notice(message)
-        except discord.HTTPException:
-            log.warning("could not tell user %s why /%s failed", interaction.user.id, command, exc_info=True)
+        await answer_failure(interaction, original, command)
+
+
+async def answer_failure(interaction: discord.Interaction[NewsdeskBot], error: BaseException, command: str) -> None:
+    """Answer a failed command, button or form (steps 2 and 3 of ``NewsdeskTree.on_error``); never raises."""
+    responder = InteractionResponder(interaction)
+    message = user_message(error)
+    if message is None:
+        await report_failure(responder, error, command=command)
+        return
+    log.info("/%s refused for user %s: %s", command, interaction.user.id, message)
+    try:
+        await responder.notice(message)
+    except discord.HTTPException:
+        log.warning("could not tell user %s why /%s failed", interaction.user.id, command, exc_info=True)

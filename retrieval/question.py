@@ -32,8 +32,11 @@ _SPEAKER_QUESTION = re.compile(
 )
 _ACCORDING = re.compile(r"\baccording to\s+(?P<who>[^,?.]+)", re.IGNORECASE)
 _SPEECH = re.compile(rf"\b(?:{SPEECH_VERBS}|according to)\b", re.IGNORECASE)
-# Words that carry no content for matching: question words and the speech verbs themselves.
-_QUESTION_NOISE = frozenset(terms("what who whom whose which when where why how did does do say says said tell told"))
+# Words that carry no content for matching: question words (with the "else" of a follow-up, "what else did he say?")
+# and the speech verbs themselves.
+_QUESTION_NOISE = frozenset(
+    terms("what who whom whose which when where why how else did does do say says said tell told")
+)
 
 
 _MONTHS = (

@@ -33,7 +33,7 @@ class Grade:
 
 
 def grade(row: Row, reply: Reply, expected_article: str | None) -> Grade:
-    """Right when a refusal is not answered, or an answer's first quotes hold an expected phrase.
+    """Right when a refusal is not answered, or an answer's first quotes hold an expected phrase and none judged wrong.
 
     Args:
         row: the question and its answer key.
@@ -42,7 +42,9 @@ def grade(row: Row, reply: Reply, expected_article: str | None) -> Grade:
     """
     if row.kind == "refuse":
         return Grade(row.qid, row.kind, reply.answered, not reply.answered, None)
-    right = reply.answered and any(contains_any(q, row.expected) for q in reply.quotes[:QUOTES_READ])
+    leading = reply.quotes[:QUOTES_READ]
+    holds_expected = not row.expected or any(contains_any(q, row.expected) for q in leading)
+    right = reply.answered and holds_expected and not any(contains_any(q, row.wrong) for q in leading)
     cited = reply.answered and expected_article in reply.cited
     return Grade(row.qid, row.kind, reply.answered, right, cited)
 

@@ -24,16 +24,18 @@ class _Row(BaseModel):
     article_id: str | None
     expected: list[str]
     absent: list[Absence] = Field(default_factory=list)
+    #: Phrases of quotes that users judged wrong (``newsdesk feedback export``): a right answer does not lead with them.
+    wrong: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _key_matches_kind(self) -> _Row:
         if self.kind == "refuse":
             if self.article_id is not None or self.expected:
                 raise ValueError("a refusal names no article and expects no phrase")
-            if not self.absent:
-                raise ValueError("a refusal lists what the corpus must not contain (absent)")
-        elif not self.article_id or not [e for e in self.expected if e.strip()]:
-            raise ValueError(f"a {self.kind} question needs article_id and expected phrases")
+            if not self.absent and not self.wrong:
+                raise ValueError("a refusal lists what the corpus must not contain (absent) or what was judged wrong")
+        elif not self.article_id or not [e for e in (*self.expected, *self.wrong) if e.strip()]:
+            raise ValueError(f"a {self.kind} question needs article_id and expected (or judged wrong) phrases")
         return self
 
 

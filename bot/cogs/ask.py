@@ -1,4 +1,4 @@
-"""``/ask``, ``/summary`` and mentions: thin Discord glue over ``bot.reads``."""
+"""``/ask``, ``/summary`` and mentions: thin Discord glue over ``bot.talk`` and ``bot.reads``."""
 
 from __future__ import annotations
 
@@ -6,11 +6,17 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import reads
+from bot import reads, talk
 from bot.client import NewsdeskBot
 from bot.errors import report_failure
 from bot.responders import InteractionResponder, MessageResponder
+from bot.talk import Where
 from retrieval.question import MAX_QUESTION_CHARS
+
+PING_ME = (
+    "I can only read replies that mention me: keep **@ON** when you reply to my answer, or mention me "
+    "(@newsdesk) with your question."
+)
 
 
 class AskCog(commands.Cog, name="Ask"):
@@ -31,8 +37,16 @@ class AskCog(commands.Cog, name="Ask"):
         since: app_commands.Range[str, 1, 40] | None = None,
     ) -> None:
         """Ask about the news: the answer quotes the articles and lists its sources."""
-        await reads.ask(
-            self.bot.desk, InteractionResponder(interaction), self.bot.asker(interaction), question, since=since
+        # Asked in a thread: it continues (or starts) the conversation that thread carries.
+        in_thread = isinstance(interaction.channel, discord.Thread)
+        where = Where(thread_id=interaction.channel_id if in_thread else None)
+        await talk.ask(
+            self.bot.desk,
+            InteractionResponder(interaction),
+            self.bot.asker(interaction),
+            question,
+            where=where,
+            since=since,
         )
 
     @app_commands.command(name="summary")
@@ -61,13 +75,27 @@ class AskCog(commands.Cog, name="Ask"):
 
     @commands.Cog.listener("on_message")
     async def answer_mention(self, message: discord.Message) -> None:
-        """Answer ``@newsdesk <question>`` in a channel, or any direct message, as a reply."""
+        """Answer ``@newsdesk <question>`` in a channel, a reply to the bot, or any direct message, as a reply.
+
+        In a thread or a direct message the question continues the conversation held there.
+        """
         question = self.bot.mention_question(message)
+        if question is None and self.bot.replies_to_me(message):
+            # Without the Message Content intent a reply that does not ping the bot arrives empty.
+            question = message.content.strip() or None
+            if question is None:
+                await MessageResponder(message).notice(PING_ME)
+                return
         if question is None:
             return
+        channel = message.channel
+        held_here = isinstance(channel, discord.Thread | discord.DMChannel)
+        where = Where(thread_id=channel.id if held_here else None)
         responder = MessageResponder(message)
         try:
-            await reads.ask(self.bot.desk, responder, self.bot.message_asker(message), question, command="mention")
+            await talk.ask(
+                self.bot.desk, responder, self.bot.message_asker(message), question, where=where, command="mention"
+            )
         except Exception as exc:  # the listener's central handler: apologise with an error id, keep running
             await report_failure(responder, exc, command="mention")
 

@@ -135,6 +135,7 @@ class RecordingResponder:
     """A ``Responder`` that records what the handler did, in order."""
 
     events: list[tuple[str, Any]] = field(default_factory=list)
+    thread_id: int | None = None  # what open_thread returns (None: no thread here)
 
     async def defer(self, *, ephemeral: bool = False) -> None:
         self.events.append(("defer", ephemeral))
@@ -155,6 +156,15 @@ class RecordingResponder:
 
     async def whisper(self, text: str) -> None:
         self.events.append(("whisper", text))
+
+    async def show(self, reply: Reply) -> None:
+        self.events.append(("show", reply))
+
+    async def open_thread(self, name: str, *, archive_minutes: int, opened: Any, hint: str | None = None) -> int | None:
+        self.events.append(("thread", (name, archive_minutes)))
+        if self.thread_id is not None:
+            await opened(self.thread_id)
+        return self.thread_id
 
     def of(self, kind: str) -> list[Any]:
         return [value for k, value in self.events if k == kind]

@@ -278,10 +278,10 @@ async def dispatch(bot: NewsdeskBot, payload: dict[str, Any], *, event: str = "i
 
 
 async def test_commands_load_without_collisions(bot: NewsdeskBot):
-    """should register exactly the four slash commands from the two cogs."""
+    """should register exactly the six slash commands from the three cogs."""
     names = [c.name for c in bot.tree.get_commands()]
-    assert sorted(names) == ["ask", "ingest", "reindex", "summary"]
-    assert set(bot.cogs) == {"Ask", "Admin"}
+    assert sorted(names) == ["ask", "feedback", "ingest", "reindex", "stats", "summary"]
+    assert set(bot.cogs) == {"Ask", "Admin", "Talk"}
 
 
 async def test_command_schema(bot: NewsdeskBot):
@@ -324,11 +324,11 @@ async def test_command_schema(bot: NewsdeskBot):
 
 
 async def test_default_permission_is_manage_guild_without_a_moderator_role(desk, discord_api, monkeypatch, tmp_path):
-    """should hide /ingest and /reindex behind Manage Server unless a moderator role is configured."""
+    """should hide /ingest, /reindex and /feedback behind Manage Server unless a moderator role is configured."""
     plain = Settings(_env_file=None, data_dir=tmp_path, sync_commands=False)
     bot = await _make_bot(desk, plain, discord_api, monkeypatch)
     try:
-        for name in ("ingest", "reindex"):
+        for name in ("ingest", "reindex", "feedback"):
             assert bot.tree.get_command(name).to_dict(bot.tree)["default_member_permissions"] == MANAGE_GUILD  # type: ignore[union-attr]
     finally:
         await bot.close()
@@ -336,7 +336,8 @@ async def test_default_permission_is_manage_guild_without_a_moderator_role(desk,
 
 async def test_moderator_role_makes_commands_visible(bot: NewsdeskBot):
     """should drop the default permission when a moderator role is set, leaving the check to refuse others."""
-    assert bot.tree.get_command("ingest").to_dict(bot.tree)["default_member_permissions"] is None  # type: ignore[union-attr]
+    for name in ("ingest", "feedback"):
+        assert bot.tree.get_command(name).to_dict(bot.tree)["default_member_permissions"] is None  # type: ignore[union-attr]
 
 
 # -- asking --------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from app.engine import Engine
-from bot import reads
+from bot import reads, talk
 from bot.desk import Asker, Desk
 from bot.ratelimit import RateLimiter
 from index.models import Article
@@ -22,7 +22,7 @@ MODERATOR = Asker(USER, GUILD, is_moderator=True)
 
 async def test_ask_defers_then_answers_with_embed(desk: Desk, fake_engine: FakeEngine, responder: RecordingResponder):
     """should defer, ask the engine in the server's and the global collection, and send an embed."""
-    await reads.ask(desk, responder, MEMBER, f"  {QUESTION} ")
+    await talk.ask(desk, responder, MEMBER, f"  {QUESTION} ")
     assert responder.events[0] == ("defer", False)
     assert fake_engine.calls == [("ask", QUESTION, Scope(collections=(str(GUILD), "global")))]
     [reply] = responder.replies
@@ -31,7 +31,7 @@ async def test_ask_defers_then_answers_with_embed(desk: Desk, fake_engine: FakeE
 
 async def test_ask_in_dm_searches_global_only(desk: Desk, fake_engine: FakeEngine, responder: RecordingResponder):
     """should search only the global collection in direct messages."""
-    await reads.ask(desk, responder, Asker(USER, None), QUESTION)
+    await talk.ask(desk, responder, Asker(USER, None), QUESTION)
     assert fake_engine.calls[0][2] == Scope(collections=("global",))
 
 
@@ -39,7 +39,7 @@ async def test_plain_text_when_embeds_are_off(fake_engine: FakeEngine, responder
     """should answer with plain content when embeds are turned off."""
     desk = Desk(fake_engine, limiter=RateLimiter(6), use_embeds=False)
     try:
-        await reads.ask(desk, responder, MEMBER, QUESTION)
+        await talk.ask(desk, responder, MEMBER, QUESTION)
     finally:
         desk.close()
     [reply] = responder.replies
@@ -50,14 +50,14 @@ async def test_empty_question_is_refused_before_deferring(
     desk: Desk, fake_engine: FakeEngine, responder: RecordingResponder
 ):
     """should tell the user to ask something, without deferring or calling the engine."""
-    await reads.ask(desk, responder, MEMBER, "   ")
+    await talk.ask(desk, responder, MEMBER, "   ")
     assert responder.events == [("notice", "Please ask a question: the text is empty.")]
     assert fake_engine.calls == []
 
 
 async def test_ask_with_real_engine_quotes_peskov(real_desk: Desk, responder: RecordingResponder):
     """should answer from the seed article with a Peskov quote and its source."""
-    await reads.ask(real_desk, responder, MEMBER, QUESTION)
+    await talk.ask(real_desk, responder, MEMBER, QUESTION)
     text = responder.text
     assert "Peskov" in text and "[1]" in text
     assert "Russia-US ties face long haul to recover from 'zero'" in text
@@ -65,7 +65,7 @@ async def test_ask_with_real_engine_quotes_peskov(real_desk: Desk, responder: Re
 
 async def test_other_servers_articles_are_not_visible(real_desk: Desk, responder: RecordingResponder):
     """should not answer a server from another server's collection: it has no articles yet."""
-    await reads.ask(real_desk, responder, Asker(USER, OTHER_GUILD), QUESTION)
+    await talk.ask(real_desk, responder, Asker(USER, OTHER_GUILD), QUESTION)
     [reply] = responder.replies
     assert reply.content is not None and "No articles are indexed yet" in reply.content
 
@@ -74,7 +74,7 @@ async def test_empty_index_says_a_moderator_can_ingest(empty_engine: Engine, res
     """should reply that there are no articles yet and that a moderator can /ingest."""
     desk = Desk(empty_engine, limiter=RateLimiter(6))
     try:
-        await reads.ask(desk, responder, MEMBER, QUESTION)
+        await talk.ask(desk, responder, MEMBER, QUESTION)
     finally:
         desk.close()
     assert responder.events[0] == ("defer", False)
@@ -89,15 +89,15 @@ async def test_rate_limit_is_friendly_and_spares_moderators(
     desk = Desk(fake_engine, limiter=RateLimiter(2, clock=clock))
     try:
         for _ in range(3):
-            await reads.ask(desk, responder, MEMBER, QUESTION)
+            await talk.ask(desk, responder, MEMBER, QUESTION)
         [notice] = responder.of("notice")
         assert "2 questions a minute" in notice and "try again in 30 s" in notice
         assert len(fake_engine.calls) == 2
         for _ in range(5):
-            await reads.ask(desk, responder, MODERATOR, QUESTION)
+            await talk.ask(desk, responder, MODERATOR, QUESTION)
         assert len(fake_engine.calls) == 7
         clock.now += 30
-        await reads.ask(desk, responder, MEMBER, QUESTION)
+        await talk.ask(desk, responder, MEMBER, QUESTION)
         assert len(fake_engine.calls) == 8
     finally:
         desk.close()
@@ -109,14 +109,14 @@ async def test_unexpected_error_propagates_to_the_central_handler(
     """should let an unexpected failure reach the caller, logging the command's latency as an error."""
     fake_engine.error = RuntimeError("faiss exploded")
     with caplog.at_level(logging.INFO, logger="bot.timing"), pytest.raises(RuntimeError):
-        await reads.ask(desk, responder, MEMBER, QUESTION)
+        await talk.ask(desk, responder, MEMBER, QUESTION)
     assert any("/ask error in" in r.getMessage() for r in caplog.records)
 
 
 async def test_every_command_logs_its_latency(desk: Desk, responder: RecordingResponder, caplog):
     """should log one line per command with its outcome and milliseconds."""
     with caplog.at_level(logging.INFO, logger="bot.timing"):
-        await reads.ask(desk, responder, MEMBER, QUESTION)
+        await talk.ask(desk, responder, MEMBER, QUESTION)
         await reads.summary(desk, responder, MEMBER, topic="Syria")
     messages = [r.getMessage() for r in caplog.records]
     assert any(m.startswith("/ask answered in ") and m.endswith(f"(user {USER}, guild {GUILD})") for m in messages)

@@ -9,7 +9,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from app.engine import Engine
-from bot import reads, writes
+from bot import talk, writes
 from bot.desk import Asker, Desk
 from bot.ratelimit import RateLimiter
 from index.web import read_url_async
@@ -46,8 +46,8 @@ async def test_servers_never_see_each_others_articles(desk: Desk, real_engine: E
     text = '"The talks in Geneva were useful and constructive," Kremlin spokesman Dmitry Peskov said on Monday.'
     await writes.ingest(desk, RecordingResponder(), MOD_THERE, title="Geneva talks", text=text + " " * 2 + text)
     there, here = RecordingResponder(), RecordingResponder()
-    await reads.ask(desk, there, MOD_THERE, "What did Peskov say about the talks?")
-    await reads.ask(desk, here, MOD_HERE, "What did Peskov say about the talks?")
+    await talk.ask(desk, there, MOD_THERE, "What did Peskov say about the talks?")
+    await talk.ask(desk, here, MOD_HERE, "What did Peskov say about the talks?")
     assert "Geneva" in there.text and "Russia-US ties" not in there.text
     assert "Geneva" not in here.text
     seed_id = next(a.id for a in real_engine.store.iter_articles() if a.collection == str(GUILD))
@@ -67,7 +67,7 @@ async def test_ingest_by_link_makes_the_page_answerable(desk: Desk, real_engine:
     assert article.url == httpserver.url_for("/news/harbour") and "Privacy policy" not in article.text
     assert article.published is not None and article.published.day == 20
     answer = RecordingResponder()
-    await reads.ask(desk, answer, MOD_HERE, "How much did the harbour repairs cost?")
+    await talk.ask(desk, answer, MOD_HERE, "How much did the harbour repairs cost?")
     assert "40,000 pounds" in answer.text and "Coast News" in answer.text
 
 
@@ -97,10 +97,10 @@ async def test_private_link_is_refused_and_nothing_changes(real_engine: Engine, 
 async def test_since_option(desk: Desk):
     """should search only articles published since the given date, and explain a date it cannot read."""
     old = RecordingResponder()
-    await reads.ask(desk, old, MOD_HERE, "What did Peskov say about the strikes?", since="2030-01-01")
+    await talk.ask(desk, old, MOD_HERE, "What did Peskov say about the strikes?", since="2030-01-01")
     assert "Peskov added" not in old.text
     bad = RecordingResponder()
-    await reads.ask(desk, bad, MOD_HERE, "What did Peskov say?", since="whenever")
+    await talk.ask(desk, bad, MOD_HERE, "What did Peskov say?", since="whenever")
     assert bad.events == [
         ("notice", "I can't read 'whenever' as a date: use YYYY-MM-DD, or e.g. 'yesterday', '7 days'.")
     ]

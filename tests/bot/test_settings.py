@@ -179,7 +179,7 @@ def test_sigterm_closes_the_bot_cleanly(open_engine: run.OpenEngine):
 
     settings = Settings(_env_file=None, discord_token=TOKEN, sync_commands=False)
     assert run.run_bot(settings, open_engine=open_engine, bot_cls=OfflineBot) == 0
-    assert loaded == [["ask", "feed", "ingest", "reindex", "summary"]]
+    assert loaded == [["ask", "feed", "feedback", "ingest", "reindex", "stats", "summary"]]
 
 
 class RecordingTree(NewsdeskTree):
@@ -204,7 +204,7 @@ async def test_sync_to_guilds_copies_global_commands(tmp_path: Path):
         await bot.setup_hook()
         tree = bot.tree
         assert isinstance(tree, RecordingTree)
-        commands = ["ask", "feed", "ingest", "reindex", "summary"]
+        commands = ["ask", "feed", "feedback", "ingest", "reindex", "stats", "summary"]
         assert tree.synced == [(guild, commands) for guild in expected]
         await bot.close()
     desk.close()

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from app.engine import Engine
-from bot import reads, writes
+from bot import talk, writes
 from bot.desk import Asker, Desk
 from bot.errors import not_moderator_message
 from bot.ratelimit import RateLimiter
@@ -163,7 +163,7 @@ async def test_concurrent_questions_during_reindex_use_the_previous_index(real_e
         reindexing = asyncio.create_task(writes.reindex(desk, admin, MODERATOR))
         assert await asyncio.to_thread(engine.in_progress.wait, 10)
         askers = [RecordingResponder() for _ in range(24)]
-        await asyncio.gather(*(reads.ask(desk, r, Asker(1000 + i, GUILD), QUESTION) for i, r in enumerate(askers)))
+        await asyncio.gather(*(talk.ask(desk, r, Asker(1000 + i, GUILD), QUESTION) for i, r in enumerate(askers)))
         assert not reindexing.done()
         assert real_engine.snapshot.generation == generation
         for r in askers:
@@ -177,5 +177,5 @@ async def test_concurrent_questions_during_reindex_use_the_previous_index(real_e
     assert real_engine.snapshot.generation > generation
     assert admin.of("update")[-1].startswith("Re-indexed every article into 13 passages")
     after = RecordingResponder()
-    await reads.ask(Desk(real_engine, limiter=RateLimiter(6)), after, MEMBER, QUESTION)
+    await talk.ask(Desk(real_engine, limiter=RateLimiter(6)), after, MEMBER, QUESTION)
     assert "Peskov" in after.text

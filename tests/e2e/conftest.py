@@ -6,9 +6,18 @@ from collections.abc import AsyncIterator
 
 import discord.gateway
 import discord.http
+import pytest
 import pytest_asyncio
 
+from ._bot_process import SeededData, build_seeded_data
 from .discord_double import DiscordDouble, point_discord_at
+
+
+@pytest.fixture(scope="session")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> SeededData:
+    """``newsdesk ingest seeds/ filler.jsonl`` once per session (also converts the model once); shared by the
+    modules that run the real bot, each on its own copy."""
+    return build_seeded_data(tmp_path_factory.mktemp("seeded"))
 
 
 @pytest_asyncio.fixture

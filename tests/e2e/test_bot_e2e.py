@@ -35,7 +35,6 @@ from ._bot_process import (
     BotProcess,
     Filler,
     SeededData,
-    build_seeded_data,
     followup_text,
 )
 from .discord_double import DEFAULT_MEMBER_PERMISSIONS, INTENT_MESSAGE_CONTENT, DiscordDouble, RecordedRequest
@@ -52,12 +51,6 @@ _users = itertools.count(1)
 
 
 # ---------------------------------------------------------------------------------------------- fixtures
-@pytest.fixture(scope="session")
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> SeededData:
-    """``newsdesk ingest seeds/ filler.jsonl`` once per session (also converts the model once)."""
-    return build_seeded_data(tmp_path_factory.mktemp("seeded"))
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def double() -> AsyncIterator[DiscordDouble]:
     async with DiscordDouble(token=FAKE_TOKEN) as d:
@@ -149,6 +142,8 @@ EXPECTED_COMMANDS: dict[str, tuple[str | None, list[tuple[str, int, bool]]]] = {
     ),
     "reindex": ("32", []),
     "feed": ("32", [("add", 1, False), ("list", 1, False), ("remove", 1, False)]),
+    "stats": (None, []),
+    "feedback": ("32", []),
 }
 
 
@@ -196,7 +191,9 @@ async def test_a_mention_gets_a_reply(bot: BotProcess, double: DiscordDouble) ->
     d = double
     since = len(d.requests)
     asked = await d.send_message(author=new_user(d), content=f"<@{d.bot_user['id']}> {PESKOV}")
-    reply = await d.wait_for(lambda r: r.route == "POST /channels/{cid}/messages", 30, since=since)
+    reply = await d.wait_for(
+        lambda r: r.route == "POST /channels/{cid}/messages" and r.params["cid"] == d.channel_id, 30, since=since
+    )  # not the thread hint of an earlier answer
     assert reply.status == 200
     assert str(reply.json["message_reference"]["message_id"]) == asked["id"]
     assert reply.json["allowed_mentions"] == {"parse": [], "replied_user": False}

@@ -21,6 +21,13 @@ def test_question_analysis():
     )
 
 
+def test_the_else_of_a_follow_up_is_no_content_term():
+    """should leave "else" out of the content terms, so "What else did Peskov say?" is matched like its question."""
+    follow_up = analyse("What else did Peskov say about the strikes?")
+    assert follow_up.terms == analyse("What did Peskov say about the strikes?").terms == ("peskov", "strike")
+    assert "els" in follow_up.search_terms  # still a word BM25 may match
+
+
 def test_time_words_are_read_once_and_taken_out_of_the_search():
     """should hold the time window of "last week" and search only the rest of the question."""
     q = analyse("How many strikes were there last week?", now=NOW)
