@@ -18,7 +18,7 @@ import pytest
 
 from app.deferred import deferred
 from app.engine import Engine
-from bot import reads
+from bot import talk
 from bot.desk import Asker, Desk
 from bot.ratelimit import RateLimiter
 from bot.render import MODEL_LABEL, WHY_TITLE, Reply
@@ -154,7 +154,7 @@ async def test_drafts_edit_at_most_once_a_second_then_the_answer_replaces_them(
 ):
     """should show verified sentences as they come, skip a draft due too soon, and wait out the second."""
     model = ScriptedModel(clock, sentences=[*FAITHFUL, TRUMP, CALCULUS], delays=[0.0, 0.3, 0.5, 0.6])
-    await reads.ask(make_desk(model), timed, MEMBER, PESKOV)
+    await talk.ask(make_desk(model), timed, MEMBER, PESKOV)
     # Drafts after 0.3 s (1 sentence), 0.8 s (2: skipped, too soon), 1.4 s (3); the answer a second later.
     assert timed.edits == [(1000.3, "update"), (1001.4, "update"), (1002.4, "finish")]
     assert sleeps.slept == [pytest.approx(1.0)]
@@ -187,7 +187,7 @@ async def test_drafts_edit_at_most_once_a_second_then_the_answer_replaces_them(
 async def test_a_moderator_is_told_privately_what_was_left_out(make_desk, clock: FakeClock, timed: TimedResponder):
     """should never post the claim an article injected, and tell only a moderator that a sentence was left out."""
     model = ScriptedModel(clock, sentences=[FAITHFUL[0], ECHO, FAITHFUL[1]])
-    await reads.ask(make_desk(model), timed, MODERATOR, PESKOV)
+    await talk.ask(make_desk(model), timed, MODERATOR, PESKOV)
     assert INJECTED_CLAIM not in timed.text
     assert "resigned" not in timed.text
     assert timed.of("whisper") == [f"{WHY_TITLE}\n- {LEFT_OUT_INJECTION}"]
@@ -198,7 +198,7 @@ async def test_a_moderator_is_told_privately_what_was_left_out(make_desk, clock:
 async def test_a_member_gets_no_note_on_left_out_sentences(make_desk, clock: FakeClock, timed: TimedResponder):
     """should not tell a member about left-out sentences (nor show them)."""
     model = ScriptedModel(clock, sentences=[FAITHFUL[0], ECHO, FAITHFUL[1]])
-    await reads.ask(make_desk(model), timed, MEMBER, PESKOV)
+    await talk.ask(make_desk(model), timed, MEMBER, PESKOV)
     assert timed.of("whisper") == []
     assert INJECTED_CLAIM not in timed.text
 
@@ -206,7 +206,7 @@ async def test_a_member_gets_no_note_on_left_out_sentences(make_desk, clock: Fak
 async def test_a_model_error_falls_back_to_quotes_with_a_note(make_desk, clock: FakeClock, timed: TimedResponder):
     """should answer with the extractive quotes, and say why, when the model fails before any draft."""
     model = ScriptedModel(clock, sentences=FAITHFUL[:1], fail=LlmHttpError(500))
-    await reads.ask(make_desk(model), timed, MEMBER, PESKOV)
+    await talk.ask(make_desk(model), timed, MEMBER, PESKOV)
     [reply] = timed.of("send")
     assert reply.embed is not None
     assert all(line.startswith("> ") for line in reply.embed["description"].splitlines())
@@ -220,7 +220,7 @@ async def test_a_stream_cut_after_a_draft_is_replaced_by_the_fallback(
     """should turn the draft message into the extractive answer when the stream breaks midway."""
     cut = LlmReplyError("the language model's answer was cut off")
     model = ScriptedModel(clock, sentences=[*FAITHFUL, TRUMP], delays=[0.0, 0.2, 0.2], fail=cut)
-    await reads.ask(make_desk(model), timed, MEMBER, PESKOV)
+    await talk.ask(make_desk(model), timed, MEMBER, PESKOV)
     assert [kind for _, kind in timed.edits] == ["update", "finish"]
     [final] = timed.of("finish")
     assert final.embed is not None
@@ -233,7 +233,7 @@ async def test_a_stream_cut_after_a_draft_is_replaced_by_the_fallback(
 async def test_a_model_past_the_deadline_is_cut_off(make_desk, clock: FakeClock, timed: TimedResponder):
     """should stop waiting at the deadline and answer with the quotes, noting the model was too slow."""
     model = ScriptedModel(clock, sentences=FAITHFUL, stall=True)
-    await reads.ask(make_desk(model, deadline=0.05), timed, MEMBER, PESKOV)
+    await talk.ask(make_desk(model, deadline=0.05), timed, MEMBER, PESKOV)
     assert [kind for _, kind in timed.edits] == ["update", "finish"]  # the draft, then the quotes in its place
     [final] = timed.of("finish")
     assert final.embed is not None
@@ -244,7 +244,7 @@ async def test_markdown_in_the_models_words_is_escaped(make_desk, clock: FakeClo
     """should show a model's markup as typed, in drafts and in the answer, like article text."""
     marked = Cite("Peskov said **we are very concerned**, <@123> `x`.", needle="very concerned")
     model = ScriptedModel(clock, sentences=[marked, FAITHFUL[1]], delays=[0.0, 0.0])
-    await reads.ask(make_desk(model), timed, MEMBER, PESKOV)
+    await talk.ask(make_desk(model), timed, MEMBER, PESKOV)
     escaped = r"Peskov said \*\*we are very concerned\*\*, \<@123> \`x\`. [1]"
     [draft] = timed.of("update")
     assert escaped in draft.splitlines()
@@ -307,5 +307,5 @@ async def test_a_discord_timeout_is_not_taken_for_the_models(make_desk, clock: F
     """should let a timeout of Discord's reach the error handler, not answer as if the model were late."""
     responder = SlowDiscord(clock)
     with pytest.raises(TimeoutError):
-        await reads.ask(make_desk(ScriptedModel(clock)), responder, MEMBER, PESKOV)
+        await talk.ask(make_desk(ScriptedModel(clock)), responder, MEMBER, PESKOV)
     assert responder.of("send") == [] and responder.of("finish") == []
