@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from retrieval.answer import Answer
 from retrieval.conversation import Conversation, Rewrite, Turn, record_turn, rewrite
@@ -23,7 +24,14 @@ from retrieval.scope import Scope
 __all__ = ["Ask", "Exchange", "advance_with", "ask_in_conversation", "needs_context", "new_conversation"]
 
 
-Ask = Callable[[str, Scope], Answer]
+class Ask(Protocol):
+    """What answers a question within a scope (``Engine.ask``); ``abstain=False`` quotes the best evidence anyway."""
+
+    def __call__(self, question: str, scope: Scope, *, abstain: bool = True) -> Answer:
+        """Answer ``question`` within ``scope``."""
+        ...
+
+
 """Answers a question within a scope: ``Engine.ask`` (the CLI binds its retrieval mode)."""
 
 
@@ -86,7 +94,8 @@ def _ask(ask: Ask, asked: Rewrite, scope: Scope) -> Answer:
         first_ids = tuple(a for a in first_ids if a in scope.article_ids)
     if not first_ids:
         return ask(asked.question, scope)
-    first = ask(asked.question, replace(scope, article_ids=first_ids))
+    # The story is the conversation's: whether the index holds it is settled, so the reader quotes its best.
+    first = ask(asked.question, replace(scope, article_ids=first_ids), abstain=False)
     if first.answered:
         return first
     answer = ask(asked.question, scope)

@@ -144,7 +144,7 @@ class Engine:
         vector = self.query_encoder.encode([question.text])[0]
         return searcher.search(question, vector, k=k, articles=mask, mode=mode)
 
-    def ask(self, question: str, scope: Scope | None = None, *, mode: str = "hybrid") -> Answer:
+    def ask(self, question: str, scope: Scope | None = None, *, mode: str = "hybrid", abstain: bool = True) -> Answer:
         """Answer a question with quoted, cited evidence (or say the articles do not answer it).
 
         A time expression in the question ("last week") filters by publication date, unless
@@ -171,7 +171,10 @@ class Engine:
             hits = prefer_recent(self._search(searcher, q, scope, 3 * k, mode), k=k)
         else:
             hits = self._search(searcher, q, scope, k, mode)
-        answer = self.answerer.answer(q, hits, lexical=searcher.snapshot.lexical)
+        if not abstain and isinstance(self.answerer, ReaderAnswerer):
+            answer = self.answerer.answer(q, hits, lexical=searcher.snapshot.lexical, abstain=False)
+        else:
+            answer = self.answerer.answer(q, hits, lexical=searcher.snapshot.lexical)
         if notes and answer.answered:
             answer = replace(answer, notes=(*answer.notes, *notes))
         return _timed(answer, started)

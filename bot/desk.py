@@ -39,8 +39,8 @@ Fetch = Callable[[str], Awaitable[RawArticle]]
 class EngineLike(Protocol):
     """The part of ``app.engine.Engine`` the bot uses (tests pass a fake)."""
 
-    def ask(self, question: str, scope: Scope | None = None) -> Answer:
-        """Answer a question with cited quotes."""
+    def ask(self, question: str, scope: Scope | None = None, *, abstain: bool = True) -> Answer:
+        """Answer a question with cited quotes (``abstain=False``: quote the best evidence even when unsure)."""
         ...
 
     def summarize_article(self, article_id: str, scope: Scope | None = None) -> Answer:

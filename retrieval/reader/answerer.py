@@ -75,15 +75,15 @@ class ReaderAnswerer:
         confidence = self.model.confidence(question_features(question, stories, matrix, scores, idf))
         return Ranked(stories, candidates, scores, confidence)
 
-    def answer(self, question: Question, hits: Sequence[Hit], *, lexical: LexicalIndex) -> Answer:
-        """Quote the best one or two sentences, or abstain."""
+    def answer(self, question: Question, hits: Sequence[Hit], *, lexical: LexicalIndex, abstain: bool = True) -> Answer:
+        """Quote the best one or two sentences, or abstain (unless ``abstain`` is false: the caller knows the story)."""
         ranked = self.rank(question, hits, lexical=lexical)
         if ranked is None:
             answer = self.fallback.answer(question, hits, lexical=lexical)
             return replace(answer, notes=(*answer.notes, UPGRADE_NOTE))
         if not ranked.candidates:
             return Answer(question.text, False, NOT_FOUND)
-        if ranked.confidence < self.model.threshold:
+        if abstain and ranked.confidence < self.model.threshold:
             return Answer(question.text, False, NOT_FOUND, confidence=ranked.confidence)
         chosen = self.choose(ranked)
         citations = cite((c.story.article, begin, c.end) for c, begin in chosen)

@@ -22,9 +22,11 @@ class ScriptedEngine:
 
     narrowed_answers: bool = True
     calls: list[tuple[str, Scope | None]] = field(default_factory=list)
+    abstains: list[bool] = field(default_factory=list)
 
-    def ask(self, question: str, scope: Scope | None = None) -> Answer:
+    def ask(self, question: str, scope: Scope | None = None, *, abstain: bool = True) -> Answer:
         self.calls.append((question, scope))
+        self.abstains.append(abstain)
         if scope is not None and scope.article_ids is not None and not self.narrowed_answers:
             return Answer(question, False, "not found", latency_ms=5.0)
         citation = Citation(1, "a1", "Russia-US ties", None, None, None, QUOTE, 0, len(QUOTE))
@@ -48,13 +50,14 @@ def test_first_question_is_asked_as_typed_in_the_whole_scope():
 
 
 def test_follow_up_searches_the_previous_articles_first():
-    """should rewrite the follow-up and search the previous answer's articles within the scope."""
+    """should rewrite the follow-up and search the previous answer's articles within the scope, without abstaining."""
     engine = ScriptedEngine()
     conversation = after_peskov(engine)
     exchange = ask_in_conversation(engine.ask, "What else did he say?", conversation, SCOPE, now=NOW)
     asked = "What else did Peskov say about the strikes?"
     assert exchange.asked.question == asked
     assert engine.calls[1:] == [(asked, Scope(collections=("111", "global"), article_ids=("a1",)))]
+    assert engine.abstains == [True, False]  # the story is the conversation's: quote its best evidence
     assert exchange.answer.answered
 
 

@@ -64,7 +64,7 @@ class FakeEngine:
         if self.error is not None:
             raise self.error
 
-    def ask(self, question: str, scope: Scope | None = None) -> Answer:
+    def ask(self, question: str, scope: Scope | None = None, *, abstain: bool = True) -> Answer:
         self._call("ask", question, scope)
         return self.answer or answer_of(
             question, ['"We are very concerned," Peskov added.'], url="https://example.com/a1"

@@ -174,6 +174,15 @@ def test_reader_abstains_below_its_threshold(make_engine: MakeEngine, tmp_path: 
     assert (answer.answered, answer.citations) == (False, ())
 
 
+def test_reader_can_be_told_not_to_abstain(make_engine: MakeEngine, tmp_path: Path):
+    """should quote its best evidence below the threshold when the caller vouches for the story (a follow-up)."""
+    engine = make_engine(TALKS, reader_dir=_train_tiny_reader(tmp_path / "reader", threshold=1.01), chunk_words=20)
+    (article,) = engine.store.iter_articles()
+    answer = engine.ask("What does the fishing dispute concern?", Scope(article_ids=(article.id,)), abstain=False)
+    assert answer.answered and answer.confidence < 1.01
+    assert all(article.text[c.start : c.end] == c.quote for c in answer.citations)
+
+
 def test_index_without_sentence_vectors_falls_back(make_engine: MakeEngine, tmp_path: Path, caplog):
     """should answer with the fallback scorer and say `newsdesk reindex` once, never crash, on an old index."""
     engine: Engine = make_engine(TALKS, reader_dir=_train_tiny_reader(tmp_path / "reader"), chunk_words=20)
