@@ -37,7 +37,8 @@ _NOUNS = (
 _PATTERNS = (
     # What did X say about Y / How did X respond to Y / What does X think of Y / Did X say that Y
     re.compile(
-        rf"^(?:(?:what|how|why|when|where|whom?)\s+)?(?:{_AUX})\s+(?P<who>.+?)\s+(?:have\s+to\s+say|{_SPEECH})\b"
+        rf"^(?:(?:what|how|why|when|where|whom?)(?:\s+(?:else|exactly|really|then))?\s+)?(?:{_AUX})\s+(?P<who>.+?)"
+        rf"\s+(?:have\s+to\s+say|{_SPEECH})\b"
         rf"(?:\s+(?P<object>(?!{_TOPIC_LINK}\b)[^?]{{1,40}}?))??(?:\s+{_TOPIC_LINK}\b\s*(?P<topic>.*?))?\s*\??$",
         re.I,
     ),

@@ -26,7 +26,8 @@ SPEECH_VERBS = (
     "acknowledge|acknowledged|deny|denied|suggest|suggested|urge|urged|tweet|tweeted|declare|declared|lament|lamented"
 )
 _SPEAKER_QUESTION = re.compile(
-    rf"\b(?:what|how|why|when|where)\s+(?:did|does|do|has|have|had|is|was|will|would)\s+(?P<who>.+?)\s+"
+    rf"\b(?:what|how|why|when|where)(?:\s+(?:else|exactly|really|then))?\s+(?:did|does|do|has|have|had|is|was|will|would)"
+    rf"\s+(?P<who>.+?)\s+"
     rf"(?:{SPEECH_VERBS})\b",
     re.IGNORECASE,
 )

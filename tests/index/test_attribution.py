@@ -410,6 +410,8 @@ def test_speakers_by_sentence():
     ("question", "expected"),
     [
         ("What did Peskov say about the strikes?", SpeakerQuestion("Peskov", "the strikes")),
+        ("What else did Peskov say about the strikes?", SpeakerQuestion("Peskov", "the strikes")),
+        ("What exactly did Blair say?", SpeakerQuestion("Blair", "")),
         ("How did Obama respond to the attack?", SpeakerQuestion("Obama", "the attack")),
         ("What does Mourinho think of the referee?", SpeakerQuestion("Mourinho", "the referee")),
         ("What was Chelsea's manager's reaction to the defeat?", SpeakerQuestion("Chelsea's manager", "the defeat")),

@@ -100,3 +100,9 @@ def test_empty_and_huge_questions_are_refused(question: str, message: str):
     with pytest.raises(BadQuestionError) as err:
         validate(question)
     assert str(err.value) == message
+
+
+@pytest.mark.parametrize("question", ["What else did Peskov say?", "What exactly did Peskov say?"])
+def test_a_follow_up_word_does_not_hide_the_speaker(question: str):
+    """should still read Peskov as the speaker asked about when "else" or "exactly" follows the question word."""
+    assert analyse(question).speaker_terms == ("peskov",)
