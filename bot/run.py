@@ -4,7 +4,7 @@ Start-up order: check the token (exit 4 with a readable line when it is missing 
 malformed), point discord.py at another API when ``discord_api_base`` is set, open the
 engine once in a worker thread (loading the model and the index), build what the cogs share
 (one HTTP client, the ``Desk`` with its records of conversations and feedback, the feed
-poller), add the feeds cog, log in, load the other cogs (which register the answers'
+poller, the digests), add the feeds and digest cogs, log in, load the other cogs (which register the answers'
 persistent buttons) and sync the commands (``NewsdeskBot.setup_hook``), then connect. SIGTERM and SIGINT
 close the bot cleanly; the engine's thread pools are shut down on the way out.
 
@@ -32,8 +32,10 @@ from discord.http import INTERNAL_API_VERSION, Route
 
 from bot.cli_feeds import make_poller
 from bot.client import NewsdeskBot
+from bot.cogs.digest import DigestCog
 from bot.cogs.feeds import FeedsCog
 from bot.desk import Desk, Records
+from bot.digests import make_digests
 from bot.exit_codes import EXIT_BOT
 from bot.ratelimit import RateLimiter
 from index.fetch import make_client
@@ -151,10 +153,12 @@ async def _serve(settings: Settings, token: str, open_engine: OpenEngine, bot_cl
         records=records,
     )
     poller = make_poller(engine, settings, http_client, write=desk_writer(desk))
+    digests = await asyncio.to_thread(make_digests, engine)
     bot = bot_cls(desk=desk, settings=settings)
     try:
         async with bot:
             await bot.add_cog(FeedsCog(bot, poller))  # before login: setup_hook syncs its commands with the rest
+            await bot.add_cog(DigestCog(bot, digests))
             _install_signal_handlers(bot)
             await bot.login(token)
             if settings.discord_api_base:

@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     feed_max_entries: int = Field(default=500, ge=1)
     # A conversation (follow-up questions in a thread) ends this long after its last question.
     conversation_minutes: float = Field(default=30.0, gt=0, le=7 * 24 * 60)
+    # How often the bot checks for daily digests that are due (seconds).
+    digest_check_seconds: float = Field(default=60.0, gt=0, le=3600)
 
     answerer: Literal["extractive", "llm"] = "extractive"
     llm_base_url: str | None = None  # an OpenAI-compatible API root, e.g. http://localhost:11434/v1

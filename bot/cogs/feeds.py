@@ -116,7 +116,7 @@ class FeedsCog(commands.Cog, name="Feeds"):
     ) -> None:
         """Follow a news feed: its new articles are indexed for this server, and posted in a channel."""
         responder = InteractionResponder(interaction)
-        if channel is not None and (missing := _missing_permissions(channel)):
+        if channel is not None and (missing := missing_permissions(channel)):
             await responder.notice(
                 f"I can't post in {channel.mention}: I need {', '.join(missing)} there. "
                 "Give me those, or pick another channel."
@@ -213,15 +213,8 @@ class FeedsCog(commands.Cog, name="Feeds"):
         feed = result.feed
         if feed.channel_id is None:
             return 0
-        channel = self.bot.get_channel(feed.channel_id)
+        channel = await server_channel(self.bot, feed.channel_id, feed.collection, f"feed {feed.id}")
         if channel is None:
-            try:
-                channel = await self.bot.fetch_channel(feed.channel_id)
-            except discord.HTTPException as exc:
-                log.warning("feed %s: cannot reach channel %s: %s", feed.id, feed.channel_id, exc)
-                return 0
-        if not isinstance(channel, discord.TextChannel | discord.Thread) or str(channel.guild.id) != feed.collection:
-            log.warning("feed %s: channel %s is not a text channel of its server", feed.id, feed.channel_id)
             return 0
         posted = 0
         for article in result.new_articles:
@@ -236,7 +229,27 @@ class FeedsCog(commands.Cog, name="Feeds"):
         return posted
 
 
-def _missing_permissions(channel: discord.TextChannel) -> list[str]:
+async def server_channel(
+    bot: NewsdeskBot, channel_id: int, collection: str, what: str
+) -> discord.TextChannel | discord.Thread | None:
+    """The text channel (or thread) ``channel_id`` if it belongs to the server of ``collection``, else None (logged).
+
+    A stored channel id can never make one server's feed or digest post into another server.
+    """
+    channel = bot.get_channel(channel_id)
+    if channel is None:
+        try:
+            channel = await bot.fetch_channel(channel_id)
+        except discord.HTTPException as exc:
+            log.warning("%s: cannot reach channel %s: %s", what, channel_id, exc)
+            return None
+    if not isinstance(channel, discord.TextChannel | discord.Thread) or str(channel.guild.id) != collection:
+        log.warning("%s: channel %s is not a text channel of its server", what, channel_id)
+        return None
+    return channel
+
+
+def missing_permissions(channel: discord.TextChannel) -> list[str]:
     """The permissions the bot lacks in ``channel`` for announcements (none if it cannot tell)."""
     me = channel.guild.me
     if me is None:

@@ -179,7 +179,7 @@ def test_sigterm_closes_the_bot_cleanly(open_engine: run.OpenEngine):
 
     settings = Settings(_env_file=None, discord_token=TOKEN, sync_commands=False)
     assert run.run_bot(settings, open_engine=open_engine, bot_cls=OfflineBot) == 0
-    assert loaded == [["ask", "feed", "feedback", "ingest", "reindex", "stats", "summary"]]
+    assert loaded == [["ask", "digest", "digest-schedule", "feed", "feedback", "ingest", "reindex", "stats", "summary"]]
 
 
 class RecordingTree(NewsdeskTree):

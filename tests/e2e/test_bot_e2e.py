@@ -142,6 +142,8 @@ EXPECTED_COMMANDS: dict[str, tuple[str | None, list[tuple[str, int, bool]]]] = {
     ),
     "reindex": ("32", []),
     "feed": ("32", [("add", 1, False), ("list", 1, False), ("remove", 1, False)]),
+    "digest": (None, [("since", 3, True), ("topic", 3, False), ("source", 3, False)]),
+    "digest-schedule": ("32", [("add", 1, False), ("list", 1, False), ("remove", 1, False)]),
     "stats": (None, []),
     "feedback": ("32", []),
 }
