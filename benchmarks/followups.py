@@ -5,9 +5,9 @@
 For each two-turn conversation of ``benchmarks/questions/followups.jsonl``: ask the first turn
 through the engine, record the turn its answer leaves (``retrieval.conversation.record_turn``),
 rewrite the second turn (``rewrite``), and score the second turn asked alone (the baseline that
-``benchmarks.quality --questions`` reports) and rewritten, with the same rules
-(``benchmarks.questions.score``). The rewritten question is asked like any other: searching the
-previous turn's articles first is the engine's job, not measured here.
+``benchmarks.quality --questions`` reports), rewritten and asked like any question, and asked in
+its conversation as the bot and ``newsdesk chat`` ask it (``app.conversations``: the previous
+turn's articles first), with the same rules (``benchmarks.questions.score``).
 
 Standalone safety is measured too: every question of ``user.jsonl``, asked after each
 conversation's first turn, should come back unchanged, and should never take the old speaker.
@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = ROOT / "benchmarks" / "questions"
 
 Ask = Callable[[str], Answer]
+Converse = Callable[[str, Conversation], Answer]
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class Outcome:
     first_answered: bool
     alone: Grade
     rewritten: Grade
+    in_conversation: Grade
 
 
 def reply_of(answer: Answer) -> Reply:
@@ -68,8 +70,10 @@ def first_turn(question: str, ask: Ask, now: datetime) -> tuple[Turn, Answer]:
     return record_turn(opening, answer, now=now), answer
 
 
-def evaluate(rows: Sequence[Followup], ask: Ask, id_map: dict[str, str], now: datetime) -> list[Outcome]:
-    """Grade each conversation's second turn asked alone and rewritten."""
+def evaluate(
+    rows: Sequence[Followup], ask: Ask, id_map: dict[str, str], now: datetime, converse: Converse | None = None
+) -> list[Outcome]:
+    """Grade each conversation's second turn asked alone, rewritten, and (``converse``) in its conversation."""
     out = []
     for row in tqdm(rows, desc="follow-ups", file=sys.stderr, leave=False):
         turn, first = first_turn(row.turns[0], ask, now)
@@ -77,6 +81,7 @@ def evaluate(rows: Sequence[Followup], ask: Ask, id_map: dict[str, str], now: da
         expected = id_map[row.article_id] if row.article_id else None
         alone = reply_of(ask(row.turns[1]))
         again = reply_of(ask(asked.question)) if asked.rewritten else alone
+        talked = reply_of(converse(row.turns[1], Conversation().add(turn))) if converse else again
         out.append(
             Outcome(
                 qid=row.qid,
@@ -88,6 +93,7 @@ def evaluate(rows: Sequence[Followup], ask: Ask, id_map: dict[str, str], now: da
                 first_answered=first.answered,
                 alone=grade(row, alone, expected),
                 rewritten=grade(row, again, expected),
+                in_conversation=grade(row, talked, expected),
             )
         )
     return out
@@ -118,6 +124,7 @@ def report(outcomes: Sequence[Outcome], standalone: dict[str, object]) -> dict[s
         "rewritten": sum(o.asked != o.turns[1] for o in outcomes),
         "alone": summarise([o.alone for o in outcomes]),
         "with_rewrite": summarise([o.rewritten for o in outcomes]),
+        "in_conversation": summarise([o.in_conversation for o in outcomes]),
         "conversations": [asdict(o) for o in outcomes],
         "standalone": standalone,
     }
@@ -130,6 +137,8 @@ def print_report(result: dict[str, object]) -> None:
     print(format_table("second turn alone", result["alone"]))  # type: ignore[arg-type]
     print()
     print(format_table("second turn rewritten", result["with_rewrite"]))  # type: ignore[arg-type]
+    print()
+    print(format_table("second turn in its conversation (previous articles first)", result["in_conversation"]))  # type: ignore[arg-type]
     print()
     for o in result["conversations"]:  # type: ignore[attr-defined]
         mark = {(False, True): "+", (True, False): "-"}.get((o["alone"]["right"], o["rewritten"]["right"]), " ")
@@ -162,7 +171,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = [r for r in load_rows(args.questions) if isinstance(r, Followup)]
     engine, id_map, _texts = build_engine(args.eval_dir, args.data_dir, EngineConfig(data_dir=args.data_dir))
     now = datetime.now(UTC)
-    outcomes = evaluate(rows, engine.ask, id_map, now)
+    from app.conversations import ask_in_conversation
+    from retrieval.scope import Scope
+
+    def converse(question: str, conversation: Conversation) -> Answer:
+        return ask_in_conversation(engine.ask, question, conversation, Scope(), now=now).answer
+
+    outcomes = evaluate(rows, engine.ask, id_map, now, converse)
     turns = [Turn.model_validate(o.first_turn) for o in outcomes]
     standalone = standalone_changes([r.asked for r in load_rows(args.standalone)], turns, now)
     result = report(outcomes, standalone) | {"date": now.date().isoformat()}
