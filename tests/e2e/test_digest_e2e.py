@@ -108,6 +108,13 @@ async def test_digest_answers_with_the_days_stories_cited(bot: BotProcess, doubl
         assert _norm(quote.rsplit(" [", 1)[0]) in texts
 
 
+def _next_run(db: Path) -> datetime:
+    """The schedule's next run as the bot last saved it."""
+    with contextlib.closing(sqlite3.connect(db, timeout=30)) as conn:
+        (value,) = conn.execute("SELECT next_run FROM digest_schedules").fetchone()
+    return datetime.fromisoformat(value)
+
+
 async def _due_minute() -> str:
     """The current UTC minute as HH:MM, not in its last seconds (the bot must see the same minute)."""
     now = datetime.now(UTC)
@@ -136,6 +143,8 @@ async def test_a_scheduled_digest_fires_then_does_not_repeat_its_stories(
     shown = _norm(followup_text(posted))
     assert f"**1. {DAM}** Velmora Post · Coast Herald · 2 articles" in shown, shown
     db = bot.data_dir / "newsdesk.db"
+    # The bot saves what it posted and its next run after posting: wait for that, or this edit would be overwritten.
+    await d.wait_until(lambda: _next_run(db) > datetime.now(UTC), 30)
     with contextlib.closing(sqlite3.connect(db, timeout=30)) as conn, conn:  # the next day arrives early
         conn.execute("UPDATE digest_schedules SET next_run = '2000-01-01T00:00:00+00:00'")
     since = len(d.requests)
