@@ -40,6 +40,7 @@ from benchmarks.tutorial import TutorialPipeline
 from index.models import RawArticle
 from index.readers import read_paths
 from retrieval.question import analyse
+from retrieval.reader.model import MODEL_DIR
 from retrieval.scope import Scope
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -232,12 +233,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=ROOT / "benchmarks" / "results" / "quality-index")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--out", type=Path, help="also write the JSON here")
+    parser.add_argument("--no-reader", action="store_true", help="answer with the hand-tuned scorer (the fallback)")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if not (args.eval_dir / "newsqa" / "questions.jsonl").exists():
         print(f"eval data not found in {args.eval_dir}", file=sys.stderr)
         return 2
-    config = EngineConfig(data_dir=args.data_dir)
+    config = EngineConfig(data_dir=args.data_dir, reader_dir=None if args.no_reader else MODEL_DIR)
+    if not args.no_reader and not args.questions:
+        print(
+            "note: the reader was trained on these NewsQA questions, so its answer figures here are in-sample; "
+            "its out-of-fold figures come from `python -m benchmarks.train_reader` (or pass --no-reader)",
+            file=sys.stderr,
+        )
     engine, id_map, raw_texts = build_engine(args.eval_dir, args.data_dir, config)
     path = args.questions or args.eval_dir / "newsqa" / "questions.jsonl"
     if args.questions and is_question_set(load_jsonl(path)):
