@@ -89,6 +89,7 @@ def ask_in_conversation(
 
 def _ask(ask: Ask, asked: Rewrite, scope: Scope) -> Answer:
     """The previous turn's articles first (within ``scope``), then the whole scope when that abstains."""
+    scope = replace(scope, avoid_quotes=asked.avoid) if asked.avoid else scope
     first_ids = asked.search_first
     if scope.article_ids is not None:
         first_ids = tuple(a for a in first_ids if a in scope.article_ids)

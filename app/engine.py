@@ -171,8 +171,10 @@ class Engine:
             hits = prefer_recent(self._search(searcher, q, scope, 3 * k, mode), k=k)
         else:
             hits = self._search(searcher, q, scope, k, mode)
-        if not abstain and isinstance(self.answerer, ReaderAnswerer):
-            answer = self.answerer.answer(q, hits, lexical=searcher.snapshot.lexical, abstain=False)
+        if isinstance(self.answerer, ReaderAnswerer) and (not abstain or scope.avoid_quotes):
+            answer = self.answerer.answer(
+                q, hits, lexical=searcher.snapshot.lexical, abstain=abstain, avoid=scope.avoid_quotes
+            )
         else:
             answer = self.answerer.answer(q, hits, lexical=searcher.snapshot.lexical)
         if notes and answer.answered:

@@ -77,6 +77,7 @@ class Turn(BaseModel):
         topic: what the question was about, as a phrase of ``rewritten`` ("the strikes").
         quoted: the speakers named in the answer's quotes, most quoted first.
         article_ids: the articles the answer cited, in citation order.
+        shown: the quotes the answer showed, as ``(article id, start, end)``: "what else" skips them.
         asked_at: when it was asked (UTC).
     """
 
@@ -88,6 +89,7 @@ class Turn(BaseModel):
     topic: str | None = None
     quoted: tuple[str, ...] = ()
     article_ids: tuple[str, ...] = ()
+    shown: tuple[tuple[str, int, int], ...] = ()
     asked_at: datetime
 
 
@@ -128,6 +130,8 @@ class Rewrite:
         rule: the pattern that made it a follow-up (event, ellipsis-speaker, ellipsis-topic, reference,
             carried-topic), or None for a standalone question.
         search_first: the previous turn's cited articles, for a follow-up; empty otherwise.
+        avoid: quotes not to show again (the previous answer's, when the follow-up asks for something
+            else: "What else did he say?"), as ``(article id, start, end)``.
     """
 
     question: str
@@ -135,11 +139,15 @@ class Rewrite:
     rewritten: bool
     rule: str | None = None
     search_first: tuple[str, ...] = ()
+    avoid: tuple[tuple[str, int, int], ...] = ()
 
     @property
     def read_as(self) -> str | None:
         """The small print shown under a rewritten question's answer."""
         return f"Read as: {self.question}" if self.rewritten else None
+
+
+_MORE = re.compile(r"\b(?:else|more|other|another|again|too|also)\b", re.IGNORECASE)
 
 
 def rewrite(question: str, conversation: Conversation, *, now: datetime | None = None) -> Rewrite:
@@ -164,9 +172,10 @@ def rewrite(question: str, conversation: Conversation, *, now: datetime | None =
         return standalone
     rule, new_text = resolved
     new_text = _finish(new_text) if new_text != text else question
+    avoid = previous.shown if _MORE.search(text) else ()
     if new_text == question or len(new_text) > MAX_QUESTION_CHARS:
-        return Rewrite(question, question, False, rule, previous.article_ids)
-    return Rewrite(new_text, question, True, rule, previous.article_ids)
+        return Rewrite(question, question, False, rule, previous.article_ids, avoid)
+    return Rewrite(new_text, question, True, rule, previous.article_ids, avoid)
 
 
 def record_turn(asked: Rewrite, answer: Answer, *, now: datetime | None = None) -> Turn:
@@ -187,6 +196,7 @@ def record_turn(asked: Rewrite, answer: Answer, *, now: datetime | None = None) 
         topic=frame.phrase(frame.topic) if frame.topic else None,
         quoted=quoted,
         article_ids=tuple(dict.fromkeys(c.article_id for c in answer.citations)),
+        shown=tuple((c.article_id, c.start, c.end) for c in answer.citations) if answer.answered else (),
         asked_at=now or datetime.now(UTC),
     )
 

@@ -14,6 +14,7 @@ class Scope:
     sources: tuple[str, ...] | None = None
     article_ids: tuple[str, ...] | None = None
     exclude_article_ids: tuple[str, ...] | None = None
+    avoid_quotes: tuple[tuple[str, int, int], ...] = ()  # (article id, start, end) already shown: quote others
     since: datetime | None = None
     until: datetime | None = None
     undated_only: bool = False  # articles whose publication date is unknown (a date filter's fallback)

@@ -75,8 +75,24 @@ class ReaderAnswerer:
         confidence = self.model.confidence(question_features(question, stories, matrix, scores, idf))
         return Ranked(stories, candidates, scores, confidence)
 
-    def answer(self, question: Question, hits: Sequence[Hit], *, lexical: LexicalIndex, abstain: bool = True) -> Answer:
-        """Quote the best one or two sentences, or abstain (unless ``abstain`` is false: the caller knows the story)."""
+    def answer(
+        self,
+        question: Question,
+        hits: Sequence[Hit],
+        *,
+        lexical: LexicalIndex,
+        abstain: bool = True,
+        avoid: Sequence[tuple[str, int, int]] = (),
+    ) -> Answer:
+        """Quote the best one or two sentences, or abstain.
+
+        Args:
+            question: the analysed question.
+            hits: the retrieved passages (their best stories are read whole).
+            lexical: the snapshot's BM25 index (for IDF).
+            abstain: false when the caller knows the story (a follow-up): quote the best evidence anyway.
+            avoid: quotes already shown, ``(article id, start, end)``: quote other sentences ("what else").
+        """
         ranked = self.rank(question, hits, lexical=lexical)
         if ranked is None:
             answer = self.fallback.answer(question, hits, lexical=lexical)
@@ -85,15 +101,22 @@ class ReaderAnswerer:
             return Answer(question.text, False, NOT_FOUND)
         if abstain and ranked.confidence < self.model.threshold:
             return Answer(question.text, False, NOT_FOUND, confidence=ranked.confidence)
-        chosen = self.choose(ranked)
+        chosen = self.choose(ranked, avoid)
+        if not chosen:
+            return Answer(question.text, False, NOT_FOUND, confidence=ranked.confidence)
         citations = cite((c.story.article, begin, c.end) for c, begin in chosen)
         lines = [f"> {c.quote} [{c.n}]" for c in citations]
         return Answer(question.text, True, "\n".join(lines), tuple(citations), confidence=ranked.confidence)
 
-    def choose(self, ranked: Ranked) -> list[tuple[Candidate, int]]:
-        """The best candidate, and a second one from the same story when it scores close; with quote starts."""
-        order = np.argsort(-ranked.scores, kind="stable")
+    def choose(self, ranked: Ranked, avoid: Sequence[tuple[str, int, int]] = ()) -> list[tuple[Candidate, int]]:
+        """The best candidate, and a second one from the same story when it scores close; with quote starts.
+
+        Candidates overlapping a quote in ``avoid`` are passed over.
+        """
+        order = [int(i) for i in np.argsort(-ranked.scores, kind="stable") if not _shown(ranked.candidates[i], avoid)]
         chosen: list[tuple[Candidate, int]] = []
+        if not order:
+            return chosen
         best = float(ranked.scores[order[0]])
         for i in order[: 4 * MAX_QUOTES]:
             cand = ranked.candidates[int(i)]
@@ -108,3 +131,9 @@ class ReaderAnswerer:
             if len(chosen) == MAX_QUOTES:
                 break
         return chosen
+
+
+def _shown(candidate: Candidate, avoid: Sequence[tuple[str, int, int]]) -> bool:
+    """Whether the candidate sentence overlaps a quote already shown."""
+    article = candidate.story.article.id
+    return any(a == article and start < candidate.end and candidate.start < end for a, start, end in avoid)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from app.conversations import advance_with, ask_in_conversation, needs_context, new_conversation
@@ -34,6 +34,7 @@ class ScriptedEngine:
 
 
 SCOPE = Scope(collections=("111", "global"))
+SHOWN = (("a1", 0, len(QUOTE)),)  # the first answer's quote: "what else" must not show it again
 
 
 def after_peskov(engine: ScriptedEngine) -> Conversation:
@@ -56,7 +57,7 @@ def test_follow_up_searches_the_previous_articles_first():
     exchange = ask_in_conversation(engine.ask, "What else did he say?", conversation, SCOPE, now=NOW)
     asked = "What else did Peskov say about the strikes?"
     assert exchange.asked.question == asked
-    assert engine.calls[1:] == [(asked, Scope(collections=("111", "global"), article_ids=("a1",)))]
+    assert engine.calls[1:] == [(asked, Scope(collections=("111", "global"), article_ids=("a1",), avoid_quotes=SHOWN))]
     assert engine.abstains == [True, False]  # the story is the conversation's: quote its best evidence
     assert exchange.answer.answered
 
@@ -68,8 +69,8 @@ def test_follow_up_falls_back_to_the_whole_scope_when_the_previous_articles_abst
     engine.narrowed_answers = False
     exchange = ask_in_conversation(engine.ask, "What else did he say?", conversation, SCOPE, now=NOW)
     assert [scope for _q, scope in engine.calls[1:]] == [
-        Scope(collections=("111", "global"), article_ids=("a1",)),
-        SCOPE,
+        Scope(collections=("111", "global"), article_ids=("a1",), avoid_quotes=SHOWN),
+        replace(SCOPE, avoid_quotes=SHOWN),
     ]
     assert exchange.answer.latency_ms == 12.0
 
@@ -80,7 +81,7 @@ def test_search_first_stays_within_an_article_filter():
     conversation = after_peskov(engine)
     narrowed = Scope(collections=("global",), article_ids=("b2",))
     ask_in_conversation(engine.ask, "What else did he say?", conversation, narrowed, now=NOW)
-    assert engine.calls[1:] == [("What else did Peskov say about the strikes?", narrowed)]
+    assert engine.calls[1:] == [("What else did Peskov say about the strikes?", replace(narrowed, avoid_quotes=SHOWN))]
 
 
 def test_an_expired_conversation_is_not_revived():

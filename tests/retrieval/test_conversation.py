@@ -79,6 +79,24 @@ def test_turn_records_the_speaker_topic_and_cited_articles():
     )
 
 
+@pytest.mark.parametrize(
+    ("follow_up", "avoided"),
+    [
+        pytest.param("What else did he say?", True, id="else"),
+        pytest.param("did he say anything more?", True, id="more"),
+        pytest.param("And the Kremlin?", False, id="ellipsis"),
+        pytest.param("Why?", False, id="event"),
+    ],
+)
+def test_what_else_avoids_the_quotes_already_shown(follow_up: str, avoided: bool):
+    """should record the quotes an answer showed, and pass them on to avoid only when more is asked for."""
+    conversation = after(PESKOV, PESKOV_QUOTE)
+    (turn,) = conversation.turns
+    assert turn.shown == (("a1", 0, len(PESKOV_QUOTE)),)
+    assert rewrite(follow_up, conversation, now=NOW).avoid == (turn.shown if avoided else ())
+    assert Conversation.model_validate_json(conversation.model_dump_json()).turns[0].shown == turn.shown
+
+
 def test_turn_takes_the_quoted_person_when_nobody_was_asked_about():
     """should use the main person of the answer's quotes as the speaker of a question that named none."""
     turn = after(QUAKE, "More than 8,000 people died, Home Minister Bam Dev Gautam said.").turns[-1]

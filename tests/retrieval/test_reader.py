@@ -183,6 +183,18 @@ def test_reader_can_be_told_not_to_abstain(make_engine: MakeEngine, tmp_path: Pa
     assert all(article.text[c.start : c.end] == c.quote for c in answer.citations)
 
 
+def test_quotes_already_shown_are_not_quoted_again(make_engine: MakeEngine, tmp_path: Path):
+    """should pass over the sentences of ``avoid_quotes`` ("what else"), and say so when nothing else is left."""
+    engine = make_engine(TALKS, reader_dir=_train_tiny_reader(tmp_path / "reader"), chunk_words=20)
+    (article,) = engine.store.iter_articles()
+    first = engine.ask("What does the fishing dispute concern?")
+    shown = tuple((c.article_id, c.start, c.end) for c in first.citations)
+    again = engine.ask("What does the fishing dispute concern?", Scope(avoid_quotes=shown))
+    assert again.answered and not {(c.article_id, c.start, c.end) for c in again.citations} & set(shown)
+    every = tuple((article.id, s, e) for s, e in engine.store.sentences([article.id])[article.id].spans)
+    assert not engine.ask("What does the fishing dispute concern?", Scope(avoid_quotes=every)).answered
+
+
 def test_index_without_sentence_vectors_falls_back(make_engine: MakeEngine, tmp_path: Path, caplog):
     """should answer with the fallback scorer and say `newsdesk reindex` once, never crash, on an old index."""
     engine: Engine = make_engine(TALKS, reader_dir=_train_tiny_reader(tmp_path / "reader"), chunk_words=20)
