@@ -89,7 +89,9 @@ async def test_a_follow_up_in_the_thread_is_rewritten_and_searches_the_previous_
     await first_answer(desk)
     follow = RecordingResponder()
     await talk.ask(desk, follow, MEMBER, FOLLOW_UP, where=talk.Where(thread_id=THREAD), command="mention")
-    assert fake_engine.calls[-1] == ("ask", READ_AS, Scope(collections=SCOPE.collections, article_ids=("a1",)))
+    shown = tuple((c.article_id, c.start, c.end) for c in fake_engine.ask(QUESTION).citations)  # the first answer's
+    expected = Scope(collections=SCOPE.collections, article_ids=("a1",), avoid_quotes=shown)  # "else": other quotes
+    assert fake_engine.calls[-2] == ("ask", READ_AS, expected)
     first = follow.replies[0]
     assert first.content == f"-# Read as: {READ_AS}"
     assert first.embed is not None and first.embed["title"] == FOLLOW_UP
