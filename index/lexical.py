@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -21,16 +22,26 @@ log = logging.getLogger(__name__)
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 
 
-@lru_cache(maxsize=1)
-def _stemmer() -> object | None:
-    try:
-        import Stemmer
+_local = threading.local()
 
-        stemmer: object = Stemmer.Stemmer("english")
-        return stemmer
-    except ImportError:  # PyStemmer is a dependency; a missing one only costs some recall
-        log.warning("PyStemmer is missing: BM25 runs without stemming")
-        return None
+
+def _stemmer() -> object | None:
+    """This thread's stemmer, made on first use.
+
+    A PyStemmer ``Stemmer`` is not thread-safe (its cache and buffers are shared state), and the
+    bot tokenises in several reader threads at once: sharing one crashed the process.
+    """
+    stemmer: object | None = getattr(_local, "stemmer", False)
+    if stemmer is False:
+        try:
+            import Stemmer
+
+            stemmer = Stemmer.Stemmer("english")
+        except ImportError:  # PyStemmer is a dependency; a missing one only costs some recall
+            log.warning("PyStemmer is missing: BM25 runs without stemming")
+            stemmer = None
+        _local.stemmer = stemmer
+    return stemmer
 
 
 @lru_cache(maxsize=1)

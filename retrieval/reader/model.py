@@ -3,7 +3,8 @@
 ``ranker.txt`` scores candidate sentences (LambdaRank over ``CANDIDATE_FEATURES``);
 ``abstain.txt`` gives the probability that the indexed articles hold the answer (binary,
 over ``QUESTION_FEATURES``). ``manifest.json`` records each file's SHA-256, the feature
-names, the abstention threshold and the training report. ``load_reader`` returns ``None``
+names, the abstention threshold and the training report. The trees are evaluated with NumPy
+(``retrieval/reader/trees.py``): LightGBM is needed to train, not to answer. ``load_reader`` returns ``None``
 (and says why) when a file is missing, altered or built for other features: the caller then
 falls back to the hand-tuned extractive scorer, and nothing crashes.
 """
@@ -21,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from retrieval.reader.features import CANDIDATE_FEATURES, QUESTION_FEATURES
+from retrieval.reader.trees import TreeModel
 
 log = logging.getLogger(__name__)
 
@@ -34,19 +36,19 @@ ABSTAIN = "abstain.txt"
 class ReaderModel:
     """The loaded models and the settings chosen with them."""
 
-    ranker: Any  # lightgbm.Booster
-    abstain: Any  # lightgbm.Booster
+    ranker: TreeModel
+    abstain: TreeModel
     threshold: float
     second_quote_gap: float
     manifest: dict[str, Any]
 
     def rank(self, matrix: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
         """A score per candidate row: higher is more likely the answer."""
-        return np.asarray(self.ranker.predict(matrix, num_threads=1), dtype=np.float64)
+        return self.ranker.predict(matrix)
 
     def confidence(self, row: npt.NDArray[np.float32]) -> float:
         """Probability that the indexed articles hold the answer (calibrated on out-of-fold data)."""
-        return float(self.abstain.predict(row, num_threads=1)[0])
+        return float(self.abstain.predict(row)[0])
 
 
 def sha256(path: Path) -> str:
@@ -68,22 +70,15 @@ def load_reader(directory: Path = MODEL_DIR) -> ReaderModel | None:
         ):
             log.warning("reader model was trained on other features; retrain it (benchmarks.train_reader)")
             return None
-        import lightgbm
-
-        try:
-            ranker = lightgbm.Booster(model_file=str(directory / RANKER))
-            abstain = lightgbm.Booster(model_file=str(directory / ABSTAIN))
-        except lightgbm.basic.LightGBMError as exc:
-            raise ValueError(str(exc)) from exc
         return ReaderModel(
-            ranker=ranker,
-            abstain=abstain,
+            ranker=TreeModel.load(directory / RANKER),
+            abstain=TreeModel.load(directory / ABSTAIN),
             threshold=float(manifest["threshold"]),
             second_quote_gap=float(manifest["second_quote_gap"]),
             manifest=manifest,
         )
     except FileNotFoundError as exc:
         log.warning("no trained reader model (%s); using the fallback scorer", exc.filename)
-    except (OSError, ValueError, KeyError, TypeError, ImportError) as exc:
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         log.warning("the reader model cannot be loaded (%s); using the fallback scorer", exc)
     return None

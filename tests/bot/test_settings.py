@@ -6,14 +6,12 @@ class, and ``NewsdeskBot`` takes its command tree class, so nothing of the bot i
 
 from __future__ import annotations
 
-import asyncio
+import json
 import logging
 import os
-import signal
 import socket
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -160,26 +158,20 @@ def test_unreachable_api_exits_4(open_engine: run.OpenEngine, opened: list[Engin
     assert any("cannot be reached" in r.getMessage() for r in caplog.records)
 
 
-def test_sigterm_closes_the_bot_cleanly(open_engine: run.OpenEngine):
-    """should close the bot on SIGTERM and exit 0, after loading the cogs."""
-    loaded: list[list[str]] = []
-
-    class OfflineBot(NewsdeskBot):
-        """Logs in without Discord (loading the cogs as login does), stays connected until closed."""
-
-        async def login(self, token: str) -> None:
-            assert token == TOKEN
-            await self.setup_hook()
-            loaded.append(sorted(c.name for c in self.tree.get_commands()))
-            threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGTERM)).start()
-
-        async def connect(self, *, reconnect: bool = True) -> None:
-            while not self.is_closed():
-                await asyncio.sleep(0.01)
-
-    settings = Settings(_env_file=None, discord_token=TOKEN, sync_commands=False)
-    assert run.run_bot(settings, open_engine=open_engine, bot_cls=OfflineBot) == 0
-    assert loaded == [["ask", "digest", "digest-schedule", "feed", "feedback", "ingest", "reindex", "stats", "summary"]]
+def test_sigterm_closes_the_bot_cleanly(tmp_path: Path):
+    """should close the bot on SIGTERM and exit 0, after loading the cogs (in a process of its own)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSDESK_") and k != "DISCORD_TOKEN"}
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.bot._offline_bot", str(tmp_path / "data"), TOKEN],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**env, "HF_HUB_OFFLINE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    commands = json.loads(result.stdout.strip().splitlines()[-1])
+    assert commands == ["ask", "digest", "digest-schedule", "feed", "feedback", "ingest", "reindex", "stats", "summary"]
 
 
 class RecordingTree(NewsdeskTree):
