@@ -33,33 +33,35 @@ class _Tree:
     right: npt.NDArray[np.int64]
     leaf: npt.NDArray[np.float64]
 
-    def predict(self, x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        if not len(self.feature):  # a single leaf
-            return np.full(len(x), self.leaf[0])
-        node = np.zeros(len(x), dtype=np.int64)
-        rows = np.arange(len(x))
-        while rows.size:
-            at = node[rows]
-            value = x[rows, self.feature[at]]
-            missing = self.missing[at]
-            value = np.where(np.isnan(value) & (missing != _MISSING_NAN), 0.0, value)
-            by_default = ((missing == _MISSING_ZERO) & (np.abs(value) <= _ZERO)) | (
-                (missing == _MISSING_NAN) & np.isnan(value)
-            )
-            go_left = np.where(by_default, self.default_left[at], value <= self.threshold[at])
-            node[rows] = np.where(go_left, self.left[at], self.right[at])
-            rows = rows[node[rows] >= 0]
-        return self.leaf[~node]
-
 
 class TreeModel:
-    """A LightGBM model read from its text form; ``predict`` matches ``lightgbm.Booster.predict``."""
+    """A LightGBM model read from its text form; ``predict`` matches ``lightgbm.Booster.predict``.
+
+    All trees are packed into flat arrays and walked together, one level per step, so a question's
+    candidates cost a few vectorised steps rather than a Python loop over hundreds of trees.
+    """
 
     def __init__(self, trees: list[_Tree], *, sigmoid: float | None, features: int) -> None:
         """Use :meth:`load`."""
-        self.trees = trees
         self.sigmoid = sigmoid
         self.features = features
+        nodes, leaves, roots = 0, 0, []
+        left, right = [], []
+        for tree in trees:
+            roots.append(nodes if len(tree.feature) else ~leaves)
+            # Children: internal nodes shifted by the nodes before this tree; leaves (~l) by the leaves before it.
+            left.append(np.where(tree.left >= 0, tree.left + nodes, ~(~tree.left + leaves)))
+            right.append(np.where(tree.right >= 0, tree.right + nodes, ~(~tree.right + leaves)))
+            nodes += len(tree.feature)
+            leaves += len(tree.leaf)
+        self.roots = np.asarray(roots, dtype=np.int64)
+        self.feature = np.concatenate([t.feature for t in trees])
+        self.threshold = np.concatenate([t.threshold for t in trees])
+        self.default_left = np.concatenate([t.default_left for t in trees])
+        self.missing = np.concatenate([t.missing for t in trees])
+        self.left = np.concatenate(left)
+        self.right = np.concatenate(right)
+        self.leaf = np.concatenate([t.leaf for t in trees])
 
     @classmethod
     def load(cls, path: Path) -> TreeModel:
@@ -88,10 +90,25 @@ class TreeModel:
         x = np.asarray(matrix, dtype=np.float64)
         if x.ndim != 2 or x.shape[1] != self.features:
             raise ValueError(f"expected rows of {self.features} features, got shape {x.shape}")
-        raw = np.zeros(len(x))
-        for tree in self.trees:
-            raw += tree.predict(x)
-        return raw if self.sigmoid is None else 1.0 / (1.0 + np.exp(-self.sigmoid * raw))
+        node = np.tile(self.roots, (len(x), 1))  # (rows, trees): every tree walked at once
+        row = np.broadcast_to(np.arange(len(x))[:, None], node.shape)
+        active = node >= 0
+        while active.any():
+            at, rows = node[active], row[active]
+            value = x[rows, self.feature[at]]
+            missing = self.missing[at]
+            value = np.where(np.isnan(value) & (missing != _MISSING_NAN), 0.0, value)
+            by_default = ((missing == _MISSING_ZERO) & (np.abs(value) <= _ZERO)) | (
+                (missing == _MISSING_NAN) & np.isnan(value)
+            )
+            go_left = np.where(by_default, self.default_left[at], value <= self.threshold[at])
+            node[active] = np.where(go_left, self.left[at], self.right[at])
+            active = node >= 0
+        raw: npt.NDArray[np.float64] = self.leaf[~node].sum(axis=1)
+        if self.sigmoid is None:
+            return raw
+        probability: npt.NDArray[np.float64] = 1.0 / (1.0 + np.exp(-self.sigmoid * raw))
+        return probability
 
 
 def _fields(text: str) -> dict[str, str]:
