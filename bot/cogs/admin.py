@@ -9,6 +9,8 @@ further restrict the commands in Server Settings > Integrations.
 
 from __future__ import annotations
 
+from typing import Any
+
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -29,15 +31,35 @@ def moderators_only(interaction: discord.Interaction[NewsdeskBot]) -> bool:
     return True
 
 
+def show_to_moderator_role(
+    bot: NewsdeskBot, *commands: app_commands.Command[Any, Any, Any] | app_commands.Group
+) -> None:
+    """Let the moderator role's members see these commands: drop their Manage Server default when a role is set.
+
+    ``moderators_only`` still refuses everyone else, so this only changes who sees the commands.
+    """
+    if bot.settings.moderator_role:
+        for command in commands:
+            command.default_permissions = None
+
+
+def moderator_group(name: str, description: str) -> app_commands.Group:
+    """A server-only command group that Discord shows to members with Manage Server by default."""
+    return app_commands.Group(
+        name=name,
+        description=description,
+        guild_only=True,
+        allowed_contexts=app_commands.AppCommandContext(guild=True),
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
+
+
 class AdminCog(commands.Cog, name="Admin"):
     """Adding articles and rebuilding the index."""
 
     def __init__(self, bot: NewsdeskBot) -> None:
         self.bot = bot
-        if bot.settings.moderator_role:
-            # Let the role's members see the commands; ``moderators_only`` still refuses everyone else.
-            for command in (self.ingest, self.reindex):
-                command.default_permissions = None
+        show_to_moderator_role(bot, self.ingest, self.reindex)
 
     @app_commands.command(name="ingest")
     @app_commands.guild_only()

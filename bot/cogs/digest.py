@@ -20,7 +20,7 @@ from discord.ext import commands, tasks
 
 from bot import digests as handlers
 from bot.client import NewsdeskBot
-from bot.cogs.admin import moderators_only
+from bot.cogs.admin import moderator_group, moderators_only, show_to_moderator_role
 from bot.cogs.feeds import missing_permissions, server_channel
 from bot.digests import Digests
 from bot.render import Reply
@@ -34,20 +34,13 @@ log = logging.getLogger(__name__)
 class DigestCog(commands.Cog, name="Digest"):
     """The main stories of a time window, on demand or every day in a channel."""
 
-    schedule = app_commands.Group(
-        name="digest-schedule",
-        description="Post a daily digest of the news in a channel (moderators)",
-        guild_only=True,
-        allowed_contexts=app_commands.AppCommandContext(guild=True),
-        default_permissions=discord.Permissions(manage_guild=True),
-    )
+    schedule = moderator_group("digest-schedule", "Post a daily digest of the news in a channel (moderators)")
 
     def __init__(self, bot: NewsdeskBot, digests: Digests) -> None:
         """Wire the commands and the loop to ``digests``."""
         self.bot = bot
         self.digests = digests
-        if bot.settings.moderator_role:
-            self.schedule.default_permissions = None  # ``moderators_only`` still refuses everyone else
+        show_to_moderator_role(bot, self.schedule)
         self.post_loop.change_interval(seconds=bot.settings.digest_check_seconds)
 
     async def cog_load(self) -> None:

@@ -27,7 +27,7 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot.client import NewsdeskBot
-from bot.cogs.admin import moderators_only
+from bot.cogs.admin import moderator_group, moderators_only, show_to_moderator_role
 from bot.render import CONTENT_LIMIT, FOOTER_LIMIT, MAX_LINK_CHARS, TITLE_LIMIT, Reply, escape_markdown, pack
 from bot.responders import InteractionResponder, no_pings
 from index.errors import IngestError
@@ -69,13 +69,7 @@ def _feed_line(feed: Feed) -> str:
 class FeedsCog(commands.Cog, name="Feeds"):
     """Feeds this server follows, and the task that polls them."""
 
-    feed = app_commands.Group(
-        name="feed",
-        description="Follow RSS or Atom news feeds in this server (moderators)",
-        guild_only=True,
-        allowed_contexts=app_commands.AppCommandContext(guild=True),
-        default_permissions=discord.Permissions(manage_guild=True),
-    )
+    feed = moderator_group("feed", "Follow RSS or Atom news feeds in this server (moderators)")
 
     def __init__(self, bot: NewsdeskBot, poller: FeedPoller) -> None:
         """Wire the commands and the loop to ``poller``.
@@ -87,9 +81,7 @@ class FeedsCog(commands.Cog, name="Feeds"):
         self.bot = bot
         self.poller = poller
         self.feeds: FeedStore = poller.feeds
-        if bot.settings.moderator_role:
-            # Let the role's members see the commands; ``moderators_only`` still refuses everyone else.
-            self.feed.default_permissions = None
+        show_to_moderator_role(bot, self.feed)
         tick = min(MAX_TICK_MINUTES, poller.interval.total_seconds() / 60)
         self.poll_loop.change_interval(minutes=tick)
 

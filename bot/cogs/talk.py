@@ -26,7 +26,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import NewsdeskBot
-from bot.cogs.admin import moderators_only
+from bot.cogs.admin import moderators_only, show_to_moderator_role
 from bot.context import show_context
 from bot.controls import FORM_FOLLOW_UP, FORM_REPORT, PREFIX
 from bot.feedback import feedback_list, report, vote
@@ -54,8 +54,7 @@ class TalkCog(commands.Cog, name="Talk"):
 
     def __init__(self, bot: NewsdeskBot) -> None:
         self.bot = bot
-        if bot.settings.moderator_role:
-            self.feedback.default_permissions = None  # as /ingest: the role's members must see it
+        show_to_moderator_role(bot, self.feedback)
 
     async def cog_load(self) -> None:
         """Listen for the answers' buttons, on old messages too."""

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import discord
 import pytest
 import yarl
 from discord.gateway import DiscordWebSocket
@@ -198,5 +199,23 @@ async def test_sync_to_guilds_copies_global_commands(tmp_path: Path):
         assert isinstance(tree, RecordingTree)
         commands = ["ask", "feed", "feedback", "ingest", "reindex", "stats", "summary"]
         assert tree.synced == [(guild, commands) for guild in expected]
+        await bot.close()
+    desk.close()
+
+
+async def test_a_moderator_role_shows_moderator_commands_to_its_members(tmp_path: Path):
+    """should drop Manage Server as the default permission of every moderator command when a role is set, per bot."""
+    engine = Engine(EngineConfig(data_dir=tmp_path / "d"), encoder=FakeEncoder())
+    desk = Desk(engine, limiter=RateLimiter(6))
+    manage = discord.Permissions(manage_guild=True)
+    for role, expected in (("Editors", None), (None, manage), ("Editors", None)):
+        settings = Settings(_env_file=None, moderator_role=role, sync_commands=False)
+        bot = NewsdeskBot(desk=desk, settings=settings, tree_cls=RecordingTree)
+        await bot.add_cog(FeedsCog(bot, FeedPoller(engine, FeedStore(engine.store))))
+        await bot.setup_hook()
+        shown = {
+            name: bot.tree.get_command(name).default_permissions for name in ("ingest", "reindex", "feed", "feedback")
+        }
+        assert shown == dict.fromkeys(shown, expected), role
         await bot.close()
     desk.close()
