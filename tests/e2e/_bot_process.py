@@ -16,6 +16,7 @@ double's HTTP/websocket endpoints, exactly like production sees Discord.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -25,9 +26,12 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from .discord_double import DiscordDouble
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = ROOT / "seeds"
@@ -291,6 +295,25 @@ class BotProcess:
             return None
         match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.M)
         return int(match.group(1)) if match else None
+
+
+@contextlib.asynccontextmanager
+async def running_bot(
+    double: DiscordDouble, data_dir: Path, cache_dir: Path, root: Path, extra_env: dict[str, str] | None = None
+) -> AsyncIterator[BotProcess]:
+    """``newsdesk bot`` on ``data_dir`` against ``double``, logging to ``root/bot.log``; SIGTERM must end it with 0."""
+    proc = BotProcess(
+        double.base_url, double.guild_id, data_dir, cache_dir, root / "bot.log", extra_env=extra_env or {}
+    )
+    await proc.start()
+    yield proc
+    assert await proc.stop() == 0, proc.log_text()[-4000:]
+
+
+def assert_clean_log(proc: BotProcess) -> None:
+    """Nothing went wrong on the bot's side: no error logged, no traceback."""
+    log = proc.log_text()
+    assert " ERROR " not in log and "Traceback" not in log, log[-4000:]
 
 
 def followup_text(message: dict[str, Any]) -> str:

@@ -9,7 +9,7 @@ import discord.http
 import pytest
 import pytest_asyncio
 
-from ._bot_process import SeededData, build_seeded_data
+from ._bot_process import FAKE_TOKEN, SeededData, build_seeded_data
 from .discord_double import DiscordDouble, point_discord_at
 
 
@@ -18,6 +18,13 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> SeededData:
     """``newsdesk ingest seeds/ filler.jsonl`` once per session (also converts the model once); shared by the
     modules that run the real bot, each on its own copy."""
     return build_seeded_data(tmp_path_factory.mktemp("seeded"))
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def double() -> AsyncIterator[DiscordDouble]:
+    """One double per module that runs the real ``newsdesk bot`` (it accepts only ``FAKE_TOKEN``)."""
+    async with DiscordDouble(token=FAKE_TOKEN) as d:
+        yield d
 
 
 @pytest_asyncio.fixture

@@ -36,6 +36,7 @@ from ._bot_process import (
     Filler,
     SeededData,
     followup_text,
+    running_bot,
 )
 from .discord_double import DEFAULT_MEMBER_PERMISSIONS, INTENT_MESSAGE_CONTENT, DiscordDouble, RecordedRequest
 
@@ -52,23 +53,13 @@ _users = itertools.count(1)
 
 # ---------------------------------------------------------------------------------------------- fixtures
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def double() -> AsyncIterator[DiscordDouble]:
-    async with DiscordDouble(token=FAKE_TOKEN) as d:
-        yield d
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def bot(
     double: DiscordDouble, seeded: SeededData, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[BotProcess]:
     """The shared bot, on its own copy of the seeded data (``/ingest`` and ``/reindex`` change it)."""
     root = tmp_path_factory.mktemp("shared-bot")
-    proc = BotProcess(
-        double.base_url, double.guild_id, seeded.copy_to(root / "data"), seeded.cache_dir, root / "bot.log"
-    )
-    await proc.start()
-    yield proc
-    assert await proc.stop() == 0, proc.log_text()[-4000:]
+    async with running_bot(double, seeded.copy_to(root / "data"), seeded.cache_dir, root) as proc:
+        yield proc
     assert "bot.run: bot closed" in proc.log_text()
 
 

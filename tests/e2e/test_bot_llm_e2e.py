@@ -19,7 +19,15 @@ from bot.render import MODEL_LABEL, WHY_TITLE
 from tests.llm_cases import INJECTED_CLAIM, INJECTION, LEFT_OUT_INJECTION, PESKOV, echoing_injection, faithful
 from tests.llm_double import MODEL, LlmDouble, Reply
 
-from ._bot_process import FAKE_TOKEN, PESKOV_QUOTE, SEED_TITLE, BotProcess, SeededData, build_seeded_data
+from ._bot_process import (
+    PESKOV_QUOTE,
+    SEED_TITLE,
+    BotProcess,
+    SeededData,
+    assert_clean_log,
+    build_seeded_data,
+    running_bot,
+)
 from .discord_double import DiscordDouble
 from .test_bot_e2e import (
     EDIT,
@@ -51,12 +59,6 @@ def small_seeded(tmp_path_factory: pytest.TempPathFactory) -> SeededData:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def double() -> AsyncIterator[DiscordDouble]:
-    async with DiscordDouble(token=FAKE_TOKEN) as d:
-        yield d
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def bot(
     double: DiscordDouble, llm: LlmDouble, small_seeded: SeededData, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[BotProcess]:
@@ -67,18 +69,9 @@ async def bot(
         "NEWSDESK_LLM_MODEL": MODEL,
         "NEWSDESK_LLM_TIMEOUT": "2",
     }
-    proc = BotProcess(
-        double.base_url,
-        double.guild_id,
-        small_seeded.copy_to(root / "data"),
-        small_seeded.cache_dir,
-        root / "bot.log",
-        extra_env=env,
-    )
-    await proc.start()
-    yield proc
-    assert await proc.stop() == 0, proc.log_text()[-4000:]
-    assert " ERROR " not in proc.log_text() and "Traceback" not in proc.log_text()
+    async with running_bot(double, small_seeded.copy_to(root / "data"), small_seeded.cache_dir, root, env) as proc:
+        yield proc
+    assert_clean_log(proc)
 
 
 async def answer_message(d: DiscordDouble, iid: str, timeout: float = 60) -> dict[str, Any]:

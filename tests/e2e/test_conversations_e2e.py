@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from ._bot_process import PESKOV, SEED_TITLE, BotProcess, SeededData, followup_text
+from ._bot_process import PESKOV, SEED_TITLE, BotProcess, SeededData, assert_clean_log, followup_text, running_bot
 from .discord_double import DiscordDouble
 from .test_bot_e2e import (
     EPHEMERAL,
@@ -38,26 +38,13 @@ FOLLOW_UP = "What else did he say?"
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def double() -> AsyncIterator[DiscordDouble]:
-    from ._bot_process import FAKE_TOKEN
-
-    async with DiscordDouble(token=FAKE_TOKEN) as d:
-        yield d
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def bot(
     double: DiscordDouble, seeded: SeededData, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[BotProcess]:
     root = tmp_path_factory.mktemp("talk-bot")
-    proc = BotProcess(
-        double.base_url, double.guild_id, seeded.copy_to(root / "data"), seeded.cache_dir, root / "bot.log"
-    )
-    await proc.start()
-    yield proc
-    assert await proc.stop() == 0, proc.log_text()[-4000:]
-    log = proc.log_text()
-    assert " ERROR " not in log and "Traceback" not in log, log[-4000:]
+    async with running_bot(double, seeded.copy_to(root / "data"), seeded.cache_dir, root) as proc:
+        yield proc
+    assert_clean_log(proc)
 
 
 def button_ids(message: dict[str, Any]) -> list[str]:

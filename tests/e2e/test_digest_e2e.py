@@ -19,7 +19,15 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from ._bot_process import FAKE_TOKEN, BotProcess, SeededData, base_env, followup_text, newsdesk_command
+from ._bot_process import (
+    BotProcess,
+    SeededData,
+    assert_clean_log,
+    base_env,
+    followup_text,
+    newsdesk_command,
+    running_bot,
+)
 from .discord_double import DiscordDouble
 from .test_bot_e2e import MODERATOR, _norm, first_followup, new_user
 from .test_conversations_e2e import channel_reply
@@ -41,12 +49,6 @@ FERRY_TEXT = (
     "A new ferry linking Ostrava Bay and Kelso Island made its first crossing on Wednesday. "
     "The Kelso ferry will run four times a day from next month, the operator said."
 )
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def double() -> AsyncIterator[DiscordDouble]:
-    async with DiscordDouble(token=FAKE_TOKEN) as d:
-        yield d
 
 
 def _ingest_recent(data_dir: Path, cache_dir: Path) -> None:
@@ -86,12 +88,9 @@ async def bot(
     data = seeded.copy_to(root / "data")
     await asyncio.to_thread(_ingest_recent, data, seeded.cache_dir)
     extra = {"NEWSDESK_DIGEST_CHECK_SECONDS": "1"}
-    proc = BotProcess(double.base_url, double.guild_id, data, seeded.cache_dir, root / "bot.log", extra_env=extra)
-    await proc.start()
-    yield proc
-    assert await proc.stop() == 0, proc.log_text()[-4000:]
-    log = proc.log_text()
-    assert " ERROR " not in log and "Traceback" not in log, log[-4000:]
+    async with running_bot(double, data, seeded.cache_dir, root, extra) as proc:
+        yield proc
+    assert_clean_log(proc)
 
 
 async def test_digest_answers_with_the_days_stories_cited(bot: BotProcess, double: DiscordDouble) -> None:
