@@ -15,6 +15,7 @@ class EngineConfig:
     """Everything the engine needs; built from settings by the entry points."""
 
     data_dir: Path
+    database_url: str | None = None  # PostgreSQL shared by several processes; None: SQLite in data_dir
     model: str = DEFAULT_MODEL
     backend: Backend = "auto"
     chunk_words: int = 80

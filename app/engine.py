@@ -70,7 +70,7 @@ class Engine:
             UnusableIndexError: when the index is corrupt or (``check_model``) from another model.
         """
         self.config = config
-        self.store = Store(config.data_dir, create=create)
+        self.store = Store(config.data_dir, create=create, database_url=config.database_url)
         self.encoder = encoder or load_encoder(
             config.model,
             backend=config.backend,

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Path("data")
+    # PostgreSQL shared by several processes (postgresql://user@host/db); unset: SQLite in data_dir.
+    database_url: SecretStr | None = None
     cache_dir: Path | None = None
     model: str = DEFAULT_MODEL
     encoder: Literal["auto", "torch", "openvino"] = "auto"
@@ -75,6 +77,13 @@ class Settings(BaseSettings):
             return [value]
         return value
 
+    @field_validator("database_url")
+    @classmethod
+    def _postgresql_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.match(r"postgres(ql)?://", value.get_secret_value().strip()):
+            raise ValueError("NEWSDESK_DATABASE_URL must be a postgresql:// URL (unset it to use SQLite)")
+        return value
+
     @model_validator(mode="after")
     def _llm_is_configured(self) -> Settings:
         if self.answerer == "llm" and not (self.llm_base_url and self.llm_model):
@@ -98,6 +107,7 @@ class Settings(BaseSettings):
         """The engine's view of these settings."""
         return EngineConfig(
             data_dir=self.data_dir,
+            database_url=self.database_url.get_secret_value().strip() if self.database_url else None,
             model=self.model,
             backend=self.encoder,
             chunk_words=self.chunk_words,

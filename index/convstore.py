@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import json
 import secrets
-import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
+from index.database import Connection, Row
 from index.store import Store
 
 __all__ = ["ConversationStore", "StoredAnswer", "StoredConversation", "StoredQuote"]
@@ -35,30 +35,6 @@ MAX_ANSWERS = 100_000
 PRUNE_EVERY = 64
 """Records between two prunes: pruning walks an index, so it is not done on every write."""
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS conversations (
-    id TEXT PRIMARY KEY,
-    collections TEXT NOT NULL,
-    guild_id INTEGER,
-    thread_id INTEGER UNIQUE,
-    state TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    expires_at TEXT
-);
-CREATE INDEX IF NOT EXISTS conversations_updated ON conversations (updated_at);
-CREATE TABLE IF NOT EXISTS answers (
-    id TEXT PRIMARY KEY,
-    conversation_id TEXT NOT NULL,
-    collections TEXT NOT NULL,
-    question TEXT NOT NULL,
-    rewritten TEXT NOT NULL,
-    answered INTEGER NOT NULL,
-    quotes TEXT NOT NULL,
-    created_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS answers_created ON answers (created_at);
-"""
 
 Advance = Callable[[str], tuple[str, datetime | None]]
 """Takes the stored state (JSON) and returns the next state and when it expires."""
@@ -117,7 +93,7 @@ class StoredAnswer:
     created_at: datetime
 
 
-def _conversation(row: sqlite3.Row) -> StoredConversation:
+def _conversation(row: Row) -> StoredConversation:
     return StoredConversation(
         id=row["id"],
         collections=tuple(json.loads(row["collections"])),
@@ -130,7 +106,7 @@ def _conversation(row: sqlite3.Row) -> StoredConversation:
     )
 
 
-def _answer(row: sqlite3.Row) -> StoredAnswer:
+def _answer(row: Row) -> StoredAnswer:
     return StoredAnswer(
         id=row["id"],
         conversation_id=row["conversation_id"],
@@ -162,7 +138,6 @@ class ConversationStore:
         self.max_conversations = max_conversations
         self.max_answers = max_answers
         self._writes = 0
-        store.db.executescript(_SCHEMA)
 
     # -- reads ------------------------------------------------------------------------------------
     def get(self, conversation_id: str) -> StoredConversation | None:
@@ -251,24 +226,22 @@ class ConversationStore:
             )
             while True:  # 48 random bits: a collision is a retry, not an error
                 answer_id = new_id()
-                try:
-                    db.execute(
-                        "INSERT INTO answers (id, conversation_id, collections, question, rewritten, answered,"
-                        " quotes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            answer_id,
-                            conversation_id,
-                            row["collections"],
-                            question,
-                            rewritten,
-                            int(answered),
-                            json.dumps([asdict(q) for q in quotes]),
-                            stamp,
-                        ),
-                    )
+                inserted = db.execute(
+                    "INSERT INTO answers (id, conversation_id, collections, question, rewritten, answered,"
+                    " quotes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                    (
+                        answer_id,
+                        conversation_id,
+                        row["collections"],
+                        question,
+                        rewritten,
+                        int(answered),
+                        json.dumps([asdict(q) for q in quotes]),
+                        stamp,
+                    ),
+                )
+                if inserted.rowcount == 1:
                     break
-                except sqlite3.IntegrityError:
-                    continue
             self._writes += 1
             if self._writes % PRUNE_EVERY == 0:
                 self._prune(db)
@@ -280,13 +253,12 @@ class ConversationStore:
         with self.store.transaction() as db:
             self._prune(db)
 
-    def _prune(self, db: sqlite3.Connection) -> None:
+    def _prune(self, db: Connection) -> None:
         db.execute(
-            "DELETE FROM conversations WHERE id IN "
-            "(SELECT id FROM conversations ORDER BY updated_at DESC LIMIT -1 OFFSET ?)",
+            "DELETE FROM conversations WHERE id NOT IN (SELECT id FROM conversations ORDER BY updated_at DESC LIMIT ?)",
             (self.max_conversations,),
         )
         db.execute(
-            "DELETE FROM answers WHERE id IN (SELECT id FROM answers ORDER BY created_at DESC LIMIT -1 OFFSET ?)",
+            "DELETE FROM answers WHERE id NOT IN (SELECT id FROM answers ORDER BY created_at DESC LIMIT ?)",
             (self.max_answers,),
         )

@@ -15,40 +15,17 @@ leaves the schedule due. Removing a schedule removes what it posted (``ON DELETE
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
+from index.database import Row
 from index.store import Store
 
 __all__ = ["POSTED_KEPT", "DigestSchedule", "DigestStore"]
 
 POSTED_KEPT = timedelta(days=7)
 """How long a posted story is remembered: a daily digest covers 24 hours, so a week is ample."""
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS digest_schedules (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    collection TEXT NOT NULL,
-    channel_id INTEGER NOT NULL,
-    at TEXT NOT NULL,
-    timezone TEXT NOT NULL,
-    topic TEXT,
-    added_by INTEGER,
-    created_at TEXT NOT NULL,
-    next_run TEXT NOT NULL,
-    last_run TEXT
-);
-CREATE INDEX IF NOT EXISTS digest_schedules_due ON digest_schedules (next_run);
-CREATE TABLE IF NOT EXISTS digest_posted (
-    schedule_id INTEGER NOT NULL REFERENCES digest_schedules (id) ON DELETE CASCADE,
-    story_key TEXT NOT NULL,
-    article_ids TEXT NOT NULL,
-    posted_at TEXT NOT NULL,
-    PRIMARY KEY (schedule_id, story_key)
-);
-"""
 
 
 def _ts(value: datetime) -> str:
@@ -70,7 +47,7 @@ class DigestSchedule:
     last_run: datetime | None
 
 
-def _schedule(row: sqlite3.Row) -> DigestSchedule:
+def _schedule(row: Row) -> DigestSchedule:
     return DigestSchedule(
         id=row["id"],
         collection=row["collection"],
@@ -94,7 +71,6 @@ class DigestStore:
     def __init__(self, store: Store) -> None:
         """Use (creating them if needed) the tables in ``store``'s database."""
         self.store = store
-        store.db.executescript(_SCHEMA)
 
     def add(
         self,
@@ -110,9 +86,9 @@ class DigestStore:
     ) -> DigestSchedule:
         """A new schedule, first run at ``next_run``."""
         with self.store.transaction() as db:
-            cursor = db.execute(
+            row = db.execute(
                 "INSERT INTO digest_schedules (collection, channel_id, at, timezone, topic, added_by, created_at,"
-                " next_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " next_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
                 (
                     collection,
                     channel_id,
@@ -123,8 +99,7 @@ class DigestStore:
                     _ts(now or datetime.now(UTC)),
                     _ts(next_run),
                 ),
-            )
-            row = db.execute("SELECT * FROM digest_schedules WHERE id = ?", (cursor.lastrowid,)).fetchone()
+            ).fetchone()
         return _schedule(row)
 
     def get(self, schedule_id: int) -> DigestSchedule | None:
@@ -193,7 +168,8 @@ class DigestStore:
                 ).fetchone()
                 shown = list(dict.fromkeys([*(json.loads(row[0]) if row else []), *ids]))
                 db.execute(
-                    "INSERT OR REPLACE INTO digest_posted VALUES (?, ?, ?, ?)",
+                    "INSERT INTO digest_posted VALUES (?, ?, ?, ?) ON CONFLICT (schedule_id, story_key)"
+                    " DO UPDATE SET article_ids = excluded.article_ids, posted_at = excluded.posted_at",
                     (schedule_id, key, json.dumps(shown), stamp),
                 )
             db.execute(

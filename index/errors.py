@@ -17,7 +17,9 @@ Every error carries a message that is safe to show to a user as is::
     ├── FeedError              a feed is malformed or not a feed
     └── UnusableIndexError     the on-disk index is missing, corrupt or from another model
         ├── NoIndexError       nothing was ever indexed in the data folder
-        └── ModelMismatchError the index was built with another embedding model
+        ├── ModelMismatchError the index was built with another embedding model
+        ├── SchemaVersionError the database's schema is older or newer than this code
+        └── StoreUnavailableError  the shared database (PostgreSQL) cannot be reached
 """
 
 from __future__ import annotations
@@ -53,6 +55,14 @@ class NoIndexError(UnusableIndexError):
 
 class ModelMismatchError(UnusableIndexError):
     """The index was built with a different embedding model or dimension."""
+
+
+class SchemaVersionError(UnusableIndexError):
+    """The database's schema version is not the one this code reads (``newsdesk db upgrade``)."""
+
+
+class StoreUnavailableError(UnusableIndexError):
+    """The shared database cannot be reached (wrong URL, server down): writes wait until it is back."""
 
 
 class InvalidURLError(FetchError):

@@ -18,13 +18,13 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
 from index.convstore import StoredAnswer, StoredQuote
+from index.database import Connection, Row
 from index.store import Store
 
 __all__ = ["REASONS", "FeedbackCounts", "FeedbackStore", "Judgement", "VoteChange"]
@@ -39,24 +39,6 @@ REASONS: dict[str, str] = {
 """Report reasons: stored key -> what users see."""
 MAX_DETAILS_CHARS = 1000
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS feedback (
-    answer_id TEXT NOT NULL,
-    user_key TEXT NOT NULL,
-    collection TEXT NOT NULL,
-    question TEXT NOT NULL,
-    quotes TEXT NOT NULL,
-    vote INTEGER,
-    reason TEXT,
-    details TEXT,
-    reported_at TEXT,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    PRIMARY KEY (answer_id, user_key)
-);
-CREATE INDEX IF NOT EXISTS feedback_reports ON feedback (collection, reported_at);
-CREATE TABLE IF NOT EXISTS feedback_secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
 
 VoteChange = Literal["new", "changed", "same"]
 
@@ -103,7 +85,7 @@ class FeedbackCounts:
     reports: int = 0
 
 
-def _judgement(row: sqlite3.Row) -> Judgement:
+def _judgement(row: Row) -> Judgement:
     return Judgement(
         answer_id=row["answer_id"],
         user_key=row["user_key"],
@@ -128,9 +110,10 @@ class FeedbackStore:
     def __init__(self, store: Store) -> None:
         """Use (creating them if needed) the tables in ``store``'s database, and its install salt."""
         self.store = store
-        store.db.executescript(_SCHEMA)
         with store.transaction() as db:
-            db.execute("INSERT OR IGNORE INTO feedback_secrets VALUES ('user_salt', ?)", (secrets.token_hex(16),))
+            db.execute(
+                "INSERT INTO feedback_secrets VALUES ('user_salt', ?) ON CONFLICT DO NOTHING", (secrets.token_hex(16),)
+            )
             salt = db.execute("SELECT value FROM feedback_secrets WHERE name = 'user_salt'").fetchone()[0]
         self._salt = bytes.fromhex(salt)
 
@@ -138,7 +121,7 @@ class FeedbackStore:
         """The stored form of a user id: a keyed hash, the same for one user within this install only."""
         return hashlib.blake2b(str(user_id).encode(), key=self._salt, digest_size=16).hexdigest()
 
-    def _upsert(self, db: sqlite3.Connection, answer: StoredAnswer, key: str, stamp: str) -> sqlite3.Row | None:
+    def _upsert(self, db: Connection, answer: StoredAnswer, key: str, stamp: str) -> Row | None:
         previous = db.execute(
             "SELECT * FROM feedback WHERE answer_id = ? AND user_key = ?", (answer.id, key)
         ).fetchone()
@@ -211,7 +194,7 @@ class FeedbackStore:
         if not collections:
             return FeedbackCounts()
         row = self.store.db.execute(
-            "SELECT COALESCE(SUM(vote = 1), 0), COALESCE(SUM(vote = -1), 0), COALESCE(SUM(reason IS NOT NULL), 0)"
+            "SELECT COUNT(CASE WHEN vote = 1 THEN 1 END), COUNT(CASE WHEN vote = -1 THEN 1 END), COUNT(reason)"
             f" FROM feedback WHERE collection IN ({_marks(collections)})",
             list(collections),
         ).fetchone()

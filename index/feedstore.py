@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import builtins
 import logging
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from index.database import Row
 from index.feeds import canonical_url
 from index.store import Store
 
@@ -138,7 +138,7 @@ class EntryOutcome:
         return canonical_url(self.link) if self.link else ""
 
 
-def _feed(row: sqlite3.Row) -> Feed:
+def _feed(row: Row) -> Feed:
     return Feed(
         id=int(row["id"]),
         collection=row["collection"],
@@ -205,12 +205,11 @@ class FeedStore:
             ).fetchone()
             if row is not None:
                 return _feed(row), False
-            cursor = db.execute(
+            row = db.execute(
                 "INSERT INTO feeds (collection, url, canonical, title, channel_id, added_by, added_at, next_poll)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
                 (collection, url.strip(), canonical, title, channel_id, added_by, stamp, stamp),
-            )
-            row = db.execute("SELECT * FROM feeds WHERE id = ?", (cursor.lastrowid,)).fetchone()
+            ).fetchone()
         log.info("following feed %s in collection %s (id %s)", url, collection, row["id"])
         return _feed(row), True
 
@@ -384,9 +383,9 @@ class FeedStore:
             db.executemany(
                 "INSERT INTO feed_entries (feed_id, entry_id, link, done, attempts, last_error, seen_at)"
                 " VALUES (?, ?, ?, ?, 1, ?, ?)"
-                " ON CONFLICT (feed_id, entry_id) DO UPDATE SET attempts = attempts + 1,"
+                " ON CONFLICT (feed_id, entry_id) DO UPDATE SET attempts = feed_entries.attempts + 1,"
                 " last_error = excluded.last_error, seen_at = excluded.seen_at,"
-                " done = done OR attempts + 1 >= ?",
+                " done = CASE WHEN feed_entries.done = 1 OR feed_entries.attempts + 1 >= ? THEN 1 ELSE 0 END",
                 [(*row, stamp, max_attempts) for row in rows],
             )
             retrying = 0

@@ -1,115 +1,35 @@
-"""The article store: SQLite, the single source of truth for articles, passages and vectors.
+"""The article store: the single source of truth for articles, passages and vectors.
 
-Layout of ``data_dir``::
+The database is SQLite in ``data_dir`` (the default) or a shared PostgreSQL (``database_url``);
+the schema lives in ``index/database/migrations``. Layout of ``data_dir``::
 
     newsdesk.db          SQLite (WAL): meta, articles, passages (+ float32 vectors), sentences (+ float16
-                         vectors and the attribution table), feeds
+                         vectors and the attribution table), feeds, conversations, feedback, digests
+                         (absent when the store is PostgreSQL)
     snapshots/gen-N/     search indexes derived from the database (see ``index/snapshot.py``)
     CURRENT              name of the snapshot that readers load, replaced atomically
 
-Every write happens in one SQLite transaction and bumps ``meta.generation``; a snapshot
-records the generation it was built from, so a snapshot that is missing, half-written or
-stale is detected and rebuilt from the database without re-embedding anything.
+Every write happens in one transaction and bumps ``meta.generation`` (and, on PostgreSQL, notifies
+the channel ``newsdesk_generation``); a snapshot records the generation it was built from, so a
+snapshot that is missing, half-written or stale is detected and rebuilt from the database without
+re-embedding anything.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
+from index.database import Connection, Database, Row, open_database
 from index.dedup import signature, to_bytes
-from index.errors import ModelMismatchError, NoIndexError, UnusableIndexError
+from index.errors import ModelMismatchError
 from index.models import Article, ArticleSentences, Passage
-
-SCHEMA_VERSION = 3
-DB_NAME = "newsdesk.db"
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS articles (
-    id TEXT PRIMARY KEY,
-    collection TEXT NOT NULL,
-    key TEXT NOT NULL,
-    title TEXT NOT NULL,
-    text TEXT NOT NULL,
-    source TEXT,
-    url TEXT,
-    published TEXT,
-    highlights TEXT NOT NULL DEFAULT '[]',
-    dateline TEXT,
-    author TEXT,
-    added_at TEXT NOT NULL,
-    minhash BLOB,
-    UNIQUE (collection, key)
-);
-CREATE INDEX IF NOT EXISTS articles_collection ON articles (collection);
-CREATE TABLE IF NOT EXISTS passages (
-    id INTEGER PRIMARY KEY,
-    article_id TEXT NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
-    position INTEGER NOT NULL,
-    start INTEGER NOT NULL,
-    end INTEGER NOT NULL,
-    sentences TEXT NOT NULL,
-    vector BLOB NOT NULL
-);
-CREATE INDEX IF NOT EXISTS passages_article ON passages (article_id);
-CREATE TABLE IF NOT EXISTS sentences (
-    article_id TEXT PRIMARY KEY REFERENCES articles (id) ON DELETE CASCADE,
-    spans TEXT NOT NULL,
-    vectors BLOB NOT NULL,
-    attributions TEXT NOT NULL DEFAULT '[]'
-);
-CREATE TABLE IF NOT EXISTS article_sources (
-    article_id TEXT NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
-    source TEXT,
-    url TEXT,
-    title TEXT NOT NULL,
-    published TEXT,
-    added_at TEXT NOT NULL,
-    UNIQUE (article_id, url, title)
-);
-CREATE TABLE IF NOT EXISTS feeds (
-    id INTEGER PRIMARY KEY,
-    collection TEXT NOT NULL,
-    url TEXT NOT NULL,
-    canonical TEXT NOT NULL,
-    title TEXT NOT NULL DEFAULT '',
-    channel_id INTEGER,
-    added_by INTEGER,
-    added_at TEXT NOT NULL,
-    etag TEXT,
-    last_modified TEXT,
-    last_polled TEXT,
-    last_success TEXT,
-    next_poll TEXT NOT NULL,
-    failures INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT,
-    UNIQUE (collection, canonical)
-);
-CREATE INDEX IF NOT EXISTS feeds_next_poll ON feeds (next_poll);
-CREATE TABLE IF NOT EXISTS feed_entries (
-    feed_id INTEGER NOT NULL REFERENCES feeds (id) ON DELETE CASCADE,
-    entry_id TEXT NOT NULL,
-    link TEXT NOT NULL DEFAULT '',
-    article_id TEXT,
-    done INTEGER NOT NULL DEFAULT 1,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT,
-    seen_at TEXT NOT NULL,
-    PRIMARY KEY (feed_id, entry_id)
-);
-CREATE INDEX IF NOT EXISTS feed_entries_link ON feed_entries (feed_id, link);
-"""
-# Columns added after schema 1, applied to older databases on open (no data is touched).
-_MIGRATIONS = (("articles", "minhash", "BLOB"),)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,13 +53,21 @@ class UpsertResult:
     replaced_id: str | None = None
 
 
+GENERATION_CHANNEL = "newsdesk_generation"
+"""Where PostgreSQL announces every new generation (payload: the number), for other processes' snapshots."""
+
+
+def _set_meta(db: Connection, key: str, value: str) -> None:
+    db.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+
+
 def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat() if value else None
 
 
-def _insert_passages(db: sqlite3.Connection, article_id: str, passages: Sequence[Passage], vectors: np.ndarray) -> None:
+def _insert_passages(db: Connection, article_id: str, passages: Sequence[Passage], vectors: np.ndarray) -> None:
     db.executemany(
-        "INSERT INTO passages (article_id, position, start, end, sentences, vector) VALUES (?, ?, ?, ?, ?, ?)",
+        'INSERT INTO passages (article_id, position, start, "end", sentences, vector) VALUES (?, ?, ?, ?, ?, ?)',
         [
             (article_id, p.position, p.start, p.end, json.dumps(p.sentence_spans), np.asarray(v, np.float32).tobytes())
             for p, v in zip(passages, vectors, strict=True)
@@ -147,9 +75,11 @@ def _insert_passages(db: sqlite3.Connection, article_id: str, passages: Sequence
     )
 
 
-def _insert_sentences(db: sqlite3.Connection, article_id: str, sentences: ArticleSentences) -> None:
+def _insert_sentences(db: Connection, article_id: str, sentences: ArticleSentences) -> None:
     db.execute(
-        "INSERT OR REPLACE INTO sentences (article_id, spans, vectors, attributions) VALUES (?, ?, ?, ?)",
+        "INSERT INTO sentences (article_id, spans, vectors, attributions) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (article_id) DO UPDATE SET spans = excluded.spans, vectors = excluded.vectors,"
+        " attributions = excluded.attributions",
         (
             article_id,
             json.dumps(sentences.spans),
@@ -159,7 +89,7 @@ def _insert_sentences(db: sqlite3.Connection, article_id: str, sentences: Articl
     )
 
 
-def _article(row: sqlite3.Row) -> Article:
+def _article(row: Row) -> Article:
     published = datetime.fromisoformat(row["published"]) if row["published"] else None
     return Article(
         id=row["id"],
@@ -176,65 +106,36 @@ def _article(row: sqlite3.Row) -> Article:
 
 
 class Store:
-    """Thread-safe access to ``newsdesk.db``: one connection per thread, one writer at a time."""
+    """Thread-safe access to the article database; one writer at a time (across processes on PostgreSQL)."""
 
-    def __init__(self, data_dir: Path, *, create: bool = True) -> None:
-        """Open the database in ``data_dir``, creating it unless ``create`` is false.
+    def __init__(self, data_dir: Path, *, create: bool = True, database_url: str | None = None) -> None:
+        """Open PostgreSQL at ``database_url``, else SQLite in ``data_dir`` (created unless ``create`` is false).
 
         Raises:
-            NoIndexError: when there is no database and ``create`` is false.
-            UnusableIndexError: when the file is not a newsdesk database.
+            NoIndexError: when there is no SQLite database and ``create`` is false.
+            UnusableIndexError: when the file is not a newsdesk database, its schema is another version,
+                or the PostgreSQL server cannot be reached.
         """
         self.data_dir = data_dir
-        self.path = data_dir / DB_NAME
-        self._local = threading.local()
-        self._write_lock = threading.Lock()
-        if not create and not self.path.exists():
-            raise NoIndexError(
-                f"no index in {data_dir.resolve()}: run `newsdesk ingest PATH` first "
-                "(or set NEWSDESK_DATA_DIR to where the index is)"
-            )
-        data_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            self.db.executescript(_SCHEMA)  # executescript manages its own transaction
-            with self.transaction() as db:
-                for table, column, kind in _MIGRATIONS:
-                    if column not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}:
-                        db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-                db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-                db.execute("INSERT OR IGNORE INTO meta VALUES ('generation', '0')")
-        except sqlite3.DatabaseError as exc:
-            raise UnusableIndexError(f"{self.path} is not a newsdesk database or is corrupt ({exc})") from None
+        self.database: Database = open_database(data_dir, url=database_url, create=create)
 
     @property
-    def db(self) -> sqlite3.Connection:
-        """This thread's connection (SQLite connections must not cross threads)."""
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            self._local.conn = conn
-        return conn
+    def db(self) -> Database:
+        """The database, for reads (each statement sees committed data) and for the other stores."""
+        return self.database
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    @property
+    def location(self) -> str:
+        """Where the data is (a path, or the PostgreSQL URL without its password), for messages."""
+        return self.database.location
+
+    def transaction(self) -> AbstractContextManager[Connection]:
         """One write transaction; readers keep seeing the previous state until it commits.
 
-        Writers of other tables in this database (``index/feedstore.py``) use it too, so that
-        every write in the process goes through the same lock and ``BEGIN IMMEDIATE``.
+        Writers of other tables in this database (``index/feedstore.py`` and the rest) use it too, so
+        that every write goes through the same lock.
         """
-        with self._write_lock:
-            db = self.db
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+        return self.database.transaction()
 
     # -- meta -------------------------------------------------------------------------------------
     def meta(self, key: str) -> str | None:
@@ -258,7 +159,7 @@ class Store:
             return
         if stored != model or int(stored_dim or 0) != dim:
             raise ModelMismatchError(
-                f"the index in {self.data_dir} was built with model {stored!r} ({stored_dim}-d), "
+                f"the index in {self.location} was built with model {stored!r} ({stored_dim}-d), "
                 f"but the configured model is {model!r} ({dim}-d); run `newsdesk reindex` to re-embed, "
                 "or point NEWSDESK_DATA_DIR elsewhere"
             )
@@ -316,9 +217,7 @@ class Store:
                 self._bump(db, model=model, dim=dim)
         return results
 
-    def _insert(
-        self, db: sqlite3.Connection, article: Article, passages: Sequence[Passage], vectors: np.ndarray
-    ) -> None:
+    def _insert(self, db: Connection, article: Article, passages: Sequence[Passage], vectors: np.ndarray) -> None:
         minhash = to_bytes(signature(article.text))
         db.execute(
             "INSERT INTO articles (id, collection, key, title, text, source, url, published, highlights, dateline,"
@@ -341,11 +240,14 @@ class Store:
         )
         _insert_passages(db, article.id, passages, vectors)
 
-    def _bump(self, db: sqlite3.Connection, *, model: str | None = None, dim: int | None = None) -> None:
-        db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
+    def _bump(self, db: Connection, *, model: str | None = None, dim: int | None = None) -> None:
+        (generation,) = db.execute(
+            "UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'generation' RETURNING value"
+        ).fetchone()
         if model is not None and dim is not None:
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('model', ?)", (model,))
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('dim', ?)", (str(dim),))
+            _set_meta(db, "model", model)
+            _set_meta(db, "dim", str(dim))
+        self.database.notify(db, GENERATION_CHANNEL, str(generation))
 
     def replace_passages(
         self,
@@ -372,8 +274,8 @@ class Store:
         """
         with self.transaction() as db:
             cursor = db.execute(
-                "INSERT OR IGNORE INTO article_sources (article_id, source, url, title, published, added_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO article_sources (article_id, source, url, title, published, added_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (article_id, copy.source, copy.url, copy.title, _iso(copy.published), datetime.now(UTC).isoformat()),
             )
         return cursor.rowcount > 0
@@ -435,8 +337,10 @@ class Store:
         if collections is not None:
             sql += f" AND collection IN ({','.join('?' * len(collections))})"
             params.extend(collections)
-        sql += " ORDER BY published DESC, id LIMIT ?"
-        params.append(-1 if limit is None else limit)
+        sql += " ORDER BY published DESC, id"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
         return [_article(row) for row in self.db.execute(sql, params)]
 
     def passage_vectors(self, article_ids: Iterable[str]) -> dict[str, np.ndarray]:
@@ -455,7 +359,7 @@ class Store:
 
     def find_articles(self, text: str, *, collections: Sequence[str] | None = None, limit: int = 25) -> list[Article]:
         """Articles whose title contains ``text`` (case-insensitive), newest first; for autocomplete."""
-        sql = "SELECT * FROM articles WHERE title LIKE ? ESCAPE '\\'"
+        sql = "SELECT * FROM articles WHERE LOWER(title) LIKE LOWER(?) ESCAPE '\\'"
         escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         params: list[object] = [f"%{escaped}%"]
         if collections is not None:
@@ -472,7 +376,7 @@ class Store:
         ids = [int(i) for i in ids]  # numpy integers would bind as blobs
         marks = ",".join("?" * len(ids))
         rows = self.db.execute(
-            f"SELECT id, article_id, position, start, end, sentences FROM passages WHERE id IN ({marks})",
+            f'SELECT id, article_id, position, start, "end", sentences FROM passages WHERE id IN ({marks})',
             list(ids),
         ).fetchall()
         return {
@@ -512,7 +416,7 @@ class Store:
 
     def passage_rows(self) -> Iterator[tuple[int, str, int, int, bytes]]:
         """``(id, article_id, start, end, vector)`` of every passage in id order, for building snapshots."""
-        yield from self.db.execute("SELECT id, article_id, start, end, vector FROM passages ORDER BY id")
+        yield from self.db.execute('SELECT id, article_id, start, "end", vector FROM passages ORDER BY id')
 
     def article_count(self) -> int:
         """Number of articles."""
@@ -541,8 +445,5 @@ class Store:
         }
 
     def close(self) -> None:
-        """Close this thread's connection."""
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        """Close the database (this thread's connection on SQLite, the pool on PostgreSQL)."""
+        self.database.close()

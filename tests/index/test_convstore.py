@@ -11,6 +11,8 @@ import pytest
 from index.convstore import ConversationStore, StoredQuote
 from index.store import Store
 
+pytestmark = pytest.mark.both_engines
+
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 QUOTE = StoredQuote(1, "a1", "Russia-US ties", '"We are very concerned," Peskov added.', 10, 48)
 

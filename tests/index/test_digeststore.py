@@ -5,8 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
+import pytest
+
 from index.digeststore import POSTED_KEPT, DigestStore
 from index.store import Store
+
+pytestmark = pytest.mark.both_engines
 
 NOW = datetime(2025, 3, 20, 12, 0, tzinfo=UTC)
 

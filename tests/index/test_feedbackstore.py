@@ -11,6 +11,8 @@ from index.convstore import StoredAnswer, StoredQuote
 from index.feedbackstore import MAX_DETAILS_CHARS, FeedbackCounts, FeedbackStore
 from index.store import Store
 
+pytestmark = pytest.mark.both_engines
+
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 QUOTE = StoredQuote(1, "a1", "Russia-US ties", '"We are very concerned," Peskov added.', 10, 48)
 

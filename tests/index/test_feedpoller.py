@@ -22,6 +22,8 @@ from retrieval.scope import Scope
 from tests.conftest import MakeEngine
 from tests.feedsite import STORIES, FeedSite, article_html, local_resolver
 
+pytestmark = pytest.mark.both_engines
+
 INTERVAL = timedelta(minutes=15)
 
 

@@ -10,6 +10,8 @@ import pytest
 from index.feedstore import LOOKUP_CHUNK, MAX_ENTRY_ATTEMPTS, EntryOutcome, FeedStore, backoff
 from index.store import Store
 
+pytestmark = pytest.mark.both_engines
+
 NOW = datetime(2024, 3, 12, 9, 0, tzinfo=UTC)
 INTERVAL = timedelta(minutes=15)
 URL = "https://news.example.com/rss.xml"
@@ -166,11 +168,11 @@ def test_handled_looks_entries_up_in_bulk(feeds: FeedStore, store: Store) -> Non
     entries = [(f"e{n}", f"https://news.example.com/{n}?utm_source=rss") for n in range(1200)]
     entries[1] = ("new-guid-for-e0", "https://news.example.com/0")  # a regenerated guid, same link
     statements: list[str] = []
-    store.db.set_trace_callback(statements.append)
+    store.db.connection.set_trace_callback(statements.append)
     try:
         handled = feeds.handled(feed.id, entries)
     finally:
-        store.db.set_trace_callback(None)
+        store.db.connection.set_trace_callback(None)
     assert handled == {f"e{n}" for n in range(0, 1200, 2)} | {"new-guid-for-e0"}
     assert len([s for s in statements if "feed_entries" in s]) == 3 == -(-1200 // LOOKUP_CHUNK)
 
@@ -180,7 +182,7 @@ def test_record_entries_stores_a_poll_in_one_transaction(feeds: FeedStore, store
     feed, _ = feeds.add(URL, collection="global", now=NOW)
     link = "https://news.example.com/story"
     statements: list[str] = []
-    store.db.set_trace_callback(statements.append)
+    store.db.connection.set_trace_callback(statements.append)
     try:
         retrying = feeds.record_entries(
             feed.id,
@@ -191,7 +193,7 @@ def test_record_entries_stores_a_poll_in_one_transaction(feeds: FeedStore, store
             now=NOW,
         )  # fmt: skip
     finally:
-        store.db.set_trace_callback(None)
+        store.db.connection.set_trace_callback(None)
     assert retrying == 1 and [s for s in statements if s.startswith("BEGIN")] == ["BEGIN IMMEDIATE"]
     assert feeds.handled(feed.id, [("ok", ""), ("gone", ""), ("flaky", link)]) == {"ok", "gone"}
     assert feeds.record_entries(feed.id, [EntryOutcome("flaky", link, error="error (500)", retry=True)],

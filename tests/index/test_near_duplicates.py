@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import pytest
+
 from index.models import RawArticle
 from tests.conftest import MakeEngine
+
+pytestmark = pytest.mark.both_engines
 
 PARAGRAPHS = [
     "The city council approved a plan on Tuesday to build three new bridges across the river by 2030.",

@@ -13,6 +13,8 @@ from index.snapshot import Snapshot, load_or_build
 from tests.conftest import MakeEngine
 from tests.fakes import FakeEncoder
 
+pytestmark = pytest.mark.both_engines
+
 
 def _raw(title: str, text: str, url: str | None = None) -> RawArticle:
     return RawArticle(title=title, text=text, url=url, source="Test")
@@ -93,6 +95,7 @@ def test_half_written_snapshot_is_ignored(engine: Engine, make_engine: MakeEngin
     assert reopened.ask("Who lost power?").answered
 
 
+@pytest.mark.sqlite_only
 def test_database_that_is_not_sqlite(make_engine: MakeEngine, tmp_path: Path):
     """should say clearly that the database file is damaged."""
     (tmp_path / "newsdesk.db").write_bytes(b"this is not a database" * 100)
@@ -100,6 +103,7 @@ def test_database_that_is_not_sqlite(make_engine: MakeEngine, tmp_path: Path):
         make_engine()
 
 
+@pytest.mark.sqlite_only
 def test_no_index_is_not_created_on_request(make_engine: MakeEngine, tmp_path: Path):
     """should raise NoIndexError, and create nothing, when asked to open an index that does not exist."""
     with pytest.raises(NoIndexError, match="newsdesk ingest"):
