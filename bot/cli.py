@@ -1,4 +1,4 @@
-"""The ``newsdesk`` command line: ingest, ask, chat, summarize, stats, reindex, feeds, feedback, bot.
+"""The ``newsdesk`` command line: ingest, ask, chat, summarize, stats, reindex, feeds, feedback, db, bot.
 
 Exit codes (``bot.exit_codes``): 0 success; 1 some inputs were skipped (``ingest --strict``)
 or nothing could be ingested; 2 bad usage (an unreadable ``--batch`` file included) or a bad
@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from bot.batch import BatchLine, batch_lines, text_problem
+from bot.cli_db import add_db_parser, run_db
 from bot.cli_digest import add_digest_parser, run_digest
 from bot.cli_feeds import add_feeds_parser, run_feeds
 from bot.cli_talk import add_talk_parsers, run_chat, run_feedback
@@ -96,6 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     add_feeds_parser(sub)
     add_digest_parser(sub)
     add_talk_parsers(sub, _scope_arguments)
+    add_db_parser(sub)
     sub.add_parser("bot", help="run the Discord bot (needs DISCORD_TOKEN)")
     return parser
 
@@ -159,7 +161,7 @@ def _open_index(settings: Settings, open_engine: OpenEngine, *, must_exist: bool
         raise UnusableIndexError(
             f"NEWSDESK_DATA_DIR is {data_dir.resolve()}, a file, not a folder: point it at the index folder"
         )
-    if must_exist and not (data_dir / "newsdesk.db").exists():
+    if must_exist and settings.database_url is None and not (data_dir / "newsdesk.db").exists():
         raise NoIndexError(
             f"no index in {data_dir.resolve()}: run `newsdesk ingest PATH` first "
             "(or set NEWSDESK_DATA_DIR to where the index is)"
@@ -374,6 +376,8 @@ def main(argv: Sequence[str] | None = None, *, open_engine: OpenEngine = load_en
 
         code: int = run_bot(settings)
         return code
+    if args.command == "db":  # the database only: no model to load
+        return run_db(args, settings)
     if args.command == "feedback":  # reads the database only: no model to load
         return run_feedback(args, settings)
     handlers = {

@@ -126,7 +126,7 @@ def run_feedback(args: argparse.Namespace, settings: Settings) -> int:
     from index.store import Store
 
     try:
-        store = Store(settings.data_dir, create=False)
+        store = Store(settings.data_dir, create=False, database_url=settings.engine_config().database_url)
     except IngestError as exc:  # no index, or not a newsdesk database
         echo(f"newsdesk: {exc}", err=True)
         return EXIT_INDEX
