@@ -81,9 +81,7 @@ def plan_shards(ids: tuple[int, ...] | None, count: int | None) -> ShardPlan | N
     if ids is None and count is None:
         return None
     if count is None:
-        raise ValueError(
-            "shard ids need the total number of shards: add --shard-count (or set NEWSDESK_SHARD_COUNT)"
-        )
+        raise ValueError("shard ids need the total number of shards: add --shard-count (or set NEWSDESK_SHARD_COUNT)")
     if count < 1:
         raise ValueError(f"the shard count must be at least 1, not {count}")
     if ids is None:

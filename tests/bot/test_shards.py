@@ -101,8 +101,7 @@ def test_shard_of_follows_discord():
         pytest.param(
             ["--shard-ids", "0,1"],
             {},
-            "newsdesk bot: shard ids need the total number of shards: add --shard-count "
-            "(or set NEWSDESK_SHARD_COUNT)",
+            "newsdesk bot: shard ids need the total number of shards: add --shard-count (or set NEWSDESK_SHARD_COUNT)",
             id="ids-without-count",
         ),
         pytest.param(
@@ -141,8 +140,7 @@ def test_shard_of_follows_discord():
         pytest.param(
             [],
             {"NEWSDESK_SHARD_IDS": "0-1"},
-            "newsdesk bot: shard ids need the total number of shards: add --shard-count "
-            "(or set NEWSDESK_SHARD_COUNT)",
+            "newsdesk bot: shard ids need the total number of shards: add --shard-count (or set NEWSDESK_SHARD_COUNT)",
             id="setting-ids-without-count",
         ),
         pytest.param(
