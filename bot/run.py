@@ -129,22 +129,16 @@ def load_engine(settings: Settings) -> Engine:
     return engine
 
 
-def _make_bot(
-    bot_cls: type[NewsdeskBot], sharded_cls: type[NewsdeskBot], shards: ShardPlan | None, desk: Desk, settings: Settings
-) -> NewsdeskBot:
-    """``bot_cls`` for one unsharded session, else ``sharded_cls`` (an ``AutoShardedBot``) on ``shards``."""
+def _make_bot(bot_cls: type[NewsdeskBot], shards: ShardPlan | None, desk: Desk, settings: Settings) -> NewsdeskBot:
+    """The bot: one unsharded session, or (``bot_cls`` an ``AutoShardedBot`` then) the planned shards."""
     if shards is None:
         return bot_cls(desk=desk, settings=settings)
     log.info("running %s", shards.describe())
-    return sharded_cls(desk=desk, settings=settings, shard_ids=list(shards.ids), shard_count=shards.count)
+    return bot_cls(desk=desk, settings=settings, shard_ids=list(shards.ids), shard_count=shards.count)
 
 
 async def _serve(
-    settings: Settings,
-    token: str,
-    open_engine: OpenEngine,
-    bots: tuple[type[NewsdeskBot], type[NewsdeskBot]],
-    shards: ShardPlan | None,
+    settings: Settings, token: str, open_engine: OpenEngine, bot_cls: type[NewsdeskBot], shards: ShardPlan | None
 ) -> int:
     try:
         engine = await asyncio.to_thread(open_engine, settings)
@@ -171,7 +165,7 @@ async def _serve(
     )
     poller = make_poller(engine, settings, http_client, write=desk_writer(desk))
     digests = await asyncio.to_thread(make_digests, engine)
-    bot = _make_bot(*bots, shards, desk, settings)
+    bot = _make_bot(bot_cls, shards, desk, settings)
     try:
         async with bot:
             await bot.add_cog(FeedsCog(bot, poller))  # before login: setup_hook syncs its commands with the rest
@@ -226,6 +220,7 @@ def run_bot(
         log.error("cannot start the bot: %s", exc)
         return EXIT_BOT
     try:
-        return asyncio.run(_serve(settings, token, open_engine, (bot_cls, sharded_cls), shards))
+        cls = bot_cls if shards is None else sharded_cls
+        return asyncio.run(_serve(settings, token, open_engine, cls, shards))
     except KeyboardInterrupt:  # a second Ctrl-C while closing
         return 0
