@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from app.config import EngineConfig
     from app.engine import Engine
     from bot.settings import Settings
+    from bot.shards import ShardPlan
     from index.readers import ReadResult
     from retrieval.conversation import Conversation
     from retrieval.scope import Scope
@@ -98,7 +99,16 @@ def _parser() -> argparse.ArgumentParser:
     add_digest_parser(sub)
     add_talk_parsers(sub, _scope_arguments)
     add_db_parser(sub)
-    sub.add_parser("bot", help="run the Discord bot (needs DISCORD_TOKEN)")
+    bot = sub.add_parser("bot", help="run the Discord bot (needs DISCORD_TOKEN)")
+    # Also after `bot`, for `python -m bot -v`; SUPPRESS keeps a `newsdesk -v bot` from being reset to False.
+    bot.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log debug messages")
+    # Strings, checked by bot.shards after parsing: a mistake there is one line and exit 2, not argparse's usage.
+    bot.add_argument(
+        "--shard-ids",
+        metavar="IDS",
+        help="Discord shards this process runs, e.g. 0,1 or 0-3 (needs --shard-count; docs/scaling.md)",
+    )
+    bot.add_argument("--shard-count", metavar="N", help="total number of shards across all bot processes")
     return parser
 
 
@@ -352,6 +362,25 @@ def _configure_logging(args: argparse.Namespace, settings: Settings) -> None:
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
 
+def _setting_error(exc: ValidationError) -> str:
+    """The first problem with the settings, as ``name: message`` (no name for a check across settings)."""
+    error = exc.errors()[0]
+    return f"{error['loc'][0]}: {error['msg']}" if error["loc"] else str(error["msg"])
+
+
+def _shard_plan(args: argparse.Namespace, settings: Settings) -> ShardPlan | None:
+    """The shards this bot runs: the flags, each over its setting (NEWSDESK_SHARD_IDS, NEWSDESK_SHARD_COUNT).
+
+    Raises:
+        ValueError: a flag or the pair that makes no sense, with a one-line reason.
+    """
+    from bot.shards import parse_shard_count, parse_shard_ids, plan_shards
+
+    ids = settings.shard_ids if args.shard_ids is None else parse_shard_ids(args.shard_ids)
+    count = settings.shard_count if args.shard_count is None else parse_shard_count(args.shard_count)
+    return plan_shards(ids, count)
+
+
 def main(argv: Sequence[str] | None = None, *, open_engine: OpenEngine = load_engine) -> int:
     """Entry point of the ``newsdesk`` console script; returns the exit code.
 
@@ -368,13 +397,18 @@ def main(argv: Sequence[str] | None = None, *, open_engine: OpenEngine = load_en
     try:
         settings = get_settings()
     except ValidationError as exc:
-        echo(f"newsdesk: invalid setting: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}", err=True)
+        echo(f"newsdesk: invalid setting: {_setting_error(exc)}", err=True)
         return EXIT_USAGE
     _configure_logging(args, settings)
     if args.command == "bot":
         from bot.run import run_bot
 
-        code: int = run_bot(settings)
+        try:
+            shards = _shard_plan(args, settings)
+        except ValueError as exc:
+            echo(f"newsdesk bot: {exc}", err=True)
+            return EXIT_USAGE
+        code: int = run_bot(settings, shards=shards)
         return code
     if args.command == "db":  # the database only: no model to load
         return run_db(args, settings)

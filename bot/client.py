@@ -24,6 +24,7 @@ from bot.cogs import EXTENSIONS
 from bot.desk import Asker
 from bot.looplag import LoopLagMonitor
 from bot.responders import no_pings
+from bot.shards import ShardPlan
 from bot.tree import NewsdeskTree
 
 if TYPE_CHECKING:
@@ -110,11 +111,20 @@ class NewsdeskBot(commands.Bot):
             monitor.report()
 
     async def on_ready(self) -> None:
-        """Log who we are."""
-        log.info("connected as %s in %d servers", self.user, len(self.guilds))
+        """Log who we are (and, sharded, which shards: ``on_ready`` waits for all of them)."""
+        log.info("connected as %s in %d servers%s", self.user, len(self.guilds), self._shards_note())
+
+    def _shards_note(self) -> str:
+        if not isinstance(self, discord.AutoShardedClient) or not self.shard_ids or self.shard_count is None:
+            return ""
+        return f" ({ShardPlan(ids=tuple(self.shard_ids), count=self.shard_count).describe()})"
 
     async def on_message(self, message: discord.Message, /) -> None:
         """No prefix commands: the ``AskCog`` listener answers mentions."""
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        """Log each shard as it becomes ready (sharded bots only; a slow start shows which one lags)."""
+        log.info("shard %d of %s ready", shard_id, self.shard_count)
 
     def is_moderator(self, user: discord.abc.User, permissions: discord.Permissions) -> bool:
         """Manage Server (or Administrator), or the configured moderator role (a name or an id)."""
@@ -166,3 +176,12 @@ class NewsdeskBot(commands.Bot):
         if message.guild is not None and not any(user.id == me.id for user in message.mentions):
             return None
         return re.sub(rf"<@!?{me.id}>", " ", message.content).strip()
+
+
+class ShardedNewsdeskBot(NewsdeskBot, commands.AutoShardedBot):
+    """The same bot on discord.py's ``AutoShardedBot``: one gateway session per shard in ``shard_ids``.
+
+    Built by ``run_bot`` when shards are asked for (``newsdesk bot --shard-ids 0,1 --shard-count 4``);
+    pass ``shard_ids`` and ``shard_count``. Connecting, closing and the event handlers are
+    ``AutoShardedClient``'s, with ``NewsdeskBot``'s drain on close and lag monitor around them.
+    """

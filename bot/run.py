@@ -31,7 +31,7 @@ from discord.gateway import DiscordWebSocket
 from discord.http import INTERNAL_API_VERSION, Route
 
 from bot.cli_feeds import make_poller
-from bot.client import NewsdeskBot
+from bot.client import NewsdeskBot, ShardedNewsdeskBot
 from bot.cogs.digest import DigestCog
 from bot.cogs.feeds import FeedsCog
 from bot.desk import Desk, Records
@@ -44,6 +44,7 @@ from index.web import read_url_async
 if TYPE_CHECKING:
     from app.engine import Engine
     from bot.settings import Settings
+    from bot.shards import ShardPlan
     from index.feedpoller import Writer
 
 log = logging.getLogger(__name__)
@@ -128,7 +129,17 @@ def load_engine(settings: Settings) -> Engine:
     return engine
 
 
-async def _serve(settings: Settings, token: str, open_engine: OpenEngine, bot_cls: type[NewsdeskBot]) -> int:
+def _make_bot(bot_cls: type[NewsdeskBot], shards: ShardPlan | None, desk: Desk, settings: Settings) -> NewsdeskBot:
+    """The bot: one unsharded session, or (``bot_cls`` an ``AutoShardedBot`` then) the planned shards."""
+    if shards is None:
+        return bot_cls(desk=desk, settings=settings)
+    log.info("running %s", shards.describe())
+    return bot_cls(desk=desk, settings=settings, shard_ids=list(shards.ids), shard_count=shards.count)
+
+
+async def _serve(
+    settings: Settings, token: str, open_engine: OpenEngine, bot_cls: type[NewsdeskBot], shards: ShardPlan | None
+) -> int:
     try:
         engine = await asyncio.to_thread(open_engine, settings)
     except Exception as exc:
@@ -154,7 +165,7 @@ async def _serve(settings: Settings, token: str, open_engine: OpenEngine, bot_cl
     )
     poller = make_poller(engine, settings, http_client, write=desk_writer(desk))
     digests = await asyncio.to_thread(make_digests, engine)
-    bot = bot_cls(desk=desk, settings=settings)
+    bot = _make_bot(bot_cls, shards, desk, settings)
     try:
         async with bot:
             await bot.add_cog(FeedsCog(bot, poller))  # before login: setup_hook syncs its commands with the rest
@@ -182,14 +193,21 @@ async def _serve(settings: Settings, token: str, open_engine: OpenEngine, bot_cl
 
 
 def run_bot(
-    settings: Settings, *, open_engine: OpenEngine = load_engine, bot_cls: type[NewsdeskBot] = NewsdeskBot
+    settings: Settings,
+    *,
+    shards: ShardPlan | None = None,
+    open_engine: OpenEngine = load_engine,
+    bot_cls: type[NewsdeskBot] = NewsdeskBot,
+    sharded_cls: type[NewsdeskBot] = ShardedNewsdeskBot,
 ) -> int:
     """Run the bot until it is closed (SIGTERM, SIGINT).
 
     Args:
         settings: the settings (token, API base, index, limits).
+        shards: the Discord shards to run (``bot.shards.plan_shards``); None for one unsharded session.
         open_engine: opens the engine (tests open one on a fake encoder).
         bot_cls: the bot class (tests pass one whose login and connect stay offline).
+        sharded_cls: the bot class when ``shards`` is given (an ``AutoShardedBot``).
 
     Returns:
         The exit code: 0 after a clean shutdown, 4 when the bot cannot start.
@@ -202,6 +220,7 @@ def run_bot(
         log.error("cannot start the bot: %s", exc)
         return EXIT_BOT
     try:
-        return asyncio.run(_serve(settings, token, open_engine, bot_cls))
+        cls = bot_cls if shards is None else sharded_cls
+        return asyncio.run(_serve(settings, token, open_engine, cls, shards))
     except KeyboardInterrupt:  # a second Ctrl-C while closing
         return 0

@@ -15,6 +15,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator, model_vali
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.config import EngineConfig
+from bot.shards import parse_shard_ids
 from index.encoder import DEFAULT_MODEL
 from retrieval.llm.client import LlmConfig
 
@@ -59,6 +60,10 @@ class Settings(BaseSettings):
     conversation_minutes: float = Field(default=30.0, gt=0, le=7 * 24 * 60)
     # How often the bot checks for daily digests that are due (seconds).
     digest_check_seconds: float = Field(default=60.0, gt=0, le=3600)
+    # Discord shards this bot process runs (bot.shards, docs/scaling.md); `newsdesk bot --shard-ids/--shard-count`
+    # override them. Checked together when the bot starts; neither = one unsharded session.
+    shard_ids: Annotated[tuple[int, ...] | None, NoDecode] = None
+    shard_count: int | None = None
 
     answerer: Literal["extractive", "llm"] = "extractive"
     llm_base_url: str | None = None  # an OpenAI-compatible API root, e.g. http://localhost:11434/v1
@@ -83,6 +88,11 @@ class Settings(BaseSettings):
         if value is not None and not re.match(r"postgres(ql)?://", value.get_secret_value().strip()):
             raise ValueError("NEWSDESK_DATABASE_URL must be a postgresql:// URL (unset it to use SQLite)")
         return value
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _parse_shard_ids(cls, value: object) -> object:
+        return parse_shard_ids(value) if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _llm_is_configured(self) -> Settings:

@@ -217,6 +217,7 @@ class BotProcess:
     cache_dir: Path
     log_path: Path
     extra_env: dict[str, str] = field(default_factory=dict)
+    args: list[str] = field(default_factory=list)  # after `newsdesk bot`, e.g. ["--shard-ids", "0,1", ...]
     proc: subprocess.Popen[bytes] | None = None
     started_at: float = 0.0
 
@@ -234,7 +235,11 @@ class BotProcess:
         self.started_at = time.monotonic()
         # cwd: a folder without a .env, so only this environment configures the bot.
         self.proc = subprocess.Popen(
-            [*newsdesk_command(), "bot"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=self.data_dir.parent
+            [*newsdesk_command(), "bot", *self.args],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=self.data_dir.parent,
         )
         log.close()
         await self.wait_for_log(READY_LINE, timeout)
@@ -299,11 +304,23 @@ class BotProcess:
 
 @contextlib.asynccontextmanager
 async def running_bot(
-    double: DiscordDouble, data_dir: Path, cache_dir: Path, root: Path, extra_env: dict[str, str] | None = None
+    double: DiscordDouble,
+    data_dir: Path,
+    cache_dir: Path,
+    root: Path,
+    extra_env: dict[str, str] | None = None,
+    args: list[str] | None = None,
 ) -> AsyncIterator[BotProcess]:
-    """``newsdesk bot`` on ``data_dir`` against ``double``, logging to ``root/bot.log``; SIGTERM must end it with 0."""
+    """``newsdesk bot [args]`` on ``data_dir`` against ``double``, logging to ``root/bot.log``; SIGTERM must end
+    it with 0."""
     proc = BotProcess(
-        double.base_url, double.guild_id, data_dir, cache_dir, root / "bot.log", extra_env=extra_env or {}
+        double.base_url,
+        double.guild_id,
+        data_dir,
+        cache_dir,
+        root / "bot.log",
+        extra_env=extra_env or {},
+        args=args or [],
     )
     await proc.start()
     yield proc

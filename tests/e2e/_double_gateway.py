@@ -2,10 +2,14 @@
 
 Implements the subset of the v10 gateway that discord.py 2.x drives: HELLO, IDENTIFY -> READY +
 GUILD_CREATE, HEARTBEAT -> ACK, RESUME -> replay + RESUMED, REQUEST_GUILD_MEMBERS -> one chunk,
-and the server-initiated RECONNECT / INVALID_SESSION.  Transport compression follows the ``compress``
-query parameter: ``zlib-stream`` (one shared zlib stream per connection, each message ending in a
-Z_SYNC_FLUSH), ``zstd-stream`` (one zstd stream, each message a flushed block; needs ``zstandard``,
-otherwise plain text frames are sent, which discord.py also accepts) or none (text frames).
+and the server-initiated RECONNECT / INVALID_SESSION.  Sharding as Discord does it: an IDENTIFY with
+``shard: [id, count]`` gets the guilds with ``(guild_id >> 22) % count == id`` only, sessions of other
+shards stay live beside it, and an event about a guild goes to its shard's session (others to shard 0).
+
+Transport compression follows the ``compress`` query parameter: ``zlib-stream`` (one shared zlib stream
+per connection, each message ending in a Z_SYNC_FLUSH), ``zstd-stream`` (one zstd stream, each message a
+flushed block; needs ``zstandard``, otherwise plain text frames are sent, which discord.py also accepts)
+or none (text frames).
 """
 
 from __future__ import annotations
@@ -89,6 +93,16 @@ class _Session:
     def intents(self) -> int:
         return int(self.identify.get("intents", 0) or 0)
 
+    @property
+    def shard(self) -> tuple[int, int] | None:
+        """``(shard_id, shard_count)`` from the IDENTIFY, or None for an unsharded session."""
+        shard = self.identify.get("shard")
+        return (int(shard[0]), int(shard[1])) if shard else None
+
+    def serves(self, guild_id: str) -> bool:
+        """Whether this session receives the guild's events (every guild when unsharded)."""
+        return self.shard is None or (int(guild_id) >> 22) % self.shard[1] == self.shard[0]
+
 
 class GatewayMixin:
     """Websocket side of :class:`DiscordDouble` (mixed in; uses its state)."""
@@ -117,6 +131,7 @@ class GatewayMixin:
         self.ready = asyncio.Event()
         self._sessions: dict[str, _Session] = {}
         self._session: _Session | None = None
+        self._shard_sessions: dict[int, _Session] = {}  # the latest session of each shard id
         self._conns: set[_Connection] = set()
 
     # ------------------------------------------------------------------ websocket endpoint
@@ -171,10 +186,14 @@ class GatewayMixin:
         self.identify_count += 1
         self.identify_payloads.append(d)
         session = _Session(id=f"session-{self.identify_count}", identify=d)
-        if self._session is not None:
-            self._session.resumable = False
+        for earlier in self._sessions.values():  # a new IDENTIFY of a shard ends that shard's earlier sessions
+            if earlier.shard == session.shard or earlier.shard is None or session.shard is None:
+                earlier.resumable = False
         self._sessions[session.id] = session
         self._session = session
+        if session.shard is not None:
+            self._shard_sessions[session.shard[0]] = session
+        guild_ids = [gid for gid in self.guilds if session.serves(gid)]
         conn.session = session
         session.conn = conn
         ready = {
@@ -183,7 +202,7 @@ class GatewayMixin:
             "user_settings": {},
             "private_channels": [],
             "relationships": [],
-            "guilds": [{"id": gid, "unavailable": True} for gid in self.guilds],
+            "guilds": [{"id": gid, "unavailable": True} for gid in guild_ids],
             "session_id": session.id,
             "session_type": "normal",
             "resume_gateway_url": f"{self.gateway_url.rstrip('/')}/resume",
@@ -195,7 +214,7 @@ class GatewayMixin:
         if "shard" in d:
             ready["shard"] = d["shard"]
         await self._dispatch("READY", ready, session=session)
-        for gid in self.guilds:
+        for gid in guild_ids:
             await self._dispatch("GUILD_CREATE", self.guild_create_payload(gid), session=session)
         self.ready.set()
         self._notify()
@@ -240,9 +259,10 @@ class GatewayMixin:
 
     # ------------------------------------------------------------------ dispatch
     async def _dispatch(self, event: str, data: dict[str, Any], *, session: _Session | None = None) -> dict[str, Any]:
-        """Send a DISPATCH (op 0) to the current session; if it has no live socket the event is only
-        logged and will be replayed when the client RESUMEs (exactly like Discord)."""
-        session = session or self._session
+        """Send a DISPATCH (op 0) to the current session (sharded: the session of the event's guild); if
+        it has no live socket the event is only logged and will be replayed when the client RESUMEs
+        (exactly like Discord)."""
+        session = session or self._route(data)
         if session is None:
             raise RuntimeError("no client has identified with the Discord double yet")
         async with session.lock:
@@ -256,6 +276,21 @@ class GatewayMixin:
                 except (ConnectionError, RuntimeError):
                     session.conn = None
         return payload
+
+    def _route(self, data: dict[str, Any]) -> _Session | None:
+        """The session an event goes to: unsharded the current one; sharded the one of the event's guild
+        (``guild_id``; shard 0 for direct messages), as on Discord."""
+        current = self._session
+        if current is None or current.shard is None:
+            return current
+        guild_id = data.get("guild_id")
+        shard_id = (int(guild_id) >> 22) % current.shard[1] if guild_id is not None else 0
+        return self._shard_sessions.get(shard_id, current)
+
+    def shard_events(self, shard_id: int) -> list[str]:
+        """The events dispatched on the latest session of shard ``shard_id`` (``[]`` if it never identified)."""
+        session = self._shard_sessions.get(shard_id)
+        return [str(event["t"]) for event in session.log] if session is not None else []
 
     def _live_connection(self) -> _Connection:
         if self._session is None or self._session.conn is None or self._session.conn.closed:

@@ -174,7 +174,8 @@ class DiscordDouble(InteractionsMixin, ThreadsMixin, RestMixin, GatewayMixin):
     ({interaction_id: InteractionRecord}), ``messages`` ({id: message} for non-ephemeral messages),
     ``attachments``, ``users``, ``guilds``, ``channels`` (threads included), ``thread_members``
     ({thread_id: {user_id: join timestamp}}), ``connections`` (list[ConnectionInfo]),
-    ``identify_count``, ``resume_count``, ``heartbeat_count``, ``identify_payloads``, ``ready``
+    ``identify_count``, ``resume_count``, ``heartbeat_count``, ``identify_payloads``, ``shard_events(id)``
+    (the events a shard's session got, when the client shards), ``ready``
     (asyncio.Event, set once a client IDENTIFYed and got its GUILD_CREATEs).
     All ids are strings, like in Discord's JSON.
     """

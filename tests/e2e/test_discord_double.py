@@ -60,10 +60,10 @@ async def _topic_autocomplete(interaction: discord.Interaction, current: str) ->
 
 
 class PingBot(commands.Bot):
-    def __init__(self) -> None:
+    def __init__(self, **options: Any) -> None:
         intents = discord.Intents.default()
         intents.message_content = True
-        super().__init__(command_prefix="!", intents=intents, guild_ready_timeout=0.1)
+        super().__init__(command_prefix="!", intents=intents, guild_ready_timeout=0.1, **options)
         self.tree.add_command(ping)
         self.seen: list[discord.Message] = []
 
@@ -80,6 +80,10 @@ class PingBot(commands.Bot):
         if self.user in message.mentions:
             await message.add_reaction("\N{WHITE HEAVY CHECK MARK}")
             await message.channel.send(f"hi {message.author.mention}")
+
+
+class ShardedPingBot(PingBot, commands.AutoShardedBot):
+    """``PingBot`` on ``AutoShardedBot``: give it ``shard_ids`` and ``shard_count``."""
 
 
 @contextlib.asynccontextmanager
@@ -606,3 +610,25 @@ async def test_invalid_components_and_modal_are_rejected(discord_double: Discord
     assert rec.modal is not None
     assert rec.modal["components"][0]["components"][0] == {**text_input, "id": 2}
     assert rec.callbacks == [{"type": 9, "data": {**modal, "title": "Ask"}}]
+
+
+@pytest.mark.asyncio
+async def test_shards_get_their_own_guilds_and_events(discord_double: DiscordDouble) -> None:
+    """A sharded client: each shard's session gets only its guilds ((guild_id >> 22) % count) and their events."""
+    d = discord_double
+    home = (int(d.guild_id) >> 22) % 2
+    other = d.add_guild("Elsewhere", guild_id=((int(d.guild_id) >> 22) + 1) << 22)  # the next shard
+    client = ShardedPingBot(shard_ids=[0, 1], shard_count=2)
+    async with running(client):
+        assert sorted(p["shard"] for p in d.identify_payloads) == [[0, 2], [1, 2]]
+        assert {g.id for g in client.guilds} == {int(d.guild_id), int(other["id"])}
+        await d.send_interaction(command_name="ping", options={"topic": "home"})
+        await d.send_interaction(
+            guild_id=other["id"], channel_id=other["channels"][0]["id"], command_name="ping", options={"topic": "other"}
+        )
+        await d.wait_until(lambda: sum(map(_followup_ok, d.requests)) == 2)
+    answers = sorted(r.json["content"] for r in d.requests if _followup_ok(r))
+    assert answers == ["pong home", "pong other"]
+    for shard in (home, 1 - home):
+        events = d.shard_events(shard)
+        assert (events.count("GUILD_CREATE"), events.count("INTERACTION_CREATE")) == (1, 1)
