@@ -15,6 +15,7 @@ import socket
 import subprocess
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
@@ -59,7 +60,9 @@ class PostgresServer:
         return psycopg.connect(self.url, autocommit=True)
 
     def _url_of(self, name: str) -> str:
-        return psycopg.conninfo.make_conninfo(self.url, dbname=name)
+        """The server's URL with another database name (a URL, as users write NEWSDESK_DATABASE_URL)."""
+        parts = urlsplit(self.url)
+        return urlunsplit(parts._replace(path=f"/{name}"))
 
     def _ensure_template(self) -> None:
         if self._template_ready:

@@ -100,21 +100,21 @@ class Result:
     """What a statement returned, read in full before its connection went back to the pool."""
 
     def __init__(self, rows: list[Any], rowcount: int) -> None:
-        """Hold ``rows`` and the server's row count."""
-        self._rows = rows
+        """Hold ``rows`` and the server's row count; like a cursor, each row is read once."""
+        self._rows = iter(rows)
         self.rowcount = rowcount
 
     def fetchone(self) -> Any:
-        """The first row, or None."""
-        return self._rows[0] if self._rows else None
+        """The next row, or None."""
+        return next(self._rows, None)
 
     def fetchall(self) -> list[Any]:
-        """Every row."""
+        """The rows not read yet."""
         return list(self._rows)
 
     def __iter__(self) -> Iterator[Any]:
-        """The rows."""
-        return iter(self._rows)
+        """The rows not read yet."""
+        return self._rows
 
 
 def _run(conn: psycopg.Connection[Any], sql: str, params: Params) -> Result:
