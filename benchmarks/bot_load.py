@@ -30,7 +30,7 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,14 +83,17 @@ class Load:
         self.fillers = fillers
         self.count = 0
 
-    async def send_one(self) -> Sent:
-        """Dispatch the next /ask, from a new user."""
+    def next_question(self) -> tuple[str, str]:
+        """The next question and the title of the article that answers it: Peskov, then a filler, in turn."""
         self.count += 1
         if self.count % 2:
-            question, title = PESKOV, SEED_TITLE
-        else:
-            filler = self.fillers[(self.count // 2) % len(self.fillers)]
-            question, title = filler.question, filler.title
+            return PESKOV, SEED_TITLE
+        filler = self.fillers[(self.count // 2) % len(self.fillers)]
+        return filler.question, filler.title
+
+    async def send_one(self) -> Sent:
+        """Dispatch the next /ask, from a new user."""
+        question, title = self.next_question()
         user = self.double.make_user(f"load{self.count}")
         sent_at = time.monotonic()
         iid = await self.double.send_interaction(user=user, command_name="ask", options={"question": question})
@@ -230,6 +233,15 @@ def _summary(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def report(result: dict[str, Any], args: argparse.Namespace, summary: Callable[[dict[str, Any]], str]) -> None:
+    """Write the JSON to ``--out`` if given, and print it (``--json``) or the summary."""
+    text = json.dumps(result, indent=2)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text + "\n")
+    print(text if args.json else summary(result))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the load and print the results (exit 1 when an interaction was dropped or the bot failed)."""
     parser = argparse.ArgumentParser(description="load on the real bot through the local Discord double")
@@ -242,11 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     result = asyncio.run(run(args))
-    text = json.dumps(result, indent=2)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n")
-    print(text if args.json else _summary(result))
+    report(result, args, _summary)
     failed = result["steady"]["dropped"] or result["burst"]["dropped"] or result["bot_exit_code"] != 0
     return 1 if failed else 0
 

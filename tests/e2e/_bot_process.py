@@ -294,12 +294,17 @@ class BotProcess:
 
     def peak_rss_kib(self) -> int | None:
         """VmHWM of the running process (Linux), in KiB."""
-        try:
-            status = Path(f"/proc/{self.pid}/status").read_text()
-        except OSError:
-            return None
-        match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.M)
-        return int(match.group(1)) if match else None
+        return peak_rss_kib(self.pid)
+
+
+def peak_rss_kib(pid: int) -> int | None:
+    """VmHWM of a running process (Linux), in KiB; None when it is gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.M)
+    return int(match.group(1)) if match else None
 
 
 @contextlib.asynccontextmanager
