@@ -99,6 +99,17 @@ class Load:
         iid = await self.double.send_interaction(user=user, command_name="ask", options={"question": question})
         return Sent(iid, title, sent_at)
 
+    async def spread(self, count: int, seconds: float) -> list[Sent]:
+        """Send ``count`` questions evenly spaced over ``seconds``."""
+        t0 = time.monotonic()
+        sent: list[Sent] = []
+        for i in range(count):
+            delay = t0 + i * seconds / count - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            sent.append(await self.send_one())
+        return sent
+
     async def wait_all(self, sent: list[Sent], timeout: float) -> None:
         """Wait until each interaction got its answer, or ``timeout`` passed (the rest count as dropped)."""
         d = self.double
@@ -175,12 +186,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 # Phase 1: a steady stream, evenly spaced.
                 mark = len(bot.log_text())
                 t0 = time.monotonic()
-                steady: list[Sent] = []
-                for i in range(args.steady):
-                    delay = t0 + i * args.seconds / args.steady - time.monotonic()
-                    if delay > 0:
-                        await asyncio.sleep(delay)
-                    steady.append(await load.send_one())
+                steady = await load.spread(args.steady, args.seconds)
                 send_s = time.monotonic() - t0
                 await load.wait_all(steady, args.timeout)
                 steady_lag = await _lag_window(bot, mark)

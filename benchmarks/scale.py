@@ -194,13 +194,7 @@ async def run_config(
             load = RoundRobinLoad(double, seeded, guilds)
             warm = [await load.send_one() for _ in range(2 * SERVERS)]
             await load.wait_all(warm, 120)
-            t0 = time.monotonic()
-            sent: list[Sent] = []
-            for i in range(args.questions):
-                delay = t0 + i * args.seconds / args.questions - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                sent.append(await load.send_one())
+            sent = await load.spread(args.questions, args.seconds)
             await load.wait_all(sent, args.timeout)
             outcome = load.outcome(sent)
             burst = list(await asyncio.gather(*(load.send_one() for _ in range(args.burst))))
