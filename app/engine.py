@@ -28,7 +28,7 @@ from app.answerers import make_answerer
 from app.config import EngineConfig
 from index.embed import load_encoder
 from index.encoder import Encoder
-from index.listener import GenerationListener
+from index.listener import MAX_BACKOFF_S, GenerationListener
 from index.models import GLOBAL_COLLECTION, Article, RawArticle
 from index.pipeline import ChunkSettings, Indexer, IngestReport, Progress
 from index.readers import ReadResult, read_paths
@@ -105,7 +105,12 @@ class Engine:
         self._searcher = HybridSearcher(load_or_build(self.reads, config.data_dir), self.reads)
         self._listener: GenerationListener | None = None
         if config.database_url and config.refresh_seconds:
-            self._listener = GenerationListener(config.database_url, self.refresh, interval=config.refresh_seconds)
+            self._listener = GenerationListener(
+                config.database_url,
+                self.refresh,
+                interval=config.refresh_seconds,
+                max_backoff=min(MAX_BACKOFF_S, config.refresh_seconds),  # never later than the periodic check
+            )
             self._listener.start()
 
     @property
