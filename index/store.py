@@ -6,6 +6,8 @@ the schema lives in ``index/database/migrations``. Layout of ``data_dir``::
     newsdesk.db          SQLite (WAL): meta, articles, passages (+ float32 vectors), sentences (+ float16
                          vectors and the attribution table), feeds, conversations, feedback, digests
                          (absent when the store is PostgreSQL)
+    replica.db           with PostgreSQL only: this process's own read cache of the shared tables
+                         (``index/replica.py``), so that questions never need the server
     snapshots/gen-N/     search indexes derived from the database (see ``index/snapshot.py``)
     CURRENT              name of the snapshot that readers load, replaced atomically
 
