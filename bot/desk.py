@@ -34,6 +34,7 @@ from retrieval.scope import Scope
 P = ParamSpec("P")
 T = TypeVar("T")
 Fetch = Callable[[str], Awaitable[RawArticle]]
+THROTTLE_WAIT_S = 1.0  # the longest a shared rate limit may take: Discord wants an answer within 3 s
 
 
 class EngineLike(Protocol):
@@ -200,9 +201,12 @@ class Desk:
         """Seconds ``asker`` must wait before asking again (0 to go ahead); moderators are exempt."""
         if asker.is_moderator:
             return 0.0
-        if self.limiter.shared:  # a database round trip: off the event loop
-            return await self.quick(self.limiter.acquire, asker.user_id)
-        return self.limiter.acquire(asker.user_id)
+        if not isinstance(self.limiter, StoreRateLimiter):
+            return self.limiter.acquire(asker.user_id)
+        try:  # a database round trip: off the event loop, and never long enough for the interaction to expire
+            return await asyncio.wait_for(self.quick(self.limiter.acquire, asker.user_id), THROTTLE_WAIT_S)
+        except TimeoutError:  # the store is slow or going away: this process decides alone this time
+            return self.limiter.fallback.acquire(asker.user_id)
 
     def close(self) -> None:
         """Stop the pools; a write already running finishes in its thread."""

@@ -26,7 +26,6 @@ class Limiter(Protocol):
     """What the desk asks of a rate limiter."""
 
     per_minute: int
-    shared: bool  # whether ``acquire`` asks a database (the desk then calls it off the event loop)
 
     def acquire(self, key: int) -> float:
         """Take a token for ``key``: 0.0 to go ahead, else the seconds until the next token."""
@@ -35,8 +34,6 @@ class Limiter(Protocol):
 
 class RateLimiter:
     """Token buckets keyed by user id, in this process's memory."""
-
-    shared = False
 
     def __init__(self, per_minute: int, *, clock: Clock = time.monotonic, max_keys: int = 10_000) -> None:
         """Create a limiter.
@@ -103,8 +100,6 @@ class StoreRateLimiter:
     before the store is tried again: a database outage never refuses everyone, nor makes every
     question wait for a connection timeout.
     """
-
-    shared = True
 
     def __init__(
         self,

@@ -4,6 +4,7 @@ single point of failure (an unreachable store falls back to memory)."""
 from __future__ import annotations
 
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -114,4 +115,26 @@ async def test_the_desk_shares_limits_only_on_postgresql(open_store: OpenStore, 
         assert await desk.throttle(member) > 0
         assert await desk.throttle(Asker(5, 9, is_moderator=True)) == 0.0
     finally:
+        desk.close()
+
+
+async def test_a_slow_store_never_holds_up_the_interaction(
+    open_store: OpenStore, database_engine: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """should decide in memory when the shared limit does not answer within THROTTLE_WAIT_S."""
+    if database_engine == "sqlite":
+        pytest.skip("the desk shares limits only on PostgreSQL")
+    records = Records.open(open_store(), conversation_ttl=timedelta(minutes=30))
+    desk = Desk(FakeEngine(), limiter=RateLimiter(1), records=records)
+    assert isinstance(desk.limiter, StoreRateLimiter)
+    released = threading.Event()
+    monkeypatch.setattr(desk.limiter, "_take", lambda key, now: released.wait(5) and 0.0)
+    monkeypatch.setattr("bot.desk.THROTTLE_WAIT_S", 0.05)
+    try:
+        member = Asker(5, 9)
+        assert await desk.throttle(member) == 0.0
+        assert await desk.throttle(member) > 0  # the fallback's bucket of one is spent
+        assert len(desk.limiter.fallback) == 1
+    finally:
+        released.set()
         desk.close()
