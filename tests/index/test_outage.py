@@ -8,6 +8,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,34 @@ def test_listener_catches_up_with_writes_made_while_it_was_away(cluster: Cluster
             worker.close()
     finally:
         bot.close()
+
+
+async def test_the_bot_keeps_answering_while_the_server_is_down(cluster: Cluster, tmp_path: Path) -> None:
+    """should answer /ask (without buttons) and refuse /ingest plainly while PostgreSQL is stopped."""
+    from bot import talk, writes
+    from bot.desk import Asker, Desk, Records
+    from bot.errors import DATABASE_UNREACHABLE
+    from bot.ratelimit import RateLimiter, StoreRateLimiter
+    from tests.bot.conftest import RecordingResponder
+
+    engine = _engine(cluster, tmp_path / "bot", refresh_seconds=0.5)
+    engine.ingest([STORM, VOTE])
+    desk = Desk(engine, limiter=RateLimiter(6), records=Records.open(engine.store, conversation_ttl=timedelta(hours=1)))
+    assert isinstance(desk.limiter, StoreRateLimiter)
+    try:
+        cluster.stop()
+        asked = RecordingResponder()
+        await talk.ask(desk, asked, Asker(1, 2), "What did the council vote on?")
+        [reply] = asked.replies
+        assert reply.embed is not None and "Council vote" in str(reply.embed)
+        assert reply.controls is None  # the answer could not be recorded, so it carries no buttons
+        ingested = RecordingResponder()
+        await writes.ingest(desk, ingested, Asker(1, 2, is_moderator=True), title="Bridge", text=BRIDGE.text)
+        assert ingested.events[-1] == ("update", f"Could not index “Bridge”: {DATABASE_UNREACHABLE}")
+        cluster.start()
+        again = RecordingResponder()
+        await talk.ask(desk, again, Asker(3, 2), "What did the council vote on?")
+        assert again.replies[-1].controls is not None  # recorded again once the server is back
+    finally:
+        desk.close()
+        engine.close()
