@@ -16,6 +16,7 @@ class EngineConfig:
 
     data_dir: Path
     database_url: str | None = None  # PostgreSQL shared by several processes; None: SQLite in data_dir
+    refresh_seconds: float | None = 30.0  # with database_url: check for others' writes this often (None: never)
     model: str = DEFAULT_MODEL
     backend: Backend = "auto"
     chunk_words: int = 80

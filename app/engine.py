@@ -6,6 +6,12 @@ arguments (``EngineConfig``). Reads are lock-free: each question takes the curre
 (ingest, re-index) builds the next snapshot beside it and swaps the reference when it is
 complete. Questions asked during a re-index are therefore answered from the previous,
 consistent index.
+
+With a shared PostgreSQL store (``config.database_url``) the engine writes there but reads from
+its own replica (``index/replica.py``): snapshots, passages and sentences come from a local SQLite
+copy, so questions never wait for the server and keep being answered while it is down. A listener
+thread (``index/listener.py``) syncs the replica and swaps in a new snapshot when another process
+writes.
 """
 
 from __future__ import annotations
@@ -22,9 +28,11 @@ from app.answerers import make_answerer
 from app.config import EngineConfig
 from index.embed import load_encoder
 from index.encoder import Encoder
+from index.listener import MAX_BACKOFF_S, GenerationListener
 from index.models import GLOBAL_COLLECTION, Article, RawArticle
 from index.pipeline import ChunkSettings, Indexer, IngestReport, Progress
 from index.readers import ReadResult, read_paths
+from index.replica import Replica
 from index.snapshot import Snapshot, load_or_build, select_articles
 from index.store import Store
 from retrieval.answer import Answer, Answerer
@@ -71,6 +79,11 @@ class Engine:
         """
         self.config = config
         self.store = Store(config.data_dir, create=create, database_url=config.database_url)
+        # Writes go to ``store``; reads (snapshots, passages, sentences, articles) to ``reads``.
+        self.replica = Replica(config.data_dir) if config.database_url else None
+        if self.replica is not None:
+            self.replica.sync(self.store)
+        self.reads: Store = self.replica or self.store
         self.encoder = encoder or load_encoder(
             config.model,
             backend=config.backend,
@@ -81,7 +94,7 @@ class Engine:
             self.store.check_model(self.encoder.name, self.encoder.dim)
         # Questions and candidate sentences go through a vector cache; bulk ingest uses the encoder directly.
         self.query_encoder = CachedEncoder(self.encoder)
-        self.answerer: Answerer = answerer or make_answerer(config, self.query_encoder, self.store)
+        self.answerer: Answerer = answerer or make_answerer(config, self.query_encoder, self.reads)
         self.indexer = Indexer(
             self.store,
             self.encoder,
@@ -89,7 +102,16 @@ class Engine:
         )
         self._write_lock = threading.Lock()
         self._refresh_lock = threading.Lock()
-        self._searcher = HybridSearcher(load_or_build(self.store, config.data_dir), self.store)
+        self._searcher = HybridSearcher(load_or_build(self.reads, config.data_dir), self.reads)
+        self._listener: GenerationListener | None = None
+        if config.database_url and config.refresh_seconds:
+            self._listener = GenerationListener(
+                config.database_url,
+                self.refresh,
+                interval=config.refresh_seconds,
+                max_backoff=min(MAX_BACKOFF_S, config.refresh_seconds),  # never later than the periodic check
+            )
+            self._listener.start()
 
     @property
     def depth(self) -> int:
@@ -103,18 +125,21 @@ class Engine:
         return self._searcher.snapshot
 
     def _current(self) -> HybridSearcher:
-        """The current searcher, picking up writes made by another process (e.g. the CLI)."""
+        """The current searcher, picking up writes made by another process (e.g. the CLI).
+
+        With a replica this compares with the replica's generation, never asking the server.
+        """
         searcher = self._searcher
-        if searcher.snapshot.generation != self.store.generation and self._refresh_lock.acquire(blocking=False):
+        if searcher.snapshot.generation != self.reads.generation and self._refresh_lock.acquire(blocking=False):
             try:
                 if not self._write_lock.locked():
-                    self._swap(load_or_build(self.store, self.config.data_dir))
+                    self._swap(load_or_build(self.reads, self.config.data_dir))
             finally:
                 self._refresh_lock.release()
         return self._searcher
 
     def _swap(self, snapshot: Snapshot) -> None:
-        self._searcher = HybridSearcher(snapshot, self.store)
+        self._searcher = HybridSearcher(snapshot, self.reads)
         log.info("serving snapshot generation %d (%d passages)", snapshot.generation, snapshot.rows)
 
     def search(
@@ -184,7 +209,7 @@ class Engine:
     def summarize_article(self, article_id: str, scope: Scope | None = None) -> Answer:
         """Extractive summary of one article (which must be in ``scope``)."""
         started = time.perf_counter()
-        article = self.store.article(article_id)
+        article = self.reads.article(article_id)
         collections = (scope or Scope()).collections
         if article is None or (collections is not None and article.collection not in collections):
             raise RetrievalError(f"No article with id {article_id!r} here.")
@@ -199,7 +224,7 @@ class Engine:
 
     def find_articles(self, text: str, scope: Scope | None = None, *, limit: int = 25) -> list[Article]:
         """Articles whose title contains ``text``, newest first (autocomplete)."""
-        return self.store.find_articles(text, collections=(scope or Scope()).collections, limit=limit)
+        return self.reads.find_articles(text, collections=(scope or Scope()).collections, limit=limit)
 
     def stats(self) -> dict[str, object]:
         """Counts, model and the search index in use."""
@@ -239,11 +264,37 @@ class Engine:
             self._publish()
         return total
 
+    def refresh(self) -> bool:
+        """Follow another process's writes: sync the replica and serve its generation (the listener calls this).
+
+        Returns:
+            Whether a new snapshot was swapped in (never during this process's own write, which publishes itself).
+
+        Raises:
+            StoreUnavailableError: when the shared store cannot be reached.
+        """
+        with self._refresh_lock:
+            if self._write_lock.locked():
+                return False
+            if self.replica is not None:
+                self.replica.sync(self.store)
+            if self.snapshot.generation == self.reads.generation:
+                return False
+            self._swap(load_or_build(self.reads, self.config.data_dir))
+        return True
+
     def _publish(self) -> None:
-        self._swap(load_or_build(self.store, self.config.data_dir))
+        with self._refresh_lock:  # after a refresh in flight, so that its older snapshot never replaces ours
+            if self.replica is not None:
+                self.replica.sync(self.store)
+            self._swap(load_or_build(self.reads, self.config.data_dir))
 
     def close(self) -> None:
-        """Release the database connection of this thread."""
+        """Stop following the store and release the database connection of this thread."""
+        if self._listener is not None:
+            self._listener.stop()
+        if self.replica is not None:
+            self.replica.close()
         self.store.close()
 
 

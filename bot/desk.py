@@ -19,7 +19,7 @@ from datetime import timedelta
 from typing import Any, ParamSpec, Protocol, TypeVar
 
 from bot.metrics import AnswerMetrics
-from bot.ratelimit import RateLimiter
+from bot.ratelimit import Limiter, RateLimiter, StoreRateLimiter
 from bot.streaming import Pacing
 from index.convstore import ConversationStore
 from index.feedbackstore import FeedbackStore
@@ -34,6 +34,7 @@ from retrieval.scope import Scope
 P = ParamSpec("P")
 T = TypeVar("T")
 Fetch = Callable[[str], Awaitable[RawArticle]]
+THROTTLE_WAIT_S = 1.0  # the longest a shared rate limit may take: Discord wants an answer within 3 s
 
 
 class EngineLike(Protocol):
@@ -111,6 +112,13 @@ class Records:
         return cls(store, ConversationStore(store), FeedbackStore(store), FeedStore(store), conversation_ttl)
 
 
+def shared_limiter(limiter: Limiter, records: Records | None) -> Limiter:
+    """The limiter to use: with several processes possible (a PostgreSQL store), the store's buckets."""
+    if isinstance(limiter, RateLimiter) and records is not None and records.store.db.dialect == "postgresql":
+        return StoreRateLimiter(records.store, limiter)
+    return limiter
+
+
 class Desk:
     """The engine, the thread pools its calls run in, the rate limiter, and who moderates."""
 
@@ -118,7 +126,7 @@ class Desk:
         self,
         engine: EngineLike,
         *,
-        limiter: RateLimiter,
+        limiter: Limiter,
         use_embeds: bool = True,
         read_workers: int = 4,
         progress_every: float = 2.0,
@@ -131,7 +139,9 @@ class Desk:
 
         Args:
             engine: the engine (built once, at start-up).
-            limiter: per-user rate limits of questions and summaries.
+            limiter: per-user rate limits of questions and summaries; with ``records`` in a PostgreSQL store
+                an in-memory ``RateLimiter`` becomes a ``StoreRateLimiter`` (shared by every process, with
+                it as the fallback while the store is unreachable).
             use_embeds: answer with embeds, or plain text.
             read_workers: threads answering questions concurrently.
             progress_every: seconds between edits of a progress message.
@@ -142,7 +152,7 @@ class Desk:
                 question stands alone.
         """
         self.engine = engine
-        self.limiter = limiter
+        self.limiter = shared_limiter(limiter, records)
         self.use_embeds = use_embeds
         self.progress_every = progress_every
         self.fetch = fetch
@@ -187,9 +197,16 @@ class Desk:
         if pending:
             await asyncio.wait(pending, timeout=timeout)
 
-    def throttle(self, asker: Asker) -> float:
+    async def throttle(self, asker: Asker) -> float:
         """Seconds ``asker`` must wait before asking again (0 to go ahead); moderators are exempt."""
-        return 0.0 if asker.is_moderator else self.limiter.acquire(asker.user_id)
+        if asker.is_moderator:
+            return 0.0
+        if not isinstance(self.limiter, StoreRateLimiter):
+            return self.limiter.acquire(asker.user_id)
+        try:  # a database round trip: off the event loop, and never long enough for the interaction to expire
+            return await asyncio.wait_for(self.quick(self.limiter.acquire, asker.user_id), THROTTLE_WAIT_S)
+        except TimeoutError:  # the store is slow or going away: this process decides alone this time
+            return self.limiter.fallback.acquire(asker.user_id)
 
     def close(self) -> None:
         """Stop the pools; a write already running finishes in its thread."""

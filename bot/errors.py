@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from discord import app_commands
 
-from index.errors import IngestError
+from index.errors import IngestError, StoreUnavailableError
 from retrieval.errors import RetrievalError
 
 if TYPE_CHECKING:
@@ -26,6 +26,17 @@ APOLOGY = (
     "Sorry, something went wrong on my side (error id `{error_id}`). "
     "Please try again; if it keeps happening, tell a moderator the id."
 )
+
+
+DATABASE_UNREACHABLE = (
+    "The database is unreachable right now, so that could not be done; questions are still answered. "
+    "Please try again shortly."
+)
+
+
+def ingest_message(error: IngestError) -> str:
+    """What to tell a user about an ingest error: its own message, but never the database's address."""
+    return DATABASE_UNREACHABLE if isinstance(error, StoreUnavailableError) else str(error)
 
 
 def not_moderator_message(role: str | None) -> str:
@@ -44,7 +55,9 @@ class NotModeratorError(app_commands.CheckFailure):
 
 def user_message(error: BaseException) -> str | None:
     """The message for an error the user can act on, or None for a failure that needs an error id."""
-    if isinstance(error, NotModeratorError | RetrievalError | IngestError):
+    if isinstance(error, IngestError):
+        return ingest_message(error)
+    if isinstance(error, NotModeratorError | RetrievalError):
         return str(error)
     if isinstance(error, app_commands.NoPrivateMessage):
         return "That command only works in a server."

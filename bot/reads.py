@@ -39,7 +39,7 @@ def rate_limited_message(wait: float, per_minute: int) -> str:
 
 async def admit(desk: Desk, responder: Responder, asker: Asker, outcome: Outcome) -> bool:
     """Take a token of the asker's rate limit, or tell them how long to wait (False)."""
-    wait = desk.throttle(asker)
+    wait = await desk.throttle(asker)
     if wait > 0:
         outcome.status = "rate-limited"
         await responder.notice(rate_limited_message(wait, desk.limiter.per_minute))

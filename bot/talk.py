@@ -18,6 +18,7 @@ one ("and why?") gets a notice quoting it back, so nothing typed is lost.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -31,6 +32,7 @@ from bot.render import CONTENT_LIMIT, Reply, escape_markdown, render_answer, ren
 from bot.streaming import deliver
 from bot.timing import timed
 from index.convstore import StoredConversation, StoredQuote
+from index.errors import StoreUnavailableError
 from retrieval.answer import shorten
 from retrieval.conversation import Conversation, record_turn
 from retrieval.errors import BadQuestionError, RetrievalError
@@ -42,6 +44,8 @@ if TYPE_CHECKING:
     from bot.responders import Responder
 
 __all__ = ["THREAD_HINT", "UNKNOWN_CONVERSATION", "Where", "ask", "expired_message"]
+
+log = logging.getLogger(__name__)
 
 THREAD_NAME_LIMIT = 100
 THREAD_HINT = "-# Mention me or reply to an answer here to ask a follow-up; I read it with this conversation in mind."
@@ -179,6 +183,16 @@ async def _remember(
     desk: Desk, asker: Asker, where: Where, place: _Place, exchange: Exchange, question: str
 ) -> tuple[StoredConversation | None, str | None]:
     """Store the answer in its conversation (starting it when new); returns the conversation and the answer id."""
+    try:
+        return await _record(desk, asker, where, place, exchange, question)
+    except StoreUnavailableError as exc:  # the answer is still shown, without buttons, while the database is down
+        log.warning("answer not recorded: %s", exc)
+        return None, None
+
+
+async def _record(
+    desk: Desk, asker: Asker, where: Where, place: _Place, exchange: Exchange, question: str
+) -> tuple[StoredConversation | None, str | None]:
     records = desk.records
     if records is None:
         return None, None

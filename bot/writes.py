@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.errors import not_moderator_message
+from bot.errors import ingest_message, not_moderator_message
 from bot.progress import ProgressTicker
 from bot.render import CONTENT_LIMIT
 from bot.timing import timed
@@ -129,7 +129,7 @@ async def ingest(
                     report = await desk.write(desk.engine.ingest, items, collection=asker.collection, progress=ticker)
             except IngestError as exc:
                 outcome.status = "failed"
-                await responder.update(f"Could not index {what}: {exc}")
+                await responder.update(f"Could not index {what}: {ingest_message(exc)}")
                 return
         outcome.status = f"added {report.added}, replaced {report.replaced}, skipped {len(report.errors)}"
         await responder.update(ingest_summary(report, what))

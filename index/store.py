@@ -6,6 +6,8 @@ the schema lives in ``index/database/migrations``. Layout of ``data_dir``::
     newsdesk.db          SQLite (WAL): meta, articles, passages (+ float32 vectors), sentences (+ float16
                          vectors and the attribution table), feeds, conversations, feedback, digests
                          (absent when the store is PostgreSQL)
+    replica.db           with PostgreSQL only: this process's own read cache of the shared tables
+                         (``index/replica.py``), so that questions never need the server
     snapshots/gen-N/     search indexes derived from the database (see ``index/snapshot.py``)
     CURRENT              name of the snapshot that readers load, replaced atomically
 
@@ -55,6 +57,8 @@ class UpsertResult:
 
 GENERATION_CHANNEL = "newsdesk_generation"
 """Where PostgreSQL announces every new generation (payload: the number), for other processes' snapshots."""
+PASSAGES_EPOCH = "passages_epoch"
+"""The meta key holding the generation of the last ``replace_passages`` (a re-index)."""
 
 
 def _set_meta(db: Connection, key: str, value: str) -> None:
@@ -240,7 +244,7 @@ class Store:
         )
         _insert_passages(db, article.id, passages, vectors)
 
-    def _bump(self, db: Connection, *, model: str | None = None, dim: int | None = None) -> None:
+    def _bump(self, db: Connection, *, model: str | None = None, dim: int | None = None) -> str:
         (generation,) = db.execute(
             "UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'generation' RETURNING value"
         ).fetchone()
@@ -248,6 +252,7 @@ class Store:
             _set_meta(db, "model", model)
             _set_meta(db, "dim", str(dim))
         self.database.notify(db, GENERATION_CHANNEL, str(generation))
+        return str(generation)
 
     def replace_passages(
         self,
@@ -264,7 +269,8 @@ class Store:
                 _insert_passages(db, article_id, passages, vectors)
                 _insert_sentences(db, article_id, sentences)
                 dim = int(vectors.shape[1]) if len(vectors) else dim
-            self._bump(db, model=model, dim=dim)
+            # Every passage id changed: read replicas (``index/replica.py``) copy everything again.
+            _set_meta(db, PASSAGES_EPOCH, self._bump(db, model=model, dim=dim))
 
     def add_source(self, article_id: str, copy: Article) -> bool:
         """Remember that ``copy`` (a near-duplicate that is not stored itself) also carried this article.

@@ -90,7 +90,7 @@ class TalkCog(commands.Cog, name="Talk"):
 
     async def _control(self, interaction: discord.Interaction[Any], action: Action) -> None:
         desk, asker, responder = self.bot.desk, self.bot.asker(interaction), InteractionResponder(interaction)
-        if action.kind in _CHARGED and (wait := desk.throttle(asker)) > 0:
+        if action.kind in _CHARGED and (wait := await desk.throttle(asker)) > 0:
             await responder.notice(too_fast(wait, desk.limiter.per_minute))
             return
         answer_id, value = action.answer_id or "", action.value or ""
@@ -127,7 +127,7 @@ class TalkCog(commands.Cog, name="Talk"):
             where = Where(answer_id=match["answer_id"])
             await ask(desk, responder, asker, str(question or ""), where=where, command="follow-up")
         elif match := FORM_REPORT.fullmatch(custom_id):
-            if (wait := desk.throttle(asker)) > 0:
+            if (wait := await desk.throttle(asker)) > 0:
                 await responder.notice(too_fast(wait, desk.limiter.per_minute))
                 return
             reasons, details = values.get("reason") or [], values.get("details") or ""
