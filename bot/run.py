@@ -22,7 +22,7 @@ import re
 import signal
 from collections.abc import Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar
 
 import aiohttp
 import discord
@@ -38,7 +38,9 @@ from bot.desk import Desk, Records
 from bot.digests import make_digests
 from bot.exit_codes import EXIT_BOT
 from bot.ratelimit import RateLimiter
+from index.errors import UnusableIndexError
 from index.fetch import make_client
+from index.shards import ShardClaim, ShardConflictError, claim_shards
 from index.web import read_url_async
 
 if TYPE_CHECKING:
@@ -137,6 +139,38 @@ def _make_bot(bot_cls: type[NewsdeskBot], shards: ShardPlan | None, desk: Desk, 
     return bot_cls(desk=desk, settings=settings, shard_ids=list(shards.ids), shard_count=shards.count)
 
 
+async def _claim(engine: Engine, shards: ShardPlan | None) -> ShardClaim | Literal[False] | None:
+    """Claim this process's shards in the store (None when unsharded; False, logged, when another process has them)."""
+    if shards is None:
+        return None
+    try:
+        return await asyncio.to_thread(claim_shards, engine.store, shards.ids, shards.count)
+    except (ShardConflictError, UnusableIndexError) as exc:
+        log.error("cannot start the bot: %s", exc)
+        return False
+
+
+async def _keep_claim(bot: NewsdeskBot, claim: ShardClaim) -> None:
+    """Renew the shard claim while the bot runs; close the bot if another process took the shards over."""
+    while True:
+        await asyncio.sleep(claim.heartbeat_every)
+        try:
+            await asyncio.to_thread(claim.heartbeat)
+        except ShardConflictError as exc:
+            log.error("stopping: %s", exc)
+            await bot.close()
+            return
+        except UnusableIndexError as exc:  # the store is down: the claim holds for its lease, try again
+            log.warning("could not renew the shard claim: %s", exc)
+
+
+def _release(claim: ShardClaim) -> None:
+    try:
+        claim.release()
+    except UnusableIndexError as exc:
+        log.warning("could not release the shard claim (it lapses by itself): %s", exc)
+
+
 async def _serve(
     settings: Settings, token: str, open_engine: OpenEngine, bot_cls: type[NewsdeskBot], shards: ShardPlan | None
 ) -> int:
@@ -149,6 +183,10 @@ async def _serve(
             exc,
             exc_info=not isinstance(exc, OSError | ValueError),
         )
+        return EXIT_BOT
+    claim = await _claim(engine, shards)
+    if claim is False:
+        engine.close()
         return EXIT_BOT
     # One HTTP client for /ingest url: and the feeds, guarded against private addresses unless allowed.
     http_client = make_client(allow_private=settings.allow_private_urls)
@@ -171,6 +209,8 @@ async def _serve(
             await bot.add_cog(FeedsCog(bot, poller))  # before login: setup_hook syncs its commands with the rest
             await bot.add_cog(DigestCog(bot, digests))
             _install_signal_handlers(bot)
+            if claim is not None:
+                heartbeats = asyncio.create_task(_keep_claim(bot, claim), name="shard-claim")
             await bot.login(token)
             if settings.discord_api_base:
                 await _use_advertised_gateway(bot)
@@ -185,6 +225,9 @@ async def _serve(
         log.error("cannot start the bot: Discord cannot be reached or refused us: %s", exc)
         return EXIT_BOT
     finally:
+        if claim is not None:
+            heartbeats.cancel()
+            await asyncio.to_thread(_release, claim)
         desk.close()
         engine.close()
         await http_client.aclose()

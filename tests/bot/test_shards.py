@@ -14,7 +14,7 @@ from app.engine import Engine
 from bot import run
 from bot.cli import main
 from bot.client import NewsdeskBot, ShardedNewsdeskBot
-from bot.exit_codes import EXIT_USAGE
+from bot.exit_codes import EXIT_BOT, EXIT_USAGE
 from bot.settings import Settings
 from bot.shards import ShardPlan, parse_shard_ids, plan_shards, shard_of
 from tests.fakes import FakeEncoder
@@ -231,3 +231,44 @@ def test_sharded_bot_is_an_auto_sharded_newsdesk_bot():
     assert mro.index(NewsdeskBot) < mro.index(discord.AutoShardedClient) < mro.index(discord.Client)
     assert ShardedNewsdeskBot.close is NewsdeskBot.close
     assert ShardedNewsdeskBot.connect is NewsdeskBot.connect
+
+
+@pytest.mark.both_engines
+def test_shards_another_process_holds_are_refused_at_start(
+    tmp_path: Path, database_url: str | None, caplog: pytest.LogCaptureFixture
+):
+    """should exit 4 with who holds the shard, before connecting, and leave the other process's claim alone."""
+    from index.shards import claim_shards
+    from index.store import Store
+
+    settings = Settings(_env_file=None, discord_token=TOKEN, sync_commands=False)
+    config = EngineConfig(data_dir=tmp_path / "data", database_url=database_url)
+    other = Store(tmp_path / "data", database_url=database_url)
+    held = claim_shards(other, (1,), 4, owner="elsewhere:4242:abcd")
+
+    def open_engine(_settings: Settings) -> Engine:
+        return Engine(config, encoder=FakeEncoder())
+
+    _Recording.built.clear()
+    code = run.run_bot(
+        settings,
+        shards=ShardPlan(ids=(0, 1), count=4),
+        open_engine=open_engine,
+        bot_cls=RecordingBot,
+        sharded_cls=RecordingShardedBot,
+    )
+    assert code == EXIT_BOT
+    assert _Recording.built == []
+    assert "cannot claim shards 0,1 of 4: another process holds shard 1" in caplog.text
+    held.heartbeat()  # still its claim
+    held.release()
+    code = run.run_bot(
+        settings,
+        shards=ShardPlan(ids=(0, 1), count=4),
+        open_engine=open_engine,
+        bot_cls=RecordingBot,
+        sharded_cls=RecordingShardedBot,
+    )
+    assert code == 0
+    assert other.db.execute("SELECT COUNT(*) FROM shard_claims").fetchone()[0] == 0  # released at shutdown
+    other.close()
