@@ -7,6 +7,8 @@
   marked done) and touches ``OUT``: the moment to SIGKILL it.
 - ``claim``: waits for ``OUT.go`` to exist, then claims jobs until none is left and writes their ids
   to ``OUT`` (JSON): two of these race for the same queue.
+- ``cli``: ``newsdesk worker --no-feeds`` itself (``NEWSDESK_DATABASE_URL`` from the environment), on the
+  fake encoder.
 - ``lead``: a worker that only polls feeds, every 0.05 s, with a fake round that appends its pid
   to ``OUT`` (whoever holds the feed-polling lock polls); ``OUT.<pid>.ready`` marks its start.
 """
@@ -39,8 +41,17 @@ def _stall_after_storing(engine: Engine, marker: Path) -> None:
     engine._publish = stalled  # type: ignore[method-assign]
 
 
+def open_fake_engine(config: EngineConfig, check_model: bool) -> Engine:
+    """``bot.cli.main``'s engine opener, on the fake encoder."""
+    return Engine(config, encoder=FakeEncoder(), check_model=check_model)
+
+
 def main(mode: str, data_dir: str, url: str, out: str) -> int:
     """Run one mode (see the module docstring); returns the exit code."""
+    if mode == "cli":
+        from bot.cli import main as newsdesk
+
+        return newsdesk(["worker", "--no-feeds", "--idle-wait", "0.05"], open_engine=open_fake_engine)
     engine = Engine(EngineConfig(data_dir=Path(data_dir), database_url=url or None), encoder=FakeEncoder())
     jobs = JobStore(engine.store, backoff_base=timedelta(0))
     target = Path(out)

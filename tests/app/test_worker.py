@@ -21,12 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 from pytest_httpserver import HTTPServer
 
 from app.engine import Engine
 from app.worker import Worker, WorkerConfig
 from bot.cli import main
 from index.jobs import IngestFile, IngestText, IngestUrl, Job, JobStore, PollFeeds, Reindex
+from tests.app._worker_process import open_fake_engine
 from tests.conftest import ROOT, MakeEngine
 from tests.feedsite import STORIES, article_html
 
@@ -218,12 +220,14 @@ def test_a_second_stop_gives_the_job_back(
     gate.opened.set()
 
 
-def _process(mode: str, data_dir: Path, url: str | None, out: Path) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSDESK_")}
+def _process(
+    mode: str, data_dir: Path, url: str | None, out: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("NEWSDESK_")}
     return subprocess.Popen(
         [sys.executable, "-m", "tests.app._worker_process", mode, str(data_dir), url or "", str(out)],
         cwd=ROOT,
-        env={**env, "HF_HUB_OFFLINE": "1"},
+        env={**clean, "HF_HUB_OFFLINE": "1", **(env or {})},
     )
 
 
@@ -263,11 +267,39 @@ def test_a_job_of_a_killed_worker_is_retried_and_stored_once(
 
 @pytest.mark.sqlite_only
 def test_the_worker_command_needs_the_shared_store(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["worker"]) == 2
+    assert main(["worker"], open_engine=open_fake_engine) == 2
     assert capsys.readouterr().err.strip() == (
         "newsdesk worker: the worker needs the shared store: set NEWSDESK_DATABASE_URL "
         "(with SQLite, `newsdesk bot` runs ingests and re-indexes itself)"
     )
+
+
+@pytest.mark.sqlite_only
+def test_the_worker_command_refuses_an_unreachable_store(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSDESK_DATABASE_URL", "postgresql://newsdesk@127.0.0.1:1/newsdesk")
+    assert main(["worker"], open_engine=open_fake_engine) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("newsdesk worker: cannot reach the database at postgresql://newsdesk@127.0.0.1:1/newsdesk")
+    assert "Traceback" not in err
+
+
+def test_the_worker_command_runs_jobs_until_sigterm(
+    jobs: JobStore, tmp_path: Path, database_url: str | None, processes: list[subprocess.Popen[bytes]]
+) -> None:
+    if database_url is None:
+        pytest.skip("the worker command runs only on the shared store (its refusal is tested above)")
+    job = jobs.enqueue(jsonl_upload("Story 1"), collection="global")
+    parts = conninfo_to_dict(database_url)  # the fixture's key=value form, as the postgresql:// URL settings want
+    url = f"postgresql://{parts['user']}@{parts['host']}:{parts['port']}/{parts['dbname']}"
+    env = {"NEWSDESK_DATABASE_URL": url, "NEWSDESK_DATA_DIR": str(tmp_path / "worker")}
+    worker = _process("cli", tmp_path, None, tmp_path / "unused", env)
+    processes.append(worker)
+    [done] = all_finished(jobs, job)
+    assert (done.state, (done.result or {}).get("added")) == ("done", 1)
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=WAIT_S) == 0
 
 
 def test_two_worker_processes_never_claim_the_same_job(
