@@ -42,7 +42,15 @@ from index.pipeline import IngestReport
 
 log = logging.getLogger(__name__)
 
-__all__ = ["FeedPoll", "PermanentJobError", "Worker", "WorkerConfig", "install_signal_handlers"]
+__all__ = [
+    "FeedPoll",
+    "PermanentJobError",
+    "Worker",
+    "WorkerConfig",
+    "install_signal_handlers",
+    "report_from_json",
+    "report_json",
+]
 
 FeedPoll = Callable[[bool], dict[str, Any]]
 """Runs one polling round (``True``: every feed, not only the due ones) and says what it did."""
@@ -87,6 +95,12 @@ class WorkerConfig:
 def report_json(report: IngestReport) -> dict[str, Any]:
     """An ingest's report as a job's result (``bot.writes`` rebuilds the report from it)."""
     return dataclasses.asdict(report)
+
+
+def report_from_json(result: dict[str, Any]) -> IngestReport:
+    """The report of ``report_json`` (fields another version does not know are left out)."""
+    known = {f.name for f in dataclasses.fields(IngestReport)}
+    return IngestReport(**{k: v for k, v in result.items() if k in known})
 
 
 class Worker:

@@ -39,6 +39,7 @@ from bot.digests import make_digests
 from bot.exit_codes import EXIT_BOT
 from bot.ratelimit import RateLimiter
 from index.fetch import make_client
+from index.jobs import JobStore
 from index.web import read_url_async
 
 if TYPE_CHECKING:
@@ -151,6 +152,7 @@ async def _serve(settings: Settings, token: str, open_engine: OpenEngine, bot_cl
         fetch=fetch,
         moderator_role=settings.moderator_role,
         records=records,
+        jobs=JobStore(engine.store) if settings.database_url else None,  # shared store: `newsdesk worker` writes
     )
     poller = make_poller(engine, settings, http_client, write=desk_writer(desk))
     digests = await asyncio.to_thread(make_digests, engine)
