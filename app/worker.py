@@ -30,9 +30,11 @@ from typing import Any
 from app.engine import Engine
 from index.errors import (
     ContentTypeError,
+    HTTPStatusError,
     IngestError,
     InvalidURLError,
     NotAnArticleError,
+    RedirectError,
     TooLargeError,
     UnsafeURLError,
 )
@@ -54,8 +56,9 @@ __all__ = [
 
 FeedPoll = Callable[[bool], dict[str, Any]]
 """Runs one polling round (``True``: every feed, not only the due ones) and says what it did."""
-# Inputs that another try will not fix (the feed poller gives up on the same ones).
-_PERMANENT = (NotAnArticleError, UnsafeURLError, InvalidURLError, ContentTypeError, TooLargeError)
+# Inputs that another try will not fix (the feed poller gives up on the same ones, and a redirect loop).
+_PERMANENT = (NotAnArticleError, UnsafeURLError, InvalidURLError, ContentTypeError, TooLargeError, RedirectError)
+_TRANSIENT_STATUS = frozenset({408, 425, 429})
 
 
 class PermanentJobError(Exception):
@@ -194,7 +197,7 @@ class Worker:
             self._quietly(self.jobs.complete, job.id, self.config.owner, outcome["result"])
             log.info("job %d done", job.id)
             return True
-        permanent = isinstance(error, (PermanentJobError, *_PERMANENT))
+        permanent = _is_permanent(error)
         message = str(error) if isinstance(error, IngestError | PermanentJobError) else _unexpected(error)
         if not isinstance(error, IngestError | PermanentJobError):
             log.error("job %d failed", job.id, exc_info=error)
@@ -286,6 +289,13 @@ class Worker:
             }
 
         return asyncio.run(round_())
+
+
+def _is_permanent(exc: BaseException) -> bool:
+    """Whether retrying cannot help: a bad payload or input, or a page the site says is not there (4xx)."""
+    if isinstance(exc, HTTPStatusError):
+        return 400 <= exc.status < 500 and exc.status not in _TRANSIENT_STATUS
+    return isinstance(exc, (PermanentJobError, *_PERMANENT))
 
 
 def _unexpected(exc: BaseException) -> str:

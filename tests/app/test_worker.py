@@ -141,15 +141,29 @@ def test_worker_runs_text_file_url_reindex_and_feed_jobs(
     assert [(a.title, a.collection) for a in stored] == [(story.title, "global")]
 
 
-def test_inputs_no_retry_can_fix_fail_at_once(jobs: JobStore, start: Callable[..., Running]) -> None:
+def test_inputs_no_retry_can_fix_fail_at_once_others_are_retried(
+    jobs: JobStore, start: Callable[..., Running], httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/gone").respond_with_data("gone", status=404)
+    httpserver.expect_request("/busy").respond_with_data("busy", status=503)
     bad_file = jobs.enqueue(IngestFile(filename="x.txt", data="not base64!"), collection="global")
-    unsafe = jobs.enqueue(IngestUrl(url="http://127.0.0.1:9/private"), collection="global")  # allow_private off
-    worker = start()
+    unsafe = jobs.enqueue(IngestUrl(url="http://127.0.0.1:9/private"), collection="global")
+    worker = start(allow_private=False)
     failed = all_finished(jobs, bad_file, unsafe)
     assert worker.stop() is True
-    assert [(j.state, j.attempts) for j in failed] == [("failed", 1), ("failed", 1)]
-    assert failed[0].last_error == "the job's file 'x.txt' is not valid base64"
-    assert failed[1].last_error is not None and "127.0.0.1" in failed[1].last_error
+    gone = jobs.enqueue(IngestUrl(url=httpserver.url_for("/gone")), collection="global")
+    busy = jobs.enqueue(IngestUrl(url=httpserver.url_for("/busy")), collection="global", max_attempts=2)
+    worker = start(allow_private=True)  # the local test site is a private address
+    failed += all_finished(jobs, gone, busy)
+    assert worker.stop() is True
+    assert [(j.state, j.attempts) for j in failed] == [("failed", 1), ("failed", 1), ("failed", 1), ("dead", 2)]
+    assert [j.last_error for j in failed] == [
+        "the job's file 'x.txt' is not valid base64",
+        "I can't fetch 127.0.0.1: it points to a private or reserved network address",
+        "the page was not found (404)",
+        "the site had an error (503); try again later",
+    ]
+    assert [r.path for r, _ in httpserver.log].count("/busy") == 2
 
 
 def test_an_unexpected_error_is_retried_then_dead_lettered(
