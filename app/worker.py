@@ -184,13 +184,7 @@ class Worker:
                 self._quietly(self.jobs.release, job.id, self.config.owner)
                 log.warning("job %d given back to the queue", job.id)
                 return False
-            if (
-                thread.is_alive()
-                and self._quietly(
-                    self.jobs.heartbeat, job.id, self.config.owner, lease=self.config.lease, progress=latest[0]
-                )
-                is False
-            ):
+            if thread.is_alive() and not self._beat(job.id, latest[0]):
                 log.warning("job %d is no longer this worker's (its lease expired); its result will be dropped", job.id)
         error = outcome.get("error")
         if error is None:
@@ -204,6 +198,12 @@ class Worker:
         failed = self._quietly(self.jobs.fail, job.id, self.config.owner, message, permanent=permanent)
         log.warning("job %d failed (%s): %s", job.id, getattr(failed, "state", "?"), message)
         return True
+
+    def _beat(self, job_id: int, progress: dict[str, Any] | None) -> bool:
+        """Extend the lease with the latest progress; False only when the job is no longer ours."""
+        lease = self.config.lease
+        owned = self._quietly(self.jobs.heartbeat, job_id, self.config.owner, lease=lease, progress=progress)
+        return owned is not False  # None: the store was unreachable this time, the lease still runs
 
     @staticmethod
     def _quietly(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
