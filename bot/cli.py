@@ -1,4 +1,4 @@
-"""The ``newsdesk`` command line: ingest, ask, chat, summarize, stats, reindex, feeds, feedback, db, bot.
+"""The ``newsdesk`` command line: ingest, ask, chat, summarize, stats, reindex, feeds, db, bot, worker, ...
 
 Exit codes (``bot.exit_codes``): 0 success; 1 some inputs were skipped (``ingest --strict``)
 or nothing could be ingested; 2 bad usage (an unreadable ``--batch`` file included) or a bad
@@ -40,6 +40,7 @@ from bot.cli_db import add_db_parser, run_db
 from bot.cli_digest import add_digest_parser, run_digest
 from bot.cli_feeds import add_feeds_parser, run_feeds
 from bot.cli_talk import add_talk_parsers, run_chat, run_feedback
+from bot.cli_worker import add_worker_parser, run_worker
 from bot.exit_codes import EXIT_BOT, EXIT_INDEX, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
 from bot.terminal import SafeFormatter, echo, print_answer
 from index.errors import IngestError, NoIndexError, UnusableIndexError
@@ -109,6 +110,7 @@ def _parser() -> argparse.ArgumentParser:
         help="Discord shards this process runs, e.g. 0,1 or 0-3 (needs --shard-count; docs/scaling.md)",
     )
     bot.add_argument("--shard-count", metavar="N", help="total number of shards across all bot processes")
+    add_worker_parser(sub)
     return parser
 
 
@@ -353,7 +355,7 @@ def _cmd_reindex(_args: argparse.Namespace, engine: Engine) -> int:
 def _configure_logging(args: argparse.Namespace, settings: Settings) -> None:
     """The CLI prints its results; logs are for problems unless asked for (-v), the bot logs at log_level."""
     level = logging.DEBUG if args.verbose else getattr(logging, settings.log_level)
-    if args.command != "bot" and not args.verbose:
+    if args.command not in ("bot", "worker") and not args.verbose:
         level = max(level, logging.WARNING)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(SafeFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -412,6 +414,8 @@ def main(argv: Sequence[str] | None = None, *, open_engine: OpenEngine = load_en
         return code
     if args.command == "db":  # the database only: no model to load
         return run_db(args, settings)
+    if args.command == "worker":
+        return run_worker(args, settings, open_engine)
     if args.command == "feedback":  # reads the database only: no model to load
         return run_feedback(args, settings)
     handlers = {

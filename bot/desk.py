@@ -24,6 +24,7 @@ from bot.streaming import Pacing
 from index.convstore import ConversationStore
 from index.feedbackstore import FeedbackStore
 from index.feedstore import FeedStore
+from index.jobs import JobStore
 from index.models import GLOBAL_COLLECTION, Article, RawArticle
 from index.pipeline import IngestReport, Progress
 from index.readers import ReadResult
@@ -134,6 +135,7 @@ class Desk:
         moderator_role: str | None = None,
         pacing: Pacing | None = None,
         records: Records | None = None,
+        jobs: JobStore | None = None,
     ) -> None:
         """Wrap an engine for the bot.
 
@@ -150,6 +152,8 @@ class Desk:
             pacing: how a language model's answer is streamed (edit interval, deadline, clock).
             records: conversations, answers and feedback; without them answers carry no buttons and every
                 question stands alone.
+            jobs: the job queue of the shared store (PostgreSQL): ``/ingest`` and ``/reindex`` are queued for
+                ``newsdesk worker`` instead of run here; None (SQLite) runs them in this process.
         """
         self.engine = engine
         self.limiter = shared_limiter(limiter, records)
@@ -159,6 +163,7 @@ class Desk:
         self.moderator_role = moderator_role
         self.pacing = pacing or Pacing()
         self.records = records
+        self.jobs = jobs
         self.metrics = AnswerMetrics()
         self._answering: set[asyncio.Task[Any]] = set()
         self.write_lock = asyncio.Lock()

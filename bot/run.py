@@ -40,6 +40,7 @@ from bot.exit_codes import EXIT_BOT
 from bot.ratelimit import RateLimiter
 from index.errors import UnusableIndexError
 from index.fetch import make_client
+from index.jobs import JobStore
 from index.shards import ShardClaim, ShardConflictError, claim_shards
 from index.web import read_url_async
 
@@ -200,6 +201,7 @@ async def _serve(
         fetch=fetch,
         moderator_role=settings.moderator_role,
         records=records,
+        jobs=JobStore(engine.store) if settings.database_url else None,  # shared store: `newsdesk worker` writes
     )
     poller = make_poller(engine, settings, http_client, write=desk_writer(desk))
     digests = await asyncio.to_thread(make_digests, engine)

@@ -2,12 +2,15 @@
 
 Writes run one at a time in the desk's write pool, behind ``Desk.write_lock``; a second one
 waits (ingest) or is refused (re-index), and questions keep being answered meanwhile. Progress
-is shown by editing one status message. The cogs refuse non-moderators first; the handlers
+is shown by editing one status message. On the shared store (PostgreSQL, ``Desk.jobs`` set) they
+are queued for ``newsdesk worker`` instead, and the status message follows the job's row
+(``bot.jobfollow``). The cogs refuse non-moderators first; the handlers
 refuse them again with the same message, so they are safe to call from anywhere.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
 import logging
 import time
@@ -16,11 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot import jobfollow
 from bot.errors import ingest_message, not_moderator_message
 from bot.progress import ProgressTicker
 from bot.render import CONTENT_LIMIT
 from bot.timing import timed
 from index.errors import IngestError
+from index.jobs import IngestFile, IngestText, IngestUrl, Job, JobPayload, JobStore, Reindex
 from index.models import RawArticle
 from index.readers import SUPPORTED_SUFFIXES, ReadResult, read_bytes
 from retrieval.answer import shorten
@@ -102,6 +107,18 @@ async def ingest(
             return
         what = upload.filename if upload else f"<{shorten(url, 200)}>" if url else f"“{shorten(title, 100)}”"
         await responder.defer(ephemeral=True)
+        if desk.jobs is not None:  # the shared store: a worker indexes it
+            payload: JobPayload = (
+                IngestFile(filename=upload.filename, data=base64.b64encode(await upload.read()).decode())
+                if upload is not None
+                else IngestUrl(url=url)
+                if url
+                else IngestText(title=title, text=text, source=source or None)
+            )
+            outcome.status = await _queued(
+                desk, desk.jobs, responder, asker, payload, what, functools.partial(_indexing, what)
+            )
+            return
         fetched = None
         if url and desk.fetch is not None:
             await responder.update(f"Fetching {what}…")
@@ -156,6 +173,10 @@ async def reindex(desk: Desk, responder: Responder, asker: Asker) -> None:
             outcome.status = "refused"
             await responder.notice(not_moderator_message(desk.moderator_role))
             return
+        if desk.jobs is not None:  # the shared store: a worker re-indexes
+            await responder.defer(ephemeral=True)
+            outcome.status = await _queued(desk, desk.jobs, responder, asker, Reindex(), "every article", _reindexing)
+            return
         if desk.write_lock.locked():
             outcome.status = "busy"
             await responder.notice("An ingest or re-index is already running; try again when it has finished.")
@@ -174,3 +195,43 @@ async def reindex(desk: Desk, responder: Responder, asker: Asker) -> None:
             f"Re-indexed every article into {passages:,} passages in "
             f"{time.perf_counter() - started:.1f} s; questions now use the new index."
         )
+
+
+async def _queued(
+    desk: Desk,
+    jobs: JobStore,
+    responder: Responder,
+    asker: Asker,
+    payload: JobPayload,
+    what: str,
+    template: Callable[[int, int], str],
+) -> str:
+    """Queue a write for the worker, follow its job in the status message, and say how it ended; the status."""
+    verb = "re-index" if isinstance(payload, Reindex) else "index"
+    try:
+        job = await jobfollow.enqueue(jobs, payload, asker)
+    except IngestError as exc:  # the store is unreachable: nothing was queued
+        await responder.update(f"Could not {verb} {what}: {exc}")
+        return "unavailable"
+    await responder.update(f"Queued: the worker will {verb} {what} (job {job.id})…")
+    job = await jobfollow.follow(jobs, responder, job, template, desk.progress_every)
+    if job.state == "done":
+        await responder.update(_queued_summary(job, what))
+    elif job.finished:
+        await responder.update(f"Could not {verb} {what}: {job.last_error}")
+    else:
+        await responder.update(f"Job {job.id} ({verb} {what}) is still {job.state}; it goes on without this message.")
+    return f"job {job.id} {job.state}"
+
+
+def _queued_summary(job: Job, what: str) -> str:
+    from app.worker import report_from_json
+
+    result = job.result or {}
+    if job.kind == "reindex":
+        seconds = (job.updated_at - job.created_at).total_seconds()
+        return (
+            f"Re-indexed every article into {int(result.get('passages', 0)):,} passages in {seconds:.1f} s; "
+            "questions now use the new index."
+        )
+    return ingest_summary(report_from_json(result), what)

@@ -14,7 +14,8 @@ the configured moderator role; see ``bot/cogs/admin.py``).
 The background loop wakes every minute (or every polling interval, if shorter) and polls
 the feeds that are due; each feed has its own schedule and backoff in the database. New
 articles of a feed's first poll (its backlog) are indexed but not announced, so following
-a feed does not flood the channel with old stories.
+a feed does not flood the channel with old stories. On the shared store (PostgreSQL) a round
+runs only in the one process, bot or worker, that holds the feed-polling lock (``index.jobs.PollLock``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from bot.responders import InteractionResponder, no_pings
 from index.errors import IngestError
 from index.feedpoller import FeedPoller, NewArticle, PollResult
 from index.feedstore import Feed, FeedStore
+from index.jobs import PollLock
 from retrieval.answer import shorten
 
 log = logging.getLogger(__name__)
@@ -81,6 +83,7 @@ class FeedsCog(commands.Cog, name="Feeds"):
         self.bot = bot
         self.poller = poller
         self.feeds: FeedStore = poller.feeds
+        self.lock = PollLock(poller.feeds.store.db)  # SQLite: always ours
         show_to_moderator_role(bot, self.feed)
         tick = min(MAX_TICK_MINUTES, poller.interval.total_seconds() / 60)
         self.poll_loop.change_interval(minutes=tick)
@@ -92,6 +95,7 @@ class FeedsCog(commands.Cog, name="Feeds"):
     async def cog_unload(self) -> None:
         """Stop polling (a poll in progress is cancelled; its entries are retried next time)."""
         self.poll_loop.cancel()
+        await asyncio.to_thread(self.lock.release)
 
     # -- commands ---------------------------------------------------------------------------------
     @feed.command(name="add")
@@ -189,7 +193,9 @@ class FeedsCog(commands.Cog, name="Feeds"):
         await self.bot.wait_until_ready()
 
     async def poll_once(self) -> list[PollResult]:
-        """Poll the due feeds and announce their new articles (not a new feed's backlog)."""
+        """Poll the due feeds and announce their new articles (not a new feed's backlog), if this process polls."""
+        if not await asyncio.to_thread(self.lock.acquire):
+            return []
         results = await self.poller.poll_due()
         for result in results:
             if result.new_articles and not result.backlog:

@@ -108,8 +108,8 @@ def upgrade(db: Database) -> tuple[int, int]:
                 "upgrade newsdesk"
             )
         # SQLite files of schema 3 may lack the tables that their stores used to create lazily: the
-        # baseline (all IF NOT EXISTS) runs again on them.
-        applied_up_to = min(have, BASELINE - 1) if db.dialect == "sqlite" else have
+        # baseline (all IF NOT EXISTS) runs again on them, and only on them.
+        applied_up_to = BASELINE - 1 if db.dialect == "sqlite" and have == BASELINE else have
         for migration in migrations(db.dialect):
             if migration.version > applied_up_to:
                 for statement in migration.statements:

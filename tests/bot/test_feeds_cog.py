@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,9 +32,11 @@ from bot.settings import Settings
 from index.feedpoller import FeedPoller
 from index.feedstore import Feed, FeedStore
 from index.fetch import make_client
+from index.jobs import PollLock
 from index.models import RawArticle
 from index.pipeline import IngestReport, Progress
 from index.readers import ReadResult
+from index.store import Store
 from tests.fakes import FakeEncoder
 from tests.feedsite import STORIES, FeedSite, local_resolver
 
@@ -373,3 +375,31 @@ async def test_loop_tick_survives_an_error(
     with caplog.at_level(logging.ERROR):
         await cog.poll_loop()
     assert "feed polling round failed" in caplog.text and "database is locked" in caplog.text
+
+
+@pytest.mark.both_engines
+async def test_on_the_shared_store_only_the_process_holding_the_polling_lock_polls(
+    bot: NewsdeskBot,
+    make_engine: Callable[..., Engine],
+    open_store: Callable[..., Store],
+    database_url: str | None,
+    client: httpx.AsyncClient,
+    site: FeedSite,
+) -> None:
+    """should skip a round while another process (a worker, another bot) holds the feed-polling lock."""
+    if database_url is None:
+        pytest.skip("SQLite has one process, which always polls (the tests above)")
+    engine = make_engine()
+    poller = FeedPoller(engine, FeedStore(engine.store), client, allow_private=True, resolver=local_resolver)
+    cog = FeedsCog(bot, poller)
+    await cog.add.callback(cog, make_interaction(bot), url=site.url, channel=None)
+    other = PollLock(open_store().db)
+    assert other.acquire() is True
+    assert await cog.poll_once() == []
+    other.release()
+    [backlog] = await cog.poll_once()
+    assert backlog.backlog and len(backlog.new_articles) == 2
+    assert other.acquire() is False
+    await cog.cog_unload()
+    assert other.acquire() is True
+    other.release()

@@ -79,8 +79,20 @@ def test_an_old_sqlite_file_gains_the_tables_its_stores_used_to_create(tmp_path:
     db = open_database(tmp_path)
     db.execute("DROP TABLE conversations")
     db.execute("DROP TABLE feedback")
+    db.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")  # written by newsdesk before migrations
     db.close()
     db = open_database(tmp_path)
     assert db.execute("SELECT COUNT(*) FROM conversations").fetchone()[0] == 0
     assert db.execute("SELECT COUNT(*) FROM feedback").fetchone()[0] == 0
     db.close()
+
+
+def test_a_migration_runs_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """should not run a migration again on the next open (an ALTER TABLE would fail the second time)."""
+    shipped = SHIPPED("sqlite")
+    added = Migration(shipped[-1].version + 1, "add_column", ("ALTER TABLE articles ADD COLUMN extra TEXT",))
+    monkeypatch.setattr(migrations, "migrations", lambda dialect: (*shipped, added))
+    for _ in range(3):
+        db = open_database(tmp_path)
+        assert migrations.current_version(db, "sqlite") == added.version
+        db.close()
