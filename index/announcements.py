@@ -98,14 +98,20 @@ class Outbox:
         store: Store,
         *,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        lease: timedelta = DEFAULT_LEASE,
         keep: timedelta = DEFAULT_KEEP,
         max_age: timedelta = DEFAULT_MAX_AGE,
     ) -> None:
-        """Keep announcements in ``store``'s database; a row is tried ``max_attempts`` times at most."""
+        """Keep announcements in ``store``'s database; a row is tried ``max_attempts`` times at most.
+
+        ``lease`` is how long a claim lasts unless ``claim`` says otherwise (every claimer of one
+        database should use the same), ``keep`` how long rows stay, ``max_age`` how long they are news.
+        """
         if max_attempts < 1 or keep < max_age:
             raise ValueError("max_attempts must be >= 1 and keep >= max_age")
         self.db: Database = store.db
         self.max_attempts = max_attempts
+        self.lease = lease
         self.keep = keep
         self.max_age = max_age
 
@@ -144,7 +150,7 @@ class Outbox:
         return added
 
     def claim(
-        self, owner: str, *, limit: int = 20, lease: timedelta = DEFAULT_LEASE, now: datetime | None = None
+        self, owner: str, *, limit: int = 20, lease: timedelta | None = None, now: datetime | None = None
     ) -> list[Announcement]:
         """Lease up to ``limit`` pending announcements to ``owner``, oldest first (each claim is one attempt).
 
@@ -152,6 +158,7 @@ class Outbox:
         than ``lease`` ago (the claimer died, or its post failed).
         """
         moment = now or datetime.now(UTC)
+        lease = self.lease if lease is None else lease
         lock = " FOR UPDATE SKIP LOCKED" if self.db.dialect == "postgresql" else ""
         rows = self._write(
             "UPDATE announcements SET claimed_by = ?, claimed_at = ?, attempts = attempts + 1"
