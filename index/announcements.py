@@ -157,6 +157,12 @@ class Outbox:
         Pending: not posted, attempts left, no older than ``max_age``, and unclaimed or claimed longer
         than ``lease`` ago (the claimer died, or its post failed).
         """
+        # Most ticks find nothing: a read first spares SQLite's write lock (and PostgreSQL a row-locking statement).
+        pending = self.db.execute(
+            "SELECT 1 FROM announcements WHERE posted_at IS NULL AND attempts < ? LIMIT 1", (self.max_attempts,)
+        ).fetchone()
+        if pending is None:
+            return []
         moment = now or datetime.now(UTC)
         lease = self.lease if lease is None else lease
         lock = " FOR UPDATE SKIP LOCKED" if self.db.dialect == "postgresql" else ""

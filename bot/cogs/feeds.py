@@ -239,10 +239,10 @@ class FeedsCog(commands.Cog, name="Feeds"):
         for announcement in gone:
             why = "the feed is no longer followed" if feed is None else "the article is no longer indexed"
             await asyncio.to_thread(self.outbox.failed, announcement.id, why, permanent=True)
-        if feed is None:
-            return 0
         found = [stored[row.article_id] for row in claimed if row.article_id in stored]
         articles = [NewArticle(a.id, a.title, a.url, a.source, a.published, channel_id) for a in found]
+        if feed is None or not articles:
+            return 0
         posted = 0
         async for article, failure in self._post(feed, channel_id, articles):
             row = rows[article.article_id]
@@ -257,12 +257,10 @@ class FeedsCog(commands.Cog, name="Feeds"):
         """Post a poll's new articles in the feed's channel now, bypassing the outbox; returns how many were posted."""
         if result.feed.channel_id is None:
             return 0
-        return sum(
-            [
-                failure is None
-                async for _, failure in self._post(result.feed, result.feed.channel_id, result.new_articles)
-            ]
-        )
+        outcomes = [
+            failure async for _, failure in self._post(result.feed, result.feed.channel_id, result.new_articles)
+        ]
+        return outcomes.count(None)
 
     async def _post(
         self, feed: Feed, channel_id: int, articles: Sequence[NewArticle]

@@ -204,3 +204,18 @@ async def test_an_announcement_for_another_servers_channel_is_not_posted(
     foreign.send.assert_not_awaited()
     [row] = cog.outbox.list()
     assert row.posted_at is None and row.last_error is not None and "not a text channel" in row.last_error
+
+
+async def test_an_article_no_longer_indexed_is_given_up_unposted(
+    bot: NewsdeskBot, engine: Engine, client: httpx.AsyncClient, feed: Feed, channel: Any
+) -> None:
+    """should skip an announcement whose article is gone, for good, and still post the others of the batch."""
+    gone = NewArticle("no-such-article", "Gone", None, None, None, CHANNEL)
+    assert Outbox(engine.store).add(PollResult(feed, new_articles=[gone])) == 1
+    queue(engine, feed, "Still here")
+    cog = make_cog(bot, engine, client)
+    assert await cog.announce_pending() == 1
+    assert titles(channel) == ["Still here"]
+    first, second = cog.outbox.list()
+    assert (first.article_id, first.attempts, first.posted_at) == ("no-such-article", 3, None)
+    assert first.last_error == "the article is no longer indexed" and second.posted_at is not None
