@@ -9,6 +9,8 @@ the job; ingests are idempotent, so nothing is stored twice.
 
 Beside the loop, a thread polls the feeds every ``feed_tick`` seconds, but only while this process
 holds the feed-polling lock (``index.jobs.PollLock``): of all the workers alive, exactly one polls.
+A worker cannot post to Discord: it queues each poll's new articles in the announcement outbox
+(``index.announcements``), and the bot processes post them.
 
 No Discord here: the bot enqueues (``bot/writes.py``) and reads the job row back for its progress.
 """
@@ -266,7 +268,8 @@ class Worker:
             lock.release()
 
     def _poll_feeds(self, every: bool) -> dict[str, Any]:
-        """One round of the feed poller (the one ``newsdesk feeds poll`` runs)."""
+        """One round of the feed poller (the one ``newsdesk feeds poll`` runs); its news goes to the outbox."""
+        from index.announcements import Outbox
         from index.feedpoller import FeedPoller
         from index.feedstore import FeedStore
         from index.fetch import make_client
@@ -282,9 +285,12 @@ class Worker:
                     max_entries=self.config.feed_max_entries,
                 )
                 results = await (poller.poll_many(poller.feeds.list()) if every else poller.poll_due())
+            outbox = Outbox(self.engine.store)
+            queued = [await asyncio.to_thread(outbox.add, result) for result in results]  # nothing for a backlog
             return {
                 "feeds": len(results),
                 "new_articles": sum(len(r.new_articles) for r in results),
+                "announcements": sum(queued),
                 "errors": [f"feed {r.feed.id}: {r.error}" for r in results if r.error],
             }
 

@@ -12,16 +12,23 @@ change another server's feeds. Who may run the commands: as ``/ingest`` (Manage 
 the configured moderator role; see ``bot/cogs/admin.py``).
 
 The background loop wakes every minute (or every polling interval, if shorter) and polls
-the feeds that are due; each feed has its own schedule and backoff in the database. New
-articles of a feed's first poll (its backlog) are indexed but not announced, so following
-a feed does not flood the channel with old stories. On the shared store (PostgreSQL) a round
-runs only in the one process, bot or worker, that holds the feed-polling lock (``index.jobs.PollLock``).
+the feeds that are due; each feed has its own schedule and backoff in the database. On the
+shared store (PostgreSQL) a round runs only in the one process, bot or worker, that holds the
+feed-polling lock (``index.jobs.PollLock``). Whoever polls queues the new articles in the
+announcement outbox (``index.announcements``): not those of a feed's first poll (its backlog),
+so following a feed does not flood the channel with old stories. Then, at every tick and in
+every bot process (on both engines), the cog claims pending announcements and posts them: a
+feed polled by ``newsdesk worker`` is announced too, any shard can post to any channel through
+the REST API, the claim keeps two processes from posting the same one, and a post that failed
+for a passing reason is tried again a few times.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 
 import discord
 from discord import app_commands
@@ -31,16 +38,19 @@ from bot.client import NewsdeskBot
 from bot.cogs.admin import moderator_group, moderators_only, show_to_moderator_role
 from bot.render import CONTENT_LIMIT, FOOTER_LIMIT, MAX_LINK_CHARS, TITLE_LIMIT, Reply, escape_markdown, pack
 from bot.responders import InteractionResponder, no_pings
+from index.announcements import Announcement, Outbox
 from index.errors import IngestError
 from index.feedpoller import FeedPoller, NewArticle, PollResult
 from index.feedstore import Feed, FeedStore
-from index.jobs import PollLock
+from index.jobs import PollLock, default_owner
 from retrieval.answer import shorten
 
 log = logging.getLogger(__name__)
 
 ANNOUNCE_COLOUR = 0x3B6EA5
 MAX_TICK_MINUTES = 1.0
+ANNOUNCE_BATCH = 20
+"""Announcements claimed (and posted) per tick and process."""
 # Announcements need these in the chosen channel; checked when the feed is added.
 _NEEDED = ("view_channel", "send_messages", "embed_links")
 
@@ -73,17 +83,20 @@ class FeedsCog(commands.Cog, name="Feeds"):
 
     feed = moderator_group("feed", "Follow RSS or Atom news feeds in this server (moderators)")
 
-    def __init__(self, bot: NewsdeskBot, poller: FeedPoller) -> None:
+    def __init__(self, bot: NewsdeskBot, poller: FeedPoller, outbox: Outbox | None = None) -> None:
         """Wire the commands and the loop to ``poller``.
 
         Args:
             bot: the bot (moderator rule, settings, channels).
             poller: polls and ingests; its ``feeds`` store is what the commands change.
+            outbox: the announcement outbox; by default the one in the feeds' store.
         """
         self.bot = bot
         self.poller = poller
         self.feeds: FeedStore = poller.feeds
         self.lock = PollLock(poller.feeds.store.db)  # SQLite: always ours
+        self.outbox = outbox or Outbox(poller.feeds.store)
+        self.owner = default_owner()  # names this process's claims of announcements
         show_to_moderator_role(bot, self.feed)
         tick = min(MAX_TICK_MINUTES, poller.interval.total_seconds() / 60)
         self.poll_loop.change_interval(minutes=tick)
@@ -193,38 +206,101 @@ class FeedsCog(commands.Cog, name="Feeds"):
         await self.bot.wait_until_ready()
 
     async def poll_once(self) -> list[PollResult]:
-        """Poll the due feeds and announce their new articles (not a new feed's backlog), if this process polls."""
-        if not await asyncio.to_thread(self.lock.acquire):
-            return []
-        results = await self.poller.poll_due()
-        for result in results:
-            if result.new_articles and not result.backlog:
-                await self.announce(result)
+        """Poll the due feeds and queue their news, if this process polls; then post the pending announcements.
+
+        Returns:
+            The results of this process's polls (none when another process polls).
+        """
+        results: list[PollResult] = []
+        if await asyncio.to_thread(self.lock.acquire):
+            results = await self.poller.poll_due()
+            for result in results:
+                await asyncio.to_thread(self.outbox.add, result)  # nothing for a backlog
+        await self.announce_pending()
         return results
 
-    async def announce(self, result: PollResult) -> int:
-        """Post one embed per new article in the feed's channel; returns how many were posted.
+    async def announce_pending(self) -> int:
+        """Claim pending announcements, whoever polled their feed, and post them; returns how many were posted."""
+        claimed = await asyncio.to_thread(self.outbox.claim, self.owner, limit=ANNOUNCE_BATCH)
+        groups: dict[tuple[int, int], list[Announcement]] = {}
+        for announcement in claimed:
+            groups.setdefault((announcement.feed_id, announcement.channel_id), []).append(announcement)
+        posted = 0
+        for (feed_id, channel_id), group in groups.items():
+            posted += await self._announce_claimed(feed_id, channel_id, group)
+        return posted
 
-        The channel must belong to the feed's own server: a stored channel id can never make
-        one server's feed post into another server.
-        """
-        feed = result.feed
-        if feed.channel_id is None:
-            return 0
-        channel = await server_channel(self.bot, feed.channel_id, feed.collection, f"feed {feed.id}")
-        if channel is None:
+    async def _announce_claimed(self, feed_id: int, channel_id: int, claimed: Sequence[Announcement]) -> int:
+        """Post one feed's claimed announcements in its channel and settle each row; returns how many were posted."""
+        feed = await asyncio.to_thread(self.feeds.get, feed_id)
+        stored = await asyncio.to_thread(self.feeds.store.articles, [a.article_id for a in claimed])
+        rows = {a.article_id: a for a in claimed}
+        gone = [a for a in claimed if feed is None or a.article_id not in stored]
+        for announcement in gone:
+            why = "the feed is no longer followed" if feed is None else "the article is no longer indexed"
+            await asyncio.to_thread(self.outbox.failed, announcement.id, why, permanent=True)
+        found = [stored[row.article_id] for row in claimed if row.article_id in stored]
+        articles = [NewArticle(a.id, a.title, a.url, a.source, a.published, channel_id) for a in found]
+        if feed is None or not articles:
             return 0
         posted = 0
-        for article in result.new_articles:
+        async for article, failure in self._post(feed, channel_id, articles):
+            row = rows[article.article_id]
+            if failure is None:
+                posted += 1
+                await asyncio.to_thread(self.outbox.posted, row.id)
+            else:
+                await asyncio.to_thread(self.outbox.failed, row.id, failure.error, permanent=failure.permanent)
+        return posted
+
+    async def announce(self, result: PollResult) -> int:
+        """Post a poll's new articles in the feed's channel now, bypassing the outbox; returns how many were posted."""
+        if result.feed.channel_id is None:
+            return 0
+        outcomes = [
+            failure async for _, failure in self._post(result.feed, result.feed.channel_id, result.new_articles)
+        ]
+        return outcomes.count(None)
+
+    async def _post(
+        self, feed: Feed, channel_id: int, articles: Sequence[NewArticle]
+    ) -> AsyncIterator[tuple[NewArticle, _Failure | None]]:
+        """Post one embed per article in ``channel_id``, in order, yielding each article's outcome.
+
+        The channel must belong to the feed's own server: a stored channel id can never make
+        one server's feed post into another server. A channel the bot may not post in (or that
+        is gone) fails every remaining article for good; another HTTP error fails one article,
+        to be tried again.
+        """
+        channel = await server_channel(self.bot, channel_id, feed.collection, f"feed {feed.id}")
+        if channel is None:
+            for article in articles:
+                yield article, _Failure(f"channel {channel_id} is unreachable or not a text channel of the server")
+            return
+        refused: _Failure | None = None
+        for article in articles:
+            if refused is not None:
+                yield article, refused
+                continue
             try:
                 await channel.send(embed=article_embed(article, feed), allowed_mentions=no_pings())
-                posted += 1
-            except discord.Forbidden:
-                log.warning("feed %s: not allowed to post in channel %s", feed.id, channel.id)
-                break
+            except (discord.Forbidden, discord.NotFound) as exc:
+                log.warning("feed %s: cannot post in channel %s: %s", feed.id, channel.id, exc)
+                refused = _Failure(f"cannot post in channel {channel.id}: {exc}", permanent=True)
+                yield article, refused
             except discord.HTTPException as exc:
                 log.warning("feed %s: could not announce %s: %s", feed.id, article.article_id, exc)
-        return posted
+                yield article, _Failure(f"Discord error: {exc}")
+            else:
+                yield article, None
+
+
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    """Why an announcement was not posted, and whether trying again cannot help."""
+
+    error: str
+    permanent: bool = False
 
 
 async def server_channel(
