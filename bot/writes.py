@@ -10,6 +10,7 @@ refuse them again with the same message, so they are safe to call from anywhere.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import functools
 import logging
@@ -174,6 +175,18 @@ async def reindex(desk: Desk, responder: Responder, asker: Asker) -> None:
             await responder.notice(not_moderator_message(desk.moderator_role))
             return
         if desk.jobs is not None:  # the shared store: a worker re-indexes
+            try:
+                pending = await asyncio.to_thread(desk.jobs.active, "reindex")
+            except IngestError as exc:
+                outcome.status = "unavailable"
+                await responder.notice(f"Could not re-index: {ingest_message(exc)}")
+                return
+            if pending is not None:
+                outcome.status = "busy"
+                await responder.notice(
+                    f"A re-index is already {pending.state} (job {pending.id}); try again when it has finished."
+                )
+                return
             await responder.defer(ephemeral=True)
             outcome.status = await _queued(desk, desk.jobs, responder, asker, Reindex(), "every article", _reindexing)
             return
@@ -211,7 +224,7 @@ async def _queued(
     try:
         job = await jobfollow.enqueue(jobs, payload, asker)
     except IngestError as exc:  # the store is unreachable: nothing was queued
-        await responder.update(f"Could not {verb} {what}: {exc}")
+        await responder.update(f"Could not {verb} {what}: {ingest_message(exc)}")
         return "unavailable"
     await responder.update(f"Queued: the worker will {verb} {what} (job {job.id})…")
     job = await jobfollow.follow(jobs, responder, job, template, desk.progress_every)

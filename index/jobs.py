@@ -62,6 +62,8 @@ JobState = Literal["queued", "running", "done", "failed", "dead"]
 FINISHED: Final = frozenset({"done", "failed", "dead"})
 DEFAULT_MAX_ATTEMPTS = 5
 POLL_LOCK: Final = 0x66656564  # "feed": the session advisory lock of the one process that polls feeds
+FINISHED_KEPT = timedelta(days=7)
+"""How long done, failed and dead jobs stay in the table (for ``/reindex`` follow-ups and an operator's look)."""
 LOST_WORKER = "the worker running it stopped before finishing (its lease expired)"
 
 
@@ -232,8 +234,15 @@ class JobStore:
         return _job(rows[0])
 
     def reap(self, *, now: datetime | None = None) -> list[Job]:
-        """Requeue the running jobs whose lease expired (their worker died); dead-letter those out of attempts."""
+        """Requeue the running jobs whose lease expired (their worker died); dead-letter those out of attempts.
+
+        Jobs finished more than ``FINISHED_KEPT`` ago are deleted on the way (an upload is kept in its row).
+        """
         stamp = _ts(_now(now))
+        self._write(
+            "DELETE FROM jobs WHERE state IN ('done', 'failed', 'dead') AND updated_at < ? RETURNING id",
+            (_ts(_now(now) - FINISHED_KEPT),),
+        )
         rows = self._write(
             "UPDATE jobs SET state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'queued' END,"
             " owner = NULL, lease_expires = NULL, run_after = ?, last_error = ?, updated_at = ?"
@@ -333,6 +342,13 @@ class JobStore:
             "state = 'queued', attempts = attempts - 1, run_after = ?, updated_at = ?",
             (stamp, stamp),
         )
+
+    def active(self, kind: str) -> Job | None:
+        """The oldest queued or running job of ``kind`` (a second re-index is refused while one is pending)."""
+        row = self.db.execute(
+            "SELECT * FROM jobs WHERE kind = ? AND state IN ('queued', 'running') ORDER BY id LIMIT 1", (kind,)
+        ).fetchone()
+        return None if row is None else _job(row)
 
     def get(self, job_id: int) -> Job | None:
         """One job, or None."""

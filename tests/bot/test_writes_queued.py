@@ -15,10 +15,11 @@ from app.engine import Engine
 from app.worker import Worker, WorkerConfig, report_json
 from bot import writes
 from bot.desk import Asker, Desk
+from bot.errors import DATABASE_UNREACHABLE
 from bot.ratelimit import RateLimiter
 from bot.writes import Upload, ingest_summary
 from index.errors import StoreUnavailableError
-from index.jobs import IngestFile, Job, JobStore
+from index.jobs import IngestFile, Job, JobStore, Reindex
 from index.models import RawArticle
 from index.pipeline import IngestReport
 from tests.conftest import MakeEngine, OpenStore
@@ -103,8 +104,20 @@ async def test_an_unreachable_store_queues_nothing_and_says_so(
     await writes.reindex(queued_desk, responder, MODERATOR)
     assert responder.events == [
         ("defer", True),
-        ("update", "Could not re-index every article: cannot reach the database at postgresql://db/newsdesk"),
+        ("update", f"Could not re-index every article: {DATABASE_UNREACHABLE}"),
     ]
+    assert "postgresql://" not in DATABASE_UNREACHABLE  # the database's address is for the logs, not for users
+
+
+async def test_a_second_reindex_is_refused_while_one_is_pending(
+    queued_desk: Desk, jobs: JobStore, responder: RecordingResponder
+) -> None:
+    pending = jobs.enqueue(Reindex(), collection="global")
+    await writes.reindex(queued_desk, responder, MODERATOR)
+    assert responder.events == [
+        ("notice", f"A re-index is already queued (job {pending.id}); try again when it has finished.")
+    ]
+    assert [j.id for j in jobs.list()] == [pending.id]
 
 
 async def test_a_worker_runs_what_moderators_queue(

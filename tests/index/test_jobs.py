@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from index.jobs import LOST_WORKER, IngestText, IngestUrl, JobStore, PollLock, Reindex
+from index.jobs import FINISHED_KEPT, LOST_WORKER, IngestText, IngestUrl, JobStore, PollLock, Reindex
 from tests.conftest import OpenStore
 
 pytestmark = pytest.mark.both_engines
@@ -156,3 +156,26 @@ def test_one_process_polls_feeds_at_a_time(open_store: OpenStore, database_url: 
     assert first.acquire() is False
     second.release()
     first.release()  # not held: nothing to do
+
+
+def test_finished_jobs_are_kept_a_week_then_deleted(jobs: JobStore) -> None:
+    """should delete done, failed and dead jobs FINISHED_KEPT after they ended, and never a pending one."""
+    done = jobs.enqueue(_text("done"), collection="1", now=T0)
+    claimed = jobs.claim("w", lease=LEASE, now=T0)
+    assert claimed is not None and jobs.complete(claimed.id, "w", {"added": 1}, now=T0) is not None
+    waiting = jobs.enqueue(_text("waiting"), collection="1", now=T0 + FINISHED_KEPT)
+    jobs.reap(now=T0 + FINISHED_KEPT)
+    assert {j.id for j in jobs.list()} == {done.id, waiting.id}
+    jobs.reap(now=T0 + FINISHED_KEPT + timedelta(seconds=1))
+    assert [j.id for j in jobs.list()] == [waiting.id]
+
+
+def test_active_finds_a_pending_job_of_a_kind(jobs: JobStore) -> None:
+    """should name the queued or running re-index, and nothing once it is done."""
+    assert jobs.active("reindex") is None
+    queued = jobs.enqueue(Reindex(), collection="global", now=T0)
+    assert jobs.active("reindex") == queued
+    claimed = jobs.claim("w", lease=LEASE, now=T0)
+    assert claimed is not None and jobs.active("reindex") == claimed
+    jobs.complete(claimed.id, "w", {"passages": 3}, now=T0)
+    assert jobs.active("reindex") is None
