@@ -40,7 +40,7 @@ from bot.cli_db import add_db_parser, run_db
 from bot.cli_digest import add_digest_parser, run_digest
 from bot.cli_feeds import add_feeds_parser, run_feeds
 from bot.cli_talk import add_talk_parsers, run_chat, run_feedback
-from bot.cli_worker import add_worker_parser, run_worker
+from bot.cli_worker import add_jobs_parser, add_worker_parser, run_jobs, run_worker
 from bot.exit_codes import EXIT_BOT, EXIT_INDEX, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
 from bot.terminal import SafeFormatter, echo, print_answer
 from index.errors import IngestError, NoIndexError, UnusableIndexError
@@ -111,6 +111,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     bot.add_argument("--shard-count", metavar="N", help="total number of shards across all bot processes")
     add_worker_parser(sub)
+    add_jobs_parser(sub)
     return parser
 
 
@@ -414,6 +415,8 @@ def main(argv: Sequence[str] | None = None, *, open_engine: OpenEngine = load_en
         return code
     if args.command == "db":  # the database only: no model to load
         return run_db(args, settings)
+    if args.command == "jobs":  # the queue only: no model to load
+        return run_jobs(args, settings)
     if args.command == "worker":
         return run_worker(args, settings, open_engine)
     if args.command == "feedback":  # reads the database only: no model to load

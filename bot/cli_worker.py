@@ -1,4 +1,7 @@
-"""``newsdesk worker``: run the ingestion worker on the shared store (``app/worker.py``).
+"""``newsdesk worker``: run the ingestion worker on the shared store (``app/worker.py``); ``newsdesk jobs``: its queue.
+
+    newsdesk jobs [--state dead] [--limit N] [--json]   the newest jobs, with attempts and the last error
+    newsdesk jobs retry ID                              queue a failed or dead job again (all attempts anew)
 
 The worker exists for PostgreSQL, where bot processes enqueue moderators' ``/ingest`` and
 ``/reindex``; with SQLite the one bot process runs them itself, so the command refuses to start
@@ -12,19 +15,23 @@ at once by a second signal (the job in progress went back to the queue).
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.exit_codes import EXIT_INDEX, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
-from bot.terminal import echo
+from bot.terminal import echo, one_line
 from index.errors import IngestError
 
 if TYPE_CHECKING:
     from app.config import EngineConfig
     from app.engine import Engine
     from bot.settings import Settings
+    from index.jobs import Job
 
+JOB_STATES = ("queued", "running", "done", "failed", "dead")  # index.jobs.JobState, not imported: it loads the store
 NEEDS_SHARED_STORE = (
     "newsdesk worker: the worker needs the shared store: set NEWSDESK_DATABASE_URL "
     "(with SQLite, `newsdesk bot` runs ingests and re-indexes itself)"
@@ -45,6 +52,60 @@ def add_worker_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
         "--feed-tick", type=_positive, default=60.0, help="seconds between feed polling rounds (default: 60)"
     )
     return worker
+
+
+def add_jobs_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    """Register ``newsdesk jobs`` on the main parser's subcommands."""
+    jobs = subparsers.add_parser("jobs", help="the worker's queue: list jobs, retry a failed or dead one")
+    jobs.add_argument("action", nargs="?", choices=["list", "retry"], default="list")
+    jobs.add_argument("id", nargs="?", type=int, help="the job to retry")
+    jobs.add_argument("--state", action="append", choices=JOB_STATES, help="only jobs in this state")
+    jobs.add_argument("--limit", type=int, default=20, help="at most this many (default: 20)")
+    jobs.add_argument("--json", action="store_true", help="print JSON lines")
+    return jobs
+
+
+def _print_job(job: Job) -> None:
+    error = f" · {one_line(job.last_error)}" if job.last_error else ""
+    echo(
+        f"{job.id:>6}  {job.state:<7} {job.kind:<12} attempts {job.attempts}/{job.max_attempts}"
+        f"  {job.updated_at:%Y-%m-%d %H:%M:%S} UTC{error}"
+    )
+
+
+def run_jobs(args: argparse.Namespace, settings: Settings) -> int:
+    """``newsdesk jobs [list|retry ID]``; the exit code (3 when the store cannot be opened)."""
+    from index.jobs import JobStore
+    from index.store import Store
+
+    if args.action == "retry" and args.id is None:
+        echo("newsdesk jobs retry: give the ID of a failed or dead job (see `newsdesk jobs --state dead`)", err=True)
+        return EXIT_USAGE
+    try:
+        store = Store(settings.data_dir, create=False, database_url=settings.engine_config().database_url)
+    except IngestError as exc:
+        echo(f"newsdesk jobs: {exc}", err=True)
+        return EXIT_INDEX
+    try:
+        queue = JobStore(store)
+        if args.action == "retry":
+            job = queue.retry(args.id)
+            if job is None:
+                echo(f"newsdesk jobs: no failed or dead job {args.id}", err=True)
+                return EXIT_USAGE
+            echo(f"job {job.id} queued again")
+            return EXIT_OK
+        for job in queue.list(args.state, limit=args.limit):
+            if args.json:
+                echo(json.dumps(asdict(job), default=str))
+            else:
+                _print_job(job)
+        return EXIT_OK
+    except IngestError as exc:
+        echo(f"newsdesk jobs: {exc}", err=True)
+        return EXIT_INDEX
+    finally:
+        store.close()
 
 
 def _positive(value: str) -> float:

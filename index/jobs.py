@@ -343,6 +343,16 @@ class JobStore:
             (stamp, stamp),
         )
 
+    def retry(self, job_id: int, *, now: datetime | None = None) -> Job | None:
+        """Queue a failed or dead job again, due now, with all its attempts; None when it is not failed or dead."""
+        stamp = _ts(_now(now))
+        rows = self._write(
+            "UPDATE jobs SET state = 'queued', attempts = 0, run_after = ?, updated_at = ?"
+            " WHERE id = ? AND state IN ('failed', 'dead') RETURNING *",
+            (stamp, stamp, job_id),
+        )
+        return _job(rows[0]) if rows else None
+
     def active(self, kind: str) -> Job | None:
         """The oldest queued or running job of ``kind`` (a second re-index is refused while one is pending)."""
         row = self.db.execute(
