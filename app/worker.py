@@ -40,7 +40,18 @@ from index.errors import (
     TooLargeError,
     UnsafeURLError,
 )
-from index.jobs import IngestFile, IngestText, IngestUrl, Job, JobStore, PollFeeds, PollLock, default_owner
+from index.jobs import (
+    JOBS_CHANNEL,
+    IngestFile,
+    IngestText,
+    IngestUrl,
+    Job,
+    JobStore,
+    PollFeeds,
+    PollLock,
+    default_owner,
+)
+from index.listener import GenerationListener
 from index.models import RawArticle
 from index.pipeline import IngestReport
 
@@ -125,6 +136,7 @@ class Worker:
         self.config = config
         self.feed_poll: FeedPoll = feed_poll or self._poll_feeds
         self.stopping = threading.Event()  # finish the current job, then exit
+        self._wake = threading.Event()  # a job was queued, or a stop was asked: look for work now
         self.aborting = threading.Event()  # give the current job back and exit now
 
     def request_stop(self) -> None:
@@ -135,6 +147,7 @@ class Worker:
         else:
             log.info("stopping after the current job (signal again to stop at once)")
             self.stopping.set()
+            self._wake.set()
 
     # -- the loop ---------------------------------------------------------------------------------
     def run(self) -> bool:
@@ -142,6 +155,7 @@ class Worker:
         feeds = threading.Thread(target=self._feed_loop, name="newsdesk-feeds", daemon=True)
         if self.config.poll_feeds:
             feeds.start()
+        listener = self._listen()
         log.info("worker %s started on %s", self.config.owner, self.engine.store.location)
         clean = True
         while not self.stopping.is_set():
@@ -151,16 +165,28 @@ class Worker:
                 log.warning("cannot claim a job: %s", exc)
                 job = None
             if job is None:
-                self.stopping.wait(self.config.idle_wait)
+                self._wake.wait(self.config.idle_wait)  # a NOTIFY (PostgreSQL) or a stop wakes it sooner
+                self._wake.clear()
                 continue
             if not self._process(job):
                 clean = False
                 break
         self.stopping.set()
+        if listener is not None:
+            listener.stop()
         if feeds.is_alive():
             feeds.join(timeout=self.config.heartbeat)
         log.info("worker %s stopped", self.config.owner)
         return clean
+
+    def _listen(self) -> GenerationListener | None:
+        """On PostgreSQL, wake up when a job is queued (``JOBS_CHANNEL``); the idle wait stays the fallback."""
+        url = getattr(self.engine.store.database, "url", None)
+        if self.engine.store.database.dialect != "postgresql" or not url:
+            return None
+        listener = GenerationListener(url, self._wake.set, interval=self.config.idle_wait, channel=JOBS_CHANNEL)
+        listener.start()
+        return listener
 
     def _process(self, job: Job) -> bool:
         """Run one claimed job to its end; False when it was given back (abort)."""

@@ -62,6 +62,8 @@ JobState = Literal["queued", "running", "done", "failed", "dead"]
 FINISHED: Final = frozenset({"done", "failed", "dead"})
 DEFAULT_MAX_ATTEMPTS = 5
 POLL_LOCK: Final = 0x66656564  # "feed": the session advisory lock of the one process that polls feeds
+JOBS_CHANNEL = "newsdesk_jobs"
+"""Notified (payload: the job id) when a job is queued, so that an idle worker claims it at once."""
 FINISHED_KEPT = timedelta(days=7)
 """How long done, failed and dead jobs stay in the table (for ``/reindex`` follow-ups and an operator's look)."""
 LOST_WORKER = "the worker running it stopped before finishing (its lease expired)"
@@ -231,7 +233,14 @@ class JobStore:
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
             (kind, payload.model_dump_json(), collection, max_attempts, stamp, created_by, stamp, stamp),
         )
-        return _job(rows[0])
+        job = _job(rows[0])
+        self._wake_workers(job)
+        return job
+
+    def _wake_workers(self, job: Job) -> None:
+        """Tell idle workers (``LISTEN newsdesk_jobs``) that a job is due, rather than wait for their next look."""
+        if self.db.dialect == "postgresql":
+            self.db.execute("SELECT pg_notify(?, ?)", (JOBS_CHANNEL, str(job.id)))
 
     def reap(self, *, now: datetime | None = None) -> list[Job]:
         """Requeue the running jobs whose lease expired (their worker died); dead-letter those out of attempts.
@@ -351,7 +360,11 @@ class JobStore:
             " WHERE id = ? AND state IN ('failed', 'dead') RETURNING *",
             (stamp, stamp, job_id),
         )
-        return _job(rows[0]) if rows else None
+        if not rows:
+            return None
+        job = _job(rows[0])
+        self._wake_workers(job)
+        return job
 
     def active(self, kind: str) -> Job | None:
         """The oldest queued or running job of ``kind`` (a second re-index is refused while one is pending)."""

@@ -353,3 +353,17 @@ def test_one_of_two_worker_processes_polls_feeds_until_it_dies(
     wait_for(lambda: second.pid in pids(), "the second process to take over")
     second.send_signal(signal.SIGTERM)
     assert second.wait(timeout=WAIT_S) == 0
+
+
+def test_an_idle_worker_is_woken_by_a_queued_job(
+    jobs: JobStore, start: Callable[..., Running], database_url: str | None
+) -> None:
+    """should claim a job as soon as it is queued (NOTIFY), not after its idle wait of ten minutes."""
+    if database_url is None:
+        pytest.skip("only PostgreSQL notifies; with SQLite the one bot process runs its jobs itself")
+    worker = start(idle_wait=600.0)
+    time.sleep(1.0)  # let it connect its listener and fall idle
+    job = jobs.enqueue(IngestText(title="Wake", text="A story queued while the worker was idle."), collection="1")
+    done = wait_for(functools.partial(finished, jobs, job.id), "the idle worker to run the job", timeout=60)
+    assert done.state == "done"
+    assert worker.stop() is True
