@@ -151,7 +151,18 @@ async def _poll(args: argparse.Namespace, engine: Engine, settings: Settings) ->
         _write("no feed is due (`newsdesk feeds poll --all` polls every feed now)")
     for result in results:
         _print_result(result)
+    queued = await asyncio.to_thread(_queue_announcements, engine, results)
+    if queued:
+        _write(f"{queued} announcement{'s' * (queued != 1)} queued: the bot posts them to the feeds' channels")
     return EXIT_FAILED if any(r.error for r in results) else 0
+
+
+def _queue_announcements(engine: Engine, results: list[PollResult]) -> int:
+    """Put the new articles of feeds with a channel in the outbox, as the bot's and the worker's polls do."""
+    from index.announcements import Outbox
+
+    outbox = Outbox(engine.store)
+    return sum(outbox.add(result) for result in results)
 
 
 def _list(args: argparse.Namespace, engine: Engine) -> int:

@@ -123,3 +123,23 @@ def test_broken_feed_is_reported_and_backs_off(
     assert "1 failures in a row, last error: the site had an error (500)" in out
     assert newsdesk("feeds", "list", "--collection", "222") == 0
     assert "no feeds followed" in capsys.readouterr().out
+
+
+def test_a_cli_poll_queues_announcements_for_the_bot(
+    data_dir: Path, site: FeedSite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """should put a channel's new articles (not the backlog) in the outbox that bot processes post from."""
+    from index.announcements import Outbox
+    from index.feedstore import FeedStore
+    from index.store import Store
+
+    store = Store(data_dir)
+    FeedStore(store).add(site.url, collection="77", channel_id=555)
+    assert newsdesk("feeds", "poll") == 0
+    assert "announcement" not in capsys.readouterr().out  # the backlog is never announced
+    site.add(STORIES["museum"])
+    assert newsdesk("feeds", "poll", "--all") == 0
+    assert "1 announcement queued: the bot posts them to the feeds' channels" in capsys.readouterr().out
+    [queued] = Outbox(store).claim("test", limit=10)
+    assert queued.channel_id == 555
+    store.close()
