@@ -110,6 +110,7 @@ class Engine:
                 self.refresh,
                 interval=config.refresh_seconds,
                 max_backoff=min(MAX_BACKOFF_S, config.refresh_seconds),  # never later than the periodic check
+                on_lost=getattr(self.store.database, "mark_down", None),  # writes then fail at once, not in 5 s
             )
             self._listener.start()
 

@@ -12,7 +12,9 @@ own snapshot from it.
 Per configuration: questions answered per second and the latency from sending an interaction to its
 answer (p50/p95), all four servers asking round-robin; the time from a moderator's ``/ingest`` in
 process A (the shard of the first server) to the article being answerable there, and to process B
-(the last process) serving a snapshot that holds it; peak memory (VmHWM) per process. On a 2-core
+(the last process) serving a snapshot that holds it; peak memory (VmHWM) per process. With PostgreSQL, the
+server is then stopped for ``--outage`` seconds while questions keep coming at the steady rate: how many are
+answered (from the processes' own snapshots), and how fast; the ingest is measured after it is back. On a 2-core
 machine the double, PostgreSQL, the worker and every bot share the same cores: read the totals as
 what they are, and the per-process cost as what a larger host multiplies.
 """
@@ -24,6 +26,7 @@ import asyncio
 import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -148,8 +151,26 @@ async def _ingest_to_answerable(
     }
 
 
+async def _outage(load: RoundRobinLoad, args: argparse.Namespace, pg: tuple[Path, int]) -> dict[str, Any]:
+    """Stop PostgreSQL for ``--outage`` seconds while questions keep coming; the answers to them."""
+    count = round(args.questions * args.outage / args.seconds)  # the steady phase's rate
+    await asyncio.to_thread(_pg, "stop", str(pg[0]))
+    try:
+        sent = await load.spread(count, args.outage)
+    finally:
+        await asyncio.to_thread(_pg, "start", str(pg[0]), str(pg[1]))
+    await load.wait_all(sent, args.timeout)
+    return {**load.outcome(sent), "server_down_s": args.outage}
+
+
 async def run_config(
-    label: str, processes: int, seeded: SeededData, root: Path, args: argparse.Namespace, url: str | None
+    label: str,
+    processes: int,
+    seeded: SeededData,
+    root: Path,
+    args: argparse.Namespace,
+    url: str | None,
+    pg: tuple[Path, int] | None = None,
 ) -> dict[str, Any]:
     """One configuration: start the double, the worker (PostgreSQL) and the bots; load; ingest; stop."""
     guilds = _guild_ids()
@@ -200,6 +221,7 @@ async def run_config(
             burst = list(await asyncio.gather(*(load.send_one() for _ in range(args.burst))))
             await load.wait_all(burst, args.timeout)
             burst_outcome = load.outcome(burst)
+            outage = await _outage(load, args, pg) if pg is not None and args.outage > 0 else None
             ingest = await _ingest_to_answerable(double, procs, guilds[0], args.timeout)
             memory = {f"bot{i}": round((peak_rss_kib(b.pid) or 0) / 1024, 1) for i, b in enumerate(procs)}
             if worker is not None:
@@ -218,6 +240,7 @@ async def run_config(
         "bot_startup_s": [round(s, 1) for _, s in bots],
         "steady": {**outcome, "spread_over_s": args.seconds},
         "burst": burst_outcome,
+        "postgresql_stopped": outage,
         "ingest": ingest,
         "peak_memory_mib": memory,
         "exit_codes": exits,
@@ -238,9 +261,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             for n in args.processes:
                 url = _create_database(server, f"scale{n}")
                 _db_copy(seeded, url)
-                results.append(await run_config(f"pg{n}", n, seeded, root, args, url))
+                results.append(await run_config(f"pg{n}", n, seeded, root, args, url, (pg_dir, args.pg_port)))
         finally:
             _pg("stop", str(pg_dir))
+            if args.logs:
+                args.logs.mkdir(parents=True, exist_ok=True)
+                for log in root.glob("*.log"):
+                    shutil.copy(log, args.logs / log.name)
     return {
         "machine": {
             "cpus": os.cpu_count(),
@@ -268,6 +295,12 @@ def _summary(result: dict[str, Any]) -> str:
         )
         if s["dropped"] or b["dropped"]:
             lines.append(f"  dropped: steady {s['dropped']}, burst {b['dropped']}")
+        if (o := c["postgresql_stopped"]) is not None:
+            lines.append(
+                f"  PostgreSQL stopped {o['server_down_s']} s under load: {o['answered']}/{o['sent']} answered "
+                f"({o['cited_the_right_article']} cited the right article), p50 {o['answer_ms']['p50']} ms, "
+                f"p95 {o['answer_ms']['p95']} ms"
+            )
     return "\n".join(lines)
 
 
@@ -279,7 +312,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=12.0, help="spread the steady phase over this long")
     parser.add_argument("--burst", type=int, default=40, help="questions sent at once after the steady phase")
     parser.add_argument("--timeout", type=float, default=180.0)
+    parser.add_argument("--outage", type=float, default=10.0, help="stop PostgreSQL this long under load (0: never)")
     parser.add_argument("--pg-port", type=int, default=55499)
+    parser.add_argument("--logs", type=Path, help="keep the processes' logs in this folder")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)

@@ -24,7 +24,7 @@ from index.store import GENERATION_CHANNEL
 log = logging.getLogger(__name__)
 
 TICK_S = 0.25  # how often the thread looks at its stop flag
-MAX_BACKOFF_S = 30.0
+MAX_BACKOFF_S = 2.0  # a refused connection costs nothing; answering again within 2 s of the server's return does
 
 
 class GenerationListener:
@@ -38,9 +38,15 @@ class GenerationListener:
         interval: float = 30.0,
         channel: str = GENERATION_CHANNEL,
         max_backoff: float = MAX_BACKOFF_S,
+        on_lost: Callable[[BaseException], object] | None = None,
     ) -> None:
-        """Listen to ``channel`` of the database at ``url`` (call ``start``)."""
+        """Listen to ``channel`` of the database at ``url`` (call ``start``).
+
+        ``on_lost`` is told at once when the connection to the server breaks (the pool then stops waiting
+        for connections that cannot come: ``PostgresDatabase.mark_down``).
+        """
         self.url = url
+        self.on_lost = on_lost
         self.on_change = on_change
         self.interval = interval
         self.channel = channel
@@ -73,6 +79,8 @@ class GenerationListener:
                     self._listen(conn)
             except psycopg.Error as exc:
                 self.connected.clear()
+                if self.on_lost is not None and not down:
+                    self.on_lost(exc)
                 if not down:
                     log.warning(
                         "lost the database at %s (%s): answering from the local replica, reconnecting",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Final
@@ -26,6 +27,10 @@ log = logging.getLogger(__name__)
 
 WRITE_LOCK = 0x6E657773  # "news": the advisory lock every write transaction holds
 CONNECT_TIMEOUT_S = 5.0
+PROBE_TIMEOUT_S = 1
+"""Once the server could not be reached, each call first tries one plain connection with this timeout (refused at
+once while the server is down) instead of waiting for the pool's: a bot keeps answering from its snapshot at full
+speed while PostgreSQL is down, and the first call after it is back goes through."""
 
 
 class Row(tuple[Any, ...]):
@@ -149,21 +154,31 @@ class PostgresDatabase:
         """Open the pool; with ``wait``, fail now (``StoreUnavailableError``) when the server cannot be reached."""
         self.url = url
         self.location = redact(url)
+        self.max_size = max_size
+        self._down: StoreUnavailableError | None = None  # set while the server is taken as unreachable
+        self._recovering = threading.Lock()
         try:
-            self.pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
-                url,
-                min_size=1,
-                max_size=max_size,
-                kwargs={"autocommit": True, "row_factory": _row_factory, "connect_timeout": int(CONNECT_TIMEOUT_S)},
-                check=ConnectionPool.check_connection,
-                timeout=CONNECT_TIMEOUT_S,
-                name="newsdesk",
-                open=False,
-            )
-            self.pool.open(wait=wait, timeout=CONNECT_TIMEOUT_S)
+            self.pool = self._new_pool(wait=wait)
         except (PoolTimeout, psycopg.Error) as exc:
-            self.close()
             raise self.unavailable(exc) from None
+
+    def _new_pool(self, *, wait: bool) -> ConnectionPool[psycopg.Connection[Any]]:
+        pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
+            self.url,
+            min_size=1,
+            max_size=self.max_size,
+            kwargs={"autocommit": True, "row_factory": _row_factory, "connect_timeout": int(CONNECT_TIMEOUT_S)},
+            check=ConnectionPool.check_connection,
+            timeout=CONNECT_TIMEOUT_S,
+            name="newsdesk",
+            open=False,
+        )
+        try:
+            pool.open(wait=wait, timeout=CONNECT_TIMEOUT_S)
+        except BaseException:
+            pool.close()
+            raise
+        return pool
 
     def unavailable(self, exc: BaseException) -> StoreUnavailableError:
         """The message for a server that cannot be reached or refused us."""
@@ -175,11 +190,40 @@ class PostgresDatabase:
 
     @contextmanager
     def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        if self._down is not None:
+            self._probe()
+        used: psycopg.Connection[Any] | None = None
         try:
             with self.pool.connection() as conn:
+                used = conn
                 yield conn
         except (PoolTimeout, psycopg.OperationalError) as exc:
+            error = self.unavailable(exc)
+            if used is None or used.broken or used.closed:  # the server, not the statement
+                self._down = error
+            raise error from None
+        self._down = None
+
+    def mark_down(self, exc: BaseException) -> None:
+        """Take the server as unreachable until a probe connects (a listener saw its connection break)."""
+        self._down = self.unavailable(exc)
+
+    def _probe(self) -> None:
+        """Whether the server is back: one plain connection, failing fast (``StoreUnavailableError``) if not.
+
+        Once it is, a fresh pool replaces the old one, whose reconnection attempts back off exponentially
+        while the server is down and would leave the first callers waiting seconds after it is back.
+        """
+        try:
+            psycopg.connect(self.url, connect_timeout=PROBE_TIMEOUT_S).close()
+        except psycopg.Error as exc:
             raise self.unavailable(exc) from None
+        with self._recovering:
+            if self._down is None:  # another thread recovered meanwhile
+                return
+            old, self.pool = self.pool, self._new_pool(wait=False)
+            self._down = None
+        threading.Thread(target=old.close, name="newsdesk-old-pool", daemon=True).start()
 
     def execute(self, sql: str, params: Params = (), /) -> Result:
         """One statement on its own (autocommit): a read, or a single-statement write."""

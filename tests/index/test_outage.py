@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -150,3 +151,30 @@ async def test_the_bot_keeps_answering_while_the_server_is_down(cluster: Cluster
     finally:
         desk.close()
         engine.close()
+
+
+def test_calls_do_not_wait_for_the_pool_while_the_server_is_down(
+    cluster: Cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """should try a plain connection (refused at once) rather than wait for a pooled one, until the server is back."""
+    database = PostgresDatabase(cluster.url)
+    tries: list[str] = []
+    connection = database.pool.connection
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        tries.append("pool")
+        return connection(*args, **kwargs)
+
+    monkeypatch.setattr(database.pool, "connection", counted)
+    cluster.stop()
+    try:
+        for _ in range(5):
+            with pytest.raises(StoreUnavailableError, match="cannot reach the database at"):
+                database.execute("SELECT 1")
+        assert tries == ["pool"]  # one call waited for a pooled connection; the next four were refused at once
+    finally:
+        cluster.start()
+    old_pool = database.pool
+    assert database.execute("SELECT 1").fetchone()[0] == 1  # the first call after the restart goes through
+    assert tries == ["pool"] and database.pool is not old_pool  # on a fresh pool: the old one was backing off
+    database.close()
