@@ -9,9 +9,10 @@ evidence, its story's retrieval score and rank, its position, and who is quoted 
 the sentence before it (the attribution table stored at ingest, ``index/attribution.py``),
 matched against the speaker the question asks about (``index/speakers.py``). Each sentence is
 also set against the best of its own story and against the other stories (cosine and coverage
-leads, how far it sits from its story's best match), and checked for the names and numbers the
-question writes out: these helped the ranker out of fold, while the same evidence as question
-features did not help abstention measurably (see the README's reader section).
+leads, how far it sits from its story's best match), and checked for the numbers the question
+writes out: these helped the ranker out of fold, while the same evidence as question features
+did not help abstention measurably, and the question's capitalised names as a feature cost
+speaker questions (see the README's reader section).
 
 ``candidate_features`` and ``question_features`` are used unchanged by training
 (``benchmarks/train_reader.py``) and by the answerer, so the model sees at question time
@@ -39,7 +40,6 @@ from retrieval.hybrid import Hit
 from retrieval.question import Question, has_answer_type, is_attributed_quote
 
 STORIES = 5  # candidate stories per question (5 over 3: article hit@1 0.574 over 0.562, out of fold)
-_NAME = re.compile(r"\b[A-Z][a-zA-Z'.-]+")
 _NUMBER = re.compile(r"\d[\d,.]*")
 ANSWER_TYPES = ("number", "time", "person", "place")
 CANDIDATE_FEATURES = (
@@ -91,8 +91,6 @@ CANDIDATE_FEATURES = (
     "story_top3_cos",
     "story_max_cos_rel",
     "story_cov_rel",
-    "name_in",
-    "name_win",
     "num_in",
     "cov_win2",
     "dist_best_cov",
@@ -168,22 +166,13 @@ def stories_of(hits: Sequence[Hit], sentences: dict[str, ArticleSentences], limi
     return stories[:limit]
 
 
-def question_names(text: str) -> list[str]:
-    """Terms of the question's capitalised words after its first (people, places, organisations), each once."""
-    found = []
-    for word in text.split()[1:]:
-        if (match := _NAME.match(word)) and (name := terms(match.group())):
-            found.append(name[0])
-    return list(dict.fromkeys(found))
-
-
 def question_numbers(text: str) -> list[str]:
     """The numbers the question writes out ("40", "1,200"), each once."""
     return list(dict.fromkeys(n.strip(",.") for n in _NUMBER.findall(text)))
 
 
-def _share(wanted: Sequence[str], found: set[str] | str) -> float:
-    """Share of ``wanted`` found (-1 when nothing is wanted: "no names asked" differs from "none found")."""
+def _share(wanted: Sequence[str], found: str) -> float:
+    """Share of ``wanted`` found (-1 when nothing is wanted: "no number asked" differs from "none found")."""
     return sum(w in found for w in wanted) / len(wanted) if wanted else -1.0
 
 
@@ -211,7 +200,7 @@ def candidate_features(
     asked = question_speaker(question.text)
     topic = tuple(t for t in terms(asked.topic) if t in idf) if asked else ()  # question words left out
     qterms = question.terms
-    names, numbers = question_names(question.text), question_numbers(question.text)
+    numbers = question_numbers(question.text)
     top_score = max((s.score for s in stories), default=0.0) or 1.0
     story_cosines = [
         s.sentences.vectors.astype(np.float32) @ query if s.sentences.spans else np.zeros(0, np.float32)
@@ -286,8 +275,6 @@ def candidate_features(
                 "story_max_cos": max_cos,
                 "story_top3_cos": top3_cos,
                 "story_max_cos_rel": max_cos - best_story_cos,
-                "name_in": _share(names, own),
-                "name_win": _share(names, own | prev | nxt),
                 "num_in": _share(numbers, sentence),
                 "cov_win2": coverage(qterms, idf, set().union(*sentence_terms[max(0, i - 2) : i + 3])),
                 "dist_best_cov": float(abs(i - best_cover)),
