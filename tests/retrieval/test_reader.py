@@ -14,7 +14,13 @@ from index.models import RawArticle
 from retrieval.answer import ExtractiveAnswerer
 from retrieval.question import analyse
 from retrieval.reader.answerer import UPGRADE_NOTE, ReaderAnswerer
-from retrieval.reader.features import CANDIDATE_FEATURES, QUESTION_FEATURES, candidate_features, stories_of
+from retrieval.reader.features import (
+    CANDIDATE_FEATURES,
+    QUESTION_FEATURES,
+    candidate_features,
+    question_numbers,
+    stories_of,
+)
 from retrieval.reader.model import ABSTAIN, MANIFEST, RANKER, load_reader, sha256
 from retrieval.scope import Scope
 from tests.conftest import MakeEngine
@@ -107,6 +113,39 @@ def test_candidates_are_every_sentence_of_the_best_stories(make_engine: MakeEngi
     assert by_text["Officials expect new talks next month."][column] == 0.0
     assert by_text['"This budget puts schools first," Reyes said.'][column] == 0.0
     assert matrix[:, CANDIDATE_FEATURES.index("cos_rel")].max() == 0.0
+
+
+def test_question_numbers_are_what_the_question_writes():
+    """should take the numbers the question writes out, each once, without trailing punctuation."""
+    assert question_numbers("What happened?") == []
+    assert question_numbers("Were 40 or 1,200 boats worth 40 million euros in 2009?") == ["40", "1,200", "2009"]
+
+
+def test_candidates_are_described_against_their_story_and_the_question_numbers(make_engine: MakeEngine):
+    """should mark the sentence holding the asked number, and compare each sentence with its story's best."""
+    engine = make_engine(TALKS, BUDGET, reader_dir=None, chunk_words=20)
+    question = analyse("How much are the fishing rights Berg spoke of worth, 40 million euros?")
+    hits = engine._search(engine._current(), question, Scope(), 30, "hybrid")
+    stories = stories_of(hits, engine.store.sentences(h.article.id for h in hits))
+    query = engine.query_encoder.encode([question.text])[0]
+    candidates, matrix = candidate_features(
+        question, stories, query, engine._current().snapshot.lexical.idf(question.terms)
+    )
+    column = {name: i for i, name in enumerate(CANDIDATE_FEATURES)}
+    by_text = {c.story.article.text[c.start : c.end]: row for c, row in zip(candidates, matrix, strict=True)}
+    worth = by_text["The dispute concerns fishing rights in the northern sea, worth 40 million euros a year."]
+    berg = by_text['"We have reached the end of the road," Berg said.']
+    assert (worth[column["num_in"]], berg[column["num_in"]]) == (1.0, 0.0)
+    assert (worth[column["cov_story_rel"]], worth[column["dist_best_cov"]]) == (0.0, 0.0)
+    assert berg[column["dist_best_cov"]] == 2.0
+    assert berg[column["cov_story_rel"]] < 0.0
+    for rank in np.unique(matrix[:, column["story_rank"]]):  # each story's best sentence is the reference
+        own = matrix[matrix[:, column["story_rank"]] == rank]
+        assert own[:, column["cos_story_rank"]].min() == 0.0
+        assert own[:, column["cos_story_rel"]].max() == 0.0
+        assert own[:, column["win_story_rel"]].max() == 0.0
+    assert matrix[:, column["story_max_cos_rel"]].max() == 0.0
+    assert matrix[:, column["story_cov_rel"]].max() == 0.0
 
 
 def test_topic_words_outside_the_question_terms_are_ignored(make_engine: MakeEngine):
