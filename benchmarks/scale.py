@@ -14,7 +14,7 @@ answer (p50/p95), all four servers asking round-robin; the time from a moderator
 process A (the shard of the first server) to the article being answerable there, and to process B
 (the last process) serving a snapshot that holds it; peak memory (VmHWM) per process. With PostgreSQL, the
 server is then stopped for ``--outage`` seconds while questions keep coming at the steady rate: how many are
-answered (from the processes' own snapshots), and how fast; the ingest is measured after it is back. On a 2-core
+answered (from the processes' own snapshots), and how fast; then a second ``/ingest`` once it is back. On a 2-core
 machine the double, PostgreSQL, the worker and every bot share the same cores: read the totals as
 what they are, and the per-process cost as what a larger host multiplies.
 """
@@ -53,13 +53,22 @@ from tests.e2e.discord_double import DiscordDouble
 ROOT = Path(__file__).resolve().parent.parent
 SERVERS = 4
 SNAPSHOT_LINE = re.compile(r"serving snapshot generation (\d+)")
-NEW_TITLE = "Harbour authority opens a floating solar farm"
-NEW_TEXT = (
-    "The harbour authority of Eastport opened a floating solar farm on Tuesday, the largest of its kind in the "
-    "region. The farm's 12,000 panels will power the port's cranes and ferries, the authority said. "
-    '"We expect the farm to cover two thirds of the port\'s electricity," harbour master Ilse Brandt said.'
+# Ingested by a moderator during the run: (title, text, the question it answers), before and after the outage.
+NEW_ARTICLES = (
+    (
+        "Harbour authority opens a floating solar farm",
+        "The harbour authority of Eastport opened a floating solar farm on Tuesday, the largest of its kind in the "
+        "region. The farm's 12,000 panels will power the port's cranes and ferries, the authority said. "
+        '"We expect the farm to cover two thirds of the port\'s electricity," harbour master Ilse Brandt said.',
+        "What did Ilse Brandt say about the floating solar farm?",
+    ),
+    (
+        "Valley orchards try netting against hail",
+        "Apple growers in the Lune valley stretched hail nets over 300 hectares of orchards this spring. "
+        '"Last year one storm took half the crop in ten minutes," grower Tomas Reyes said of the nets.',
+        "What did Tomas Reyes say about the hail nets?",
+    ),
 )
-NEW_QUESTION = "What did Ilse Brandt say about the floating solar farm?"
 
 
 class RoundRobinLoad(Load):
@@ -106,10 +115,11 @@ def _create_database(server_url: str, name: str) -> str:
 
 
 async def _ingest_to_answerable(
-    double: DiscordDouble, bots: list[BotProcess], guild: str, timeout: float
+    double: DiscordDouble, bots: list[BotProcess], guild: str, timeout: float, article: tuple[str, str, str]
 ) -> dict[str, float | None]:
     """Seconds from a moderator's /ingest (server on process A) to answerable there and to B's new snapshot."""
     d = double
+    title, text, question = article
     channel = next(c["id"] for c in d.guilds[guild]["channels"])
     moderator = d.make_user("scale-moderator")
     d.add_member(guild, moderator)
@@ -121,7 +131,7 @@ async def _ingest_to_answerable(
         channel_id=channel,
         user=moderator,
         command_name="ingest",
-        options={"title": NEW_TITLE, "text": NEW_TEXT, "source": "Scale Gazette"},
+        options={"title": title, "text": text, "source": "Scale Gazette"},
         permissions=DEFAULT_MEMBER_PERMISSIONS | MANAGE_GUILD,
     )
     to_a = to_b = None
@@ -133,13 +143,13 @@ async def _ingest_to_answerable(
             user = d.make_user(f"scale-asker{time.monotonic_ns()}")
             d.add_member(guild, user)
             iid = await d.send_interaction(
-                guild_id=guild, channel_id=channel, user=user, command_name="ask", options={"question": NEW_QUESTION}
+                guild_id=guild, channel_id=channel, user=user, command_name="ask", options={"question": question}
             )
             try:
                 await d.wait_until(lambda iid=iid: d.interactions[iid].followups, 30)
             except TimeoutError:
                 continue
-            if NEW_TITLE in followup_text(d.interactions[iid].followups[0]):
+            if title in followup_text(d.interactions[iid].followups[0]):
                 to_a = time.monotonic() - t0
                 continue
         await asyncio.sleep(0.1)
@@ -221,8 +231,13 @@ async def run_config(
             burst = list(await asyncio.gather(*(load.send_one() for _ in range(args.burst))))
             await load.wait_all(burst, args.timeout)
             burst_outcome = load.outcome(burst)
-            outage = await _outage(load, args, pg) if pg is not None and args.outage > 0 else None
-            ingest = await _ingest_to_answerable(double, procs, guilds[0], args.timeout)
+            ingest = await _ingest_to_answerable(double, procs, guilds[0], args.timeout, NEW_ARTICLES[0])
+            outage = None
+            if pg is not None and args.outage > 0:
+                outage = await _outage(load, args, pg)
+                outage["ingest_after"] = await _ingest_to_answerable(
+                    double, procs, guilds[0], args.timeout, NEW_ARTICLES[1]
+                )
             memory = {f"bot{i}": round((peak_rss_kib(b.pid) or 0) / 1024, 1) for i, b in enumerate(procs)}
             if worker is not None:
                 memory["worker"] = round((peak_rss_kib(worker.pid) or 0) / 1024, 1)
@@ -299,7 +314,8 @@ def _summary(result: dict[str, Any]) -> str:
             lines.append(
                 f"  PostgreSQL stopped {o['server_down_s']} s under load: {o['answered']}/{o['sent']} answered "
                 f"({o['cited_the_right_article']} cited the right article), p50 {o['answer_ms']['p50']} ms, "
-                f"p95 {o['answer_ms']['p95']} ms"
+                f"p95 {o['answer_ms']['p95']} ms; an /ingest after it answerable in "
+                f"{o['ingest_after']['to_answerable_in_a_s']} s / {o['ingest_after']['to_snapshot_in_b_s']} s"
             )
     return "\n".join(lines)
 
