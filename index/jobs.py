@@ -418,8 +418,9 @@ class PollLock:
             try:
                 self._conn.execute("SELECT 1")
                 return True
-            except Exception:  # the session is gone, and the server released the lock with it
-                log.warning("lost the connection that held the feed-polling lock", exc_info=True)
+            except Exception as exc:  # the session is gone, and the server released the lock with it
+                detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                log.warning("lost the connection that held the feed-polling lock (%s): taking it again", detail)
                 self._drop()
         stack = ExitStack()
         try:
