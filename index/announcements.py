@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from index.database import Database, Row
+from index.database import Database, Row, write_one
 from index.store import Store
 
 if TYPE_CHECKING:
@@ -116,11 +116,7 @@ class Outbox:
         self.max_age = max_age
 
     def _write(self, sql: str, params: Sequence[Any]) -> list[Row]:
-        """One statement that writes, atomically: on its own on PostgreSQL, in a write transaction on SQLite."""
-        if self.db.dialect == "postgresql":
-            return self.db.execute(sql, params).fetchall()
-        with self.db.transaction() as tx:
-            return tx.execute(sql, params).fetchall()
+        return write_one(self.db, sql, params)
 
     def add(self, result: PollResult, *, now: datetime | None = None) -> int:
         """Queue the new articles of one poll for announcement, oldest first; prunes old rows.

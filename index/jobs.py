@@ -36,7 +36,7 @@ from typing import Any, Final, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from index.database import Database, Row
+from index.database import Database, Row, write_one
 from index.store import Store
 
 log = logging.getLogger(__name__)
@@ -205,11 +205,7 @@ class JobStore:
         self.backoff_cap = backoff_cap
 
     def _write(self, sql: str, params: Sequence[Any]) -> list[Row]:
-        """One statement that writes, atomically: on its own on PostgreSQL, in a write transaction on SQLite."""
-        if self.db.dialect == "postgresql":
-            return self.db.execute(sql, params).fetchall()
-        with self.db.transaction() as tx:
-            return tx.execute(sql, params).fetchall()
+        return write_one(self.db, sql, params)
 
     def backoff(self, attempts: int) -> timedelta:
         """How long a job waits after its ``attempts``-th failed try."""

@@ -7,7 +7,9 @@ schema is the one this code reads; ``base.py`` is the protocol both engines spea
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from index.database import migrations
 from index.database.base import Connection, Cursor, Database, Dialect, Row
@@ -22,8 +24,8 @@ __all__ = [
     "Dialect",
     "Row",
     "SqliteDatabase",
-    "is_integrity_error",
     "open_database",
+    "write_one",
 ]
 
 DB_NAME = "newsdesk.db"
@@ -66,12 +68,13 @@ def open_database(data_dir: Path, *, url: str | None = None, create: bool = True
     return database
 
 
-def is_integrity_error(exc: BaseException) -> bool:
-    """Whether ``exc`` is a constraint violation, on either engine."""
-    if isinstance(exc, sqlite3.IntegrityError):
-        return True
-    try:
-        import psycopg
-    except ImportError:  # pragma: no cover - psycopg is a dependency
-        return False
-    return isinstance(exc, psycopg.IntegrityError)
+def write_one(db: Database, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+    """Run one writing statement atomically and return its rows (``RETURNING``).
+
+    On PostgreSQL a single statement is atomic by itself, so it skips the store-wide write lock (a queue
+    update never waits behind a long ingest); SQLite has one writer anyway, so it runs in a write transaction.
+    """
+    if db.dialect == "postgresql":
+        return db.execute(sql, params).fetchall()
+    with db.transaction() as tx:
+        return tx.execute(sql, params).fetchall()
