@@ -22,6 +22,7 @@ from bot.terminal import echo
 if TYPE_CHECKING:
     from bot.settings import Settings
     from index.database import Database
+    from index.store import Store
 
 
 def add_db_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
@@ -38,9 +39,18 @@ def add_db_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
 
 def configured(settings: Settings) -> str:
     """The configured store as a ``db copy`` location."""
-    if settings.database_url is not None:
-        return settings.database_url.get_secret_value().strip()
-    return f"sqlite:{settings.data_dir}"
+    return settings.store_url() or f"sqlite:{settings.data_dir}"
+
+
+def open_store(settings: Settings) -> Store:
+    """The configured store, for the commands that need no model (``jobs``, ``feedback export``).
+
+    Raises:
+        IngestError: when there is no index there, or it cannot be used (``UnusableIndexError``).
+    """
+    from index.store import Store
+
+    return Store(settings.data_dir, create=False, database_url=settings.store_url())
 
 
 def _open(spec: str, *, create: bool) -> Database:

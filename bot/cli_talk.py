@@ -121,12 +121,12 @@ def _write_atomically(path: Path, text: str) -> None:
 def run_feedback(args: argparse.Namespace, settings: Settings) -> int:
     """``feedback export``: the question set of every judged answer, to stdout or ``--out``."""
     from app.feedback_export import export_rows
+    from bot.cli_db import open_store
     from index.errors import IngestError
     from index.feedbackstore import FeedbackStore
-    from index.store import Store
 
     try:
-        store = Store(settings.data_dir, create=False, database_url=settings.engine_config().database_url)
+        store = open_store(settings)
     except IngestError as exc:  # no index, or not a newsdesk database
         echo(f"newsdesk: {exc}", err=True)
         return EXIT_INDEX

@@ -75,14 +75,14 @@ def _print_job(job: Job) -> None:
 
 def run_jobs(args: argparse.Namespace, settings: Settings) -> int:
     """``newsdesk jobs [list|retry ID]``; the exit code (3 when the store cannot be opened)."""
+    from bot.cli_db import open_store
     from index.jobs import JobStore
-    from index.store import Store
 
     if args.action == "retry" and args.id is None:
         echo("newsdesk jobs retry: give the ID of a failed or dead job (see `newsdesk jobs --state dead`)", err=True)
         return EXIT_USAGE
     try:
-        store = Store(settings.data_dir, create=False, database_url=settings.engine_config().database_url)
+        store = open_store(settings)
     except IngestError as exc:
         echo(f"newsdesk jobs: {exc}", err=True)
         return EXIT_INDEX

@@ -113,11 +113,15 @@ class Settings(BaseSettings):
             temperature=self.llm_temperature,
         )
 
+    def store_url(self) -> str | None:
+        """NEWSDESK_DATABASE_URL as text (it may hold a password: never log it); None for SQLite in data_dir."""
+        return self.database_url.get_secret_value().strip() if self.database_url else None
+
     def engine_config(self) -> EngineConfig:
         """The engine's view of these settings."""
         return EngineConfig(
             data_dir=self.data_dir,
-            database_url=self.database_url.get_secret_value().strip() if self.database_url else None,
+            database_url=self.store_url(),
             model=self.model,
             backend=self.encoder,
             chunk_words=self.chunk_words,

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from index.database import Database, Row, write_one
+from index.database import Database, Row, stamps, write_one
 from index.store import Store
 
 if TYPE_CHECKING:
@@ -46,15 +46,6 @@ DEFAULT_KEEP: Final = timedelta(days=7)
 DEFAULT_MAX_AGE: Final = timedelta(days=1)
 """Older pending announcements are no longer news: a bot back after a long outage does not post them."""
 MAX_ERROR_CHARS: Final = 300
-
-
-def _ts(value: datetime) -> str:
-    """UTC, one fixed width, so that text order is time order on both engines."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _dt(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +74,8 @@ def _announcement(row: Row) -> Announcement:
         article_id=row["article_id"],
         created_at=datetime.fromisoformat(row["created_at"]),
         claimed_by=row["claimed_by"],
-        claimed_at=_dt(row["claimed_at"]),
-        posted_at=_dt(row["posted_at"]),
+        claimed_at=stamps.parse(row["claimed_at"]),
+        posted_at=stamps.parse(row["posted_at"]),
         attempts=int(row["attempts"]),
         last_error=row["last_error"],
     )
@@ -131,7 +122,7 @@ class Outbox:
         if result.backlog or feed.channel_id is None or not result.new_articles:
             return 0
         moment = now or datetime.now(UTC)
-        stamp = _ts(moment)
+        stamp = stamps.stamp(moment)
         added = 0
         with self.db.transaction() as tx:
             for article in result.new_articles:
@@ -141,7 +132,7 @@ class Outbox:
                     (feed.id, feed.collection, feed.channel_id, article.article_id, stamp),
                 ).fetchone()
                 added += row is not None
-            tx.execute("DELETE FROM announcements WHERE created_at < ?", (_ts(moment - self.keep),))
+            tx.execute("DELETE FROM announcements WHERE created_at < ?", (stamps.stamp(moment - self.keep),))
         log.info("feed %s: %d new articles to announce in channel %s", feed.id, added, feed.channel_id)
         return added
 
@@ -167,7 +158,14 @@ class Outbox:
             " WHERE id IN (SELECT id FROM announcements WHERE posted_at IS NULL AND attempts < ?"
             " AND created_at >= ? AND (claimed_at IS NULL OR claimed_at <= ?)"
             f" ORDER BY id LIMIT ?{lock}) RETURNING *",
-            (owner, _ts(moment), self.max_attempts, _ts(moment - self.max_age), _ts(moment - lease), limit),
+            (
+                owner,
+                stamps.stamp(moment),
+                self.max_attempts,
+                stamps.stamp(moment - self.max_age),
+                stamps.stamp(moment - lease),
+                limit,
+            ),
         )
         return sorted((_announcement(r) for r in rows), key=lambda a: a.id)
 
@@ -175,7 +173,7 @@ class Outbox:
         """Note that the announcement was posted: it is never claimed again."""
         self._write(
             "UPDATE announcements SET posted_at = ?, claimed_by = NULL, last_error = NULL WHERE id = ?",
-            (_ts(now or datetime.now(UTC)), announcement_id),
+            (stamps.stamp(now or datetime.now(UTC)), announcement_id),
         )
 
     def failed(
@@ -191,7 +189,7 @@ class Outbox:
             " attempts = CASE WHEN ? = 1 THEN ? ELSE attempts END"
             " WHERE id = ? AND posted_at IS NULL RETURNING *",
             (
-                _ts(now or datetime.now(UTC)),
+                stamps.stamp(now or datetime.now(UTC)),
                 error[:MAX_ERROR_CHARS],
                 int(permanent),
                 self.max_attempts,

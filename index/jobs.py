@@ -36,7 +36,7 @@ from typing import Any, Final, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from index.database import Database, Row, write_one
+from index.database import Database, Row, stamps, write_one
 from index.store import Store
 
 log = logging.getLogger(__name__)
@@ -115,15 +115,6 @@ PAYLOADS: Final[dict[str, type[JobPayload]]] = {
 }
 
 
-def _ts(value: datetime) -> str:
-    """UTC, one fixed width, so that text order is time order on both engines."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _dt(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
 def _now(now: datetime | None) -> datetime:
     return now or datetime.now(UTC)
 
@@ -179,7 +170,7 @@ def _job(row: Row) -> Job:
         max_attempts=int(row["max_attempts"]),
         run_after=datetime.fromisoformat(row["run_after"]),
         owner=row["owner"],
-        lease_expires=_dt(row["lease_expires"]),
+        lease_expires=stamps.parse(row["lease_expires"]),
         last_error=row["last_error"],
         progress=_json(row["progress"]),
         result=_json(row["result"]),
@@ -223,7 +214,7 @@ class JobStore:
     ) -> Job:
         """Queue a job, due now; its kind follows from the payload's model."""
         kind = next(k for k, model in PAYLOADS.items() if type(payload) is model)
-        stamp = _ts(_now(now))
+        stamp = stamps.stamp(_now(now))
         rows = self._write(
             "INSERT INTO jobs (kind, payload, collection, max_attempts, run_after, created_by, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
@@ -243,10 +234,10 @@ class JobStore:
 
         Jobs finished more than ``FINISHED_KEPT`` ago are deleted on the way (an upload is kept in its row).
         """
-        stamp = _ts(_now(now))
+        stamp = stamps.stamp(_now(now))
         self._write(
             "DELETE FROM jobs WHERE state IN ('done', 'failed', 'dead') AND updated_at < ? RETURNING id",
-            (_ts(_now(now) - FINISHED_KEPT),),
+            (stamps.stamp(_now(now) - FINISHED_KEPT),),
         )
         rows = self._write(
             "UPDATE jobs SET state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'queued' END,"
@@ -263,14 +254,14 @@ class JobStore:
         """Lease the oldest due job to ``owner`` (after reaping expired leases); None when none is due."""
         moment = _now(now)
         self.reap(now=moment)
-        stamp = _ts(moment)
+        stamp = stamps.stamp(moment)
         lock = " FOR UPDATE SKIP LOCKED" if self.db.dialect == "postgresql" else ""
         rows = self._write(
             "UPDATE jobs SET state = 'running', attempts = attempts + 1, owner = ?, lease_expires = ?,"
             " heartbeat_at = ?, updated_at = ?"
             " WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND run_after <= ?"
             f" ORDER BY run_after, id LIMIT 1{lock}) RETURNING *",
-            (owner, _ts(moment + lease), stamp, stamp, stamp),
+            (owner, stamps.stamp(moment + lease), stamp, stamp, stamp),
         )
         return _job(rows[0]) if rows else None
 
@@ -289,9 +280,9 @@ class JobStore:
             "UPDATE jobs SET lease_expires = ?, heartbeat_at = ?, updated_at = ?,"
             " progress = COALESCE(?, progress) WHERE id = ? AND owner = ? AND state = 'running' RETURNING id",
             (
-                _ts(moment + lease),
-                _ts(moment),
-                _ts(moment),
+                stamps.stamp(moment + lease),
+                stamps.stamp(moment),
+                stamps.stamp(moment),
                 None if progress is None else json.dumps(progress),
                 job_id,
                 owner,
@@ -315,7 +306,7 @@ class JobStore:
             job_id,
             owner,
             "state = 'done', result = ?, last_error = NULL, updated_at = ?",
-            (json.dumps(result or {}), _ts(_now(now))),
+            (json.dumps(result or {}), stamps.stamp(_now(now))),
         )
 
     def fail(
@@ -335,12 +326,12 @@ class JobStore:
             job_id,
             owner,
             "state = ?, last_error = ?, run_after = ?, updated_at = ?",
-            (state, error, _ts(moment + self.backoff(job.attempts)), _ts(moment)),
+            (state, error, stamps.stamp(moment + self.backoff(job.attempts)), stamps.stamp(moment)),
         )
 
     def release(self, job_id: int, owner: str, *, now: datetime | None = None) -> Job | None:
         """Give a job back untried (a worker told to stop at once): queued, due now, this try not counted."""
-        stamp = _ts(_now(now))
+        stamp = stamps.stamp(_now(now))
         return self._finish(
             job_id,
             owner,
@@ -350,7 +341,7 @@ class JobStore:
 
     def retry(self, job_id: int, *, now: datetime | None = None) -> Job | None:
         """Queue a failed or dead job again, due now, with all its attempts; None when it is not failed or dead."""
-        stamp = _ts(_now(now))
+        stamp = stamps.stamp(_now(now))
         rows = self._write(
             "UPDATE jobs SET state = 'queued', attempts = 0, run_after = ?, updated_at = ?"
             " WHERE id = ? AND state IN ('failed', 'dead') RETURNING *",
