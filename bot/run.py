@@ -22,7 +22,7 @@ import re
 import signal
 from collections.abc import Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import aiohttp
 import discord
@@ -140,17 +140,6 @@ def _make_bot(bot_cls: type[NewsdeskBot], shards: ShardPlan | None, desk: Desk, 
     return bot_cls(desk=desk, settings=settings, shard_ids=list(shards.ids), shard_count=shards.count)
 
 
-async def _claim(engine: Engine, shards: ShardPlan | None) -> ShardClaim | Literal[False] | None:
-    """Claim this process's shards in the store (None when unsharded; False, logged, when another process has them)."""
-    if shards is None:
-        return None
-    try:
-        return await asyncio.to_thread(claim_shards, engine.store, shards.ids, shards.count)
-    except (ShardConflictError, UnusableIndexError) as exc:
-        log.error("cannot start the bot: %s", exc)
-        return False
-
-
 async def _keep_claim(bot: NewsdeskBot, claim: ShardClaim) -> None:
     """Renew the shard claim while the bot runs; close the bot if another process took the shards over."""
     while True:
@@ -185,10 +174,14 @@ async def _serve(
             exc_info=not isinstance(exc, OSError | ValueError),
         )
         return EXIT_BOT
-    claim = await _claim(engine, shards)
-    if claim is False:
-        engine.close()
-        return EXIT_BOT
+    claim: ShardClaim | None = None
+    if shards is not None:  # each shard is run by one process: refuse to start on shards another one holds
+        try:
+            claim = await asyncio.to_thread(claim_shards, engine.store, shards.ids, shards.count)
+        except (ShardConflictError, UnusableIndexError) as exc:
+            log.error("cannot start the bot: %s", exc)
+            engine.close()
+            return EXIT_BOT
     # One HTTP client for /ingest url: and the feeds, guarded against private addresses unless allowed.
     http_client = make_client(allow_private=settings.allow_private_urls)
     fetch = functools.partial(read_url_async, client=http_client, allow_private=settings.allow_private_urls)
