@@ -13,7 +13,10 @@ article got a question, in sampled order, except a CNN Student News page and a g
 hold nothing to ask: a speaker question where the article quotes someone, a fact question
 where it does not or where a number or name was the natural thing to ask.
 
-These sets are for reporting only: nothing in ``retrieval/`` may be tuned on them.
+``dev.jsonl`` is the development set (same kinds and shares, 96 questions on 69 other articles,
+sampled with ``random.Random(7)`` over the indexed CNN/DailyMail and BBC articles that no other set
+uses; keys written from the article text alone): tuning on it is allowed. ``user.jsonl`` and
+``followups.jsonl`` are held out, for reporting only: nothing in ``retrieval/`` may be tuned on them.
 ``python -m benchmarks.questions.verify`` checks them against the eval corpus;
 ``python -m benchmarks.quality --questions FILE`` scores systems on one of them.
 """

@@ -175,11 +175,19 @@ def test_committed_sets_have_the_agreed_shape():
     assert len(followups) >= 30 and all(isinstance(r, Followup) for r in followups)
 
 
+def test_dev_set_has_the_agreed_shape_and_no_held_out_article():
+    """should hold 96 questions (48 speaker, 24 fact, 24 refuse) on articles no held-out set uses."""
+    dev = load_rows(SETS / "dev.jsonl")
+    assert Counter(r.kind for r in dev) == {"speaker": 48, "fact": 24, "refuse": 24}
+    held_out = {r.article_id for name in ("user.jsonl", "followups.jsonl") for r in load_rows(SETS / name)}
+    assert {r.article_id for r in dev if r.article_id} & held_out == set()
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not (EVAL_DIR / "cnndm" / "articles.jsonl").exists(), reason="eval data not available")
 def test_committed_sets_match_the_eval_corpus():
     """should find every expected phrase in its article and no refusal's absent entry anywhere."""
     texts = corpus_texts(EVAL_DIR)
-    for name in ("user.jsonl", "followups.jsonl"):
+    for name in ("user.jsonl", "followups.jsonl", "dev.jsonl"):
         rows = load_rows(SETS / name)
         assert key_problems(rows, texts) + absence_problems(rows, texts) == []
