@@ -234,12 +234,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--out", type=Path, help="also write the JSON here")
     parser.add_argument("--no-reader", action="store_true", help="answer with the hand-tuned scorer (the fallback)")
+    parser.add_argument("--reader-dir", type=Path, default=MODEL_DIR, help="the reader's model folder (a candidate)")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if not (args.eval_dir / "newsqa" / "questions.jsonl").exists():
         print(f"eval data not found in {args.eval_dir}", file=sys.stderr)
         return 2
-    config = EngineConfig(data_dir=args.data_dir, reader_dir=None if args.no_reader else MODEL_DIR)
+    config = EngineConfig(data_dir=args.data_dir, reader_dir=None if args.no_reader else args.reader_dir)
     if not args.no_reader and not args.questions:
         print(
             "note: the reader was trained on these NewsQA questions, so its answer figures here are in-sample; "

@@ -20,7 +20,7 @@ import random
 import re
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -30,6 +30,7 @@ from app.engine import Engine
 from benchmarks.metrics import contains_any
 from index.attribution import loads as load_attributions
 from index.lexical import LexicalIndex, terms
+from index.speakers import article_words, institution_match, speaker_match
 from retrieval.question import analyse
 from retrieval.reader.answerer import DEPTH
 from retrieval.reader.features import Candidate, Story, candidate_features, stories_of
@@ -47,6 +48,19 @@ DECOY_LAST = (
     "Delacroix", "Tavares", "Oyelaran", "Brannigan", "Kowalczyk", "Moreau-Dufresne", "Ferreira", "Nakashima",
     "Ellingham", "Radulescu", "Achterberg", "Castellanos",
 )  # fmt: skip
+
+
+#: How people ask what somebody said (Discord questions are often lower case, without a question mark).
+TEMPLATES = (
+    "What did {who} say about {topic}?",
+    "what did {who} say about {topic}",
+    "how did {who} respond to {topic}",
+    "what was {who}'s reaction to {topic}",
+    "what did {who} think of {topic}",
+    "what did {who} tell reporters about {topic}",
+)
+_NAME = re.compile(r"^(?:[A-Z][\w'’.-]*\s+)+[A-Z][\w'’-]*$")  # a person's name, not "the report" or "Awards"
+_SPOKESMAN = re.compile(r"^(?P<org>(?:[A-Z][\w&'’.-]*\s+){1,3})(?:spokesman|spokeswoman|spokesperson)$")
 
 
 @dataclass
@@ -67,12 +81,19 @@ class Asked:
 
 @dataclass(frozen=True)
 class SpeakerItem:
-    """A question about what one person said in one article, and the sentences that quote them there."""
+    """A question about what one person (or organisation) said in one article, and the sentences quoting them."""
 
     qid: str
-    question: str
+    who: str
+    topic: str
     article_id: str
     sentences: frozenset[int]
+    template: str = TEMPLATES[0]
+
+    @property
+    def question(self) -> str:
+        """The question as a user would type it."""
+        return self.template.format(who=self.who, topic=self.topic)
 
 
 def featurise(
@@ -110,7 +131,13 @@ def ask_newsqa(engine: Engine, questions: Sequence[dict[str, Any]], id_map: dict
 
 
 def speaker_items(engine: Engine, article_ids: Iterable[str], *, per_article: int, seed: int) -> list[SpeakerItem]:
-    """Questions about the people quoted directly in ``article_ids``, from their stored attribution tables."""
+    """Questions about the people and organisations quoted directly in ``article_ids``.
+
+    From the stored attribution tables: a person is asked about by surname, full name or role, an
+    organisation whose spokesman is quoted by its name ("what did Five say"); the topic is a few
+    rare words of the title or of one of their quotes; the wording is one of ``TEMPLATES``. The
+    positives are the sentences the features match to that speaker, so labels and features agree.
+    """
     rng = random.Random(seed)
     lexical = engine._current().snapshot.lexical
     items: list[SpeakerItem] = []
@@ -119,30 +146,55 @@ def speaker_items(engine: Engine, article_ids: Iterable[str], *, per_article: in
         article = engine.store.article(article_id)
         if stored is None or article is None:
             continue
-        quoted: dict[str, set[int]] = {}
-        roles: dict[str, str] = {}
-        for a in load_attributions(stored.attributions):
-            if a.kind == "direct" and len(a.speaker.split()) >= 2:
-                quoted.setdefault(a.speaker, set()).update(range(a.sentence, a.last_sentence + 1))
-                if a.roles:
-                    roles.setdefault(a.speaker, a.roles[0])
-        for speaker in rng.sample(sorted(quoted), min(per_article, len(quoted))):
-            topic = _topic_words(article.title, speaker, lexical, rng)
-            if not topic:
+        attributions = [a for a in load_attributions(stored.attributions) if a.kind == "direct"]
+        words = article_words(article.title, article.text)
+        askable: dict[str, str] = {}  # the speaker as asked -> the sentence text their topic may come from
+        for a in attributions:
+            spokesman = _SPOKESMAN.match(a.speaker)
+            if _NAME.match(a.speaker) and not spokesman:
+                who = _person(a.speaker, a.roles, rng)
+            elif spokesman:
+                who = spokesman.group("org").strip()
+            else:
                 continue
-            role = roles.get(speaker)
-            who = f"the {role.rstrip('.')}" if role and rng.random() < 0.3 else speaker.split()[-1]
-            question = f"What did {who} say about {topic}?"
-            items.append(
-                SpeakerItem(f"speaker-{article_id}-{len(items)}", question, article_id, frozenset(quoted[speaker]))
-            )
+            askable.setdefault(who, article.text[a.start : a.end])
+        for who in rng.sample(sorted(askable), min(per_article, len(askable))):
+            quoting = {
+                i
+                for a in attributions
+                if max(speaker_match(who, a), institution_match(who, a, words)) >= 0.5
+                for i in range(a.sentence, a.last_sentence + 1)
+            }
+            source, letters = (askable[who], 6) if rng.random() < 0.5 else (article.title, 4)
+            topic = _topic_words(source, who, lexical, rng, min_letters=letters)
+            if not topic or not quoting:
+                continue
+            template = rng.choice([t for t in TEMPLATES if "{who}'s" not in t or not who.endswith("s")])
+            qid = f"speaker-{article_id}-{len(items)}"
+            items.append(SpeakerItem(qid, who, topic, article_id, frozenset(quoting), template))
     return items
 
 
-def _topic_words(title: str, speaker: str, lexical: LexicalIndex, rng: random.Random) -> str:
-    """Two or three of the title's rarest words that do not name the speaker (the question's topic)."""
+def _person(speaker: str, roles: Sequence[str], rng: random.Random) -> str:
+    """How a user names a quoted person: surname, full name, or a role the article gives them."""
+    draw = rng.random()
+    if roles and draw < 0.3:
+        return f"the {roles[0].rstrip('.')}"
+    return speaker if draw > 0.85 else speaker.split()[-1]
+
+
+def _topic_words(text: str, speaker: str, lexical: LexicalIndex, rng: random.Random, min_letters: int = 4) -> str:
+    """Two or three of the text's rarest words that do not name the speaker (the question's topic).
+
+    From a quote, only words of ``min_letters`` or more that are not adverbs: a quote's rarest short
+    words are its interjections ("totally", "know"), which nobody asks about.
+    """
     names = {w.casefold() for w in speaker.split()}
-    words = [w for w in dict.fromkeys(_WORD.findall(title)) if w.casefold() not in names and terms(w)]
+    words = [
+        w
+        for w in dict.fromkeys(_WORD.findall(text))
+        if w.casefold() not in names and terms(w) and len(w) >= min_letters and not w.endswith("ly")
+    ]
     if not words:
         return ""
     idf = lexical.idf([terms(w)[0] for w in words])
@@ -161,8 +213,7 @@ def decoy_names(lexical: LexicalIndex, rng: random.Random) -> list[str]:
 
 def decoy(item: SpeakerItem, name: str) -> SpeakerItem:
     """The same question about someone the news never mentions: nothing in it is an answer."""
-    about = item.question.split(" say about ", 1)[1]
-    return SpeakerItem(f"{item.qid}-decoy", f"What did {name} say about {about}", item.article_id, frozenset())
+    return replace(item, qid=f"{item.qid}-decoy", who=name, sentences=frozenset())
 
 
 def ask_speakers(engine: Engine, items: Sequence[SpeakerItem], *, answerable: bool = True) -> list[Asked]:

@@ -8,8 +8,8 @@
    (the case where the news does not say).
 2. Build the candidates and their features with ``retrieval.reader.features`` (the code the
    answerer runs). A candidate is positive when it lies in the question's article and holds
-   one of its crowd answers. Speaker questions and their decoys are added from the attribution
-   tables (``benchmarks/reader_data.py``).
+   one of its crowd answers. Speaker questions and their decoys (people the news never mentions)
+   are added from the attribution tables (``benchmarks/reader_data.py``).
 3. Five folds by article (fixed seed): LambdaRank on candidates gives out-of-fold sentence
    scores; a binary model on question features (full index = 1; article removed, or a decoy
    speaker = 0) gives out-of-fold confidences; the abstention threshold is chosen on them so
@@ -49,12 +49,13 @@ from benchmarks.reader_data import (
     folds_by_article,
     speaker_items,
 )
-from retrieval.answer import quote_start
 from retrieval.question import analyse
+from retrieval.reader.answerer import choose
 from retrieval.reader.features import (
     CANDIDATE_FEATURES,
     QUESTION_FEATURES,
     question_features,
+    speaker_quoted,
 )
 from retrieval.reader.model import ABSTAIN, MANIFEST, MODEL_DIR, RANKER, sha256
 
@@ -136,20 +137,9 @@ def auc(labels: np.ndarray, scores: np.ndarray) -> float:
 
 
 def _first_quotes(a: Asked, gap: float) -> list[str]:
-    """The quotes the answerer would show (best first, then a close second from the same story)."""
-    if not len(a.candidates):
-        return []
-    order = np.argsort(-a.oof, kind="stable")
-    best = a.candidates[int(order[0])]
-    quotes = [
-        best.story.article.text[quote_start(best.story.article.text, best.story.sentences.spans, best.index) : best.end]
-    ]
-    for i in order[1:8]:
-        cand = a.candidates[int(i)]
-        if cand.story is best.story and a.oof[i] >= a.oof[order[0]] - gap and abs(cand.index - best.index) > 1:
-            quotes.append(cand.story.article.text[cand.start : cand.end])
-            break
-    return quotes
+    """The quotes the answerer would show (``retrieval.reader.answerer.choose``, on out-of-fold scores)."""
+    chosen = choose(a.candidates, a.oof, speaker_quoted(a.matrix), gap) if len(a.candidates) else []
+    return [c.story.article.text[begin : c.end] for c, begin in chosen]
 
 
 def report(asked: Sequence[Asked], confidence: np.ndarray, threshold: float) -> dict[str, float]:

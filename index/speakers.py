@@ -11,6 +11,7 @@ is of ("Chelsea's manager" ~ "Chelsea manager").
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from index.attribution import Attribution
@@ -56,6 +57,21 @@ _PATTERNS = (
     re.compile(r"^according\s+to\s+(?P<who>[^,?]+?)\s*,\s*(?P<topic>.*?)\s*\??$", re.I),
     re.compile(r"^(?P<topic>.+?),?\s+according\s+to\s+(?P<who>[^,?]+?)\s*\??$", re.I),
 )
+#: Roles that speak for their organisation: "a Five spokesman" answers "what did Five say".
+_SPEAKS_FOR = word_set(
+    """
+    spokesman spokeswoman spokesperson spokesmen spokeswomen representative statement chief executive ceo head
+    president chairman chairwoman director boss owner founder
+    """
+)
+#: Speakers attribution leaves as a common noun ("the company said"): whoever the article is about.
+_INSTITUTIONS = word_set(
+    """
+    company firm group club corporation organisation organization agency ministry department government party
+    council union bank network channel broadcaster retailer airline charity body board federation association
+    league institute studio website site team maker giant
+    """
+)
 _NO_SPEAKER = word_set(
     """
     he she they it you we i people anyone someone everyone it
@@ -96,6 +112,7 @@ def question_speaker(question: str) -> SpeakerQuestion | None:
     return None
 
 
+_WORDS = re.compile(r"[\w'’-]+")
 _POSSESSIVE = re.compile(r"['’]s?\b")
 _NAME_WORD = re.compile(r"[A-Z][\w'’\-]*\.?")
 
@@ -118,9 +135,13 @@ def _split(phrase: str) -> tuple[set[str], set[str]]:
 
 def _role_score(asked: str, roles: list[str]) -> float:
     asked_roles, asked_orgs = _split(asked)
-    if not asked_roles:
-        org_hits = [len(asked_orgs & _split(role)[1]) / len(asked_orgs) for role in roles if asked_orgs]
-        return 0.3 if org_hits and max(org_hits) >= 0.5 else 0.0  # "the Alzheimer's Society" for its chief
+    if not asked_roles:  # an organisation: "what did Kraft say" is answered by its spokesman or its head
+        best = 0.0
+        for role in roles:
+            have_roles, have_orgs = _split(role)
+            if asked_orgs and len(asked_orgs & have_orgs) / len(asked_orgs) >= 0.5:
+                best = max(best, 0.75 if have_roles & _SPEAKS_FOR else 0.3)  # "an Obama aide" is not Obama
+        return best
     best = 0.0
     for role in roles:
         have_roles, have_orgs = _split(role)
@@ -137,6 +158,24 @@ def _role_score(asked: str, roles: list[str]) -> float:
         elif asked_orgs and org_share >= 0.5:
             best = max(best, 0.3)
     return best
+
+
+def article_words(title: str, text: str) -> frozenset[str]:
+    """An article's casefolded words, for ``institution_match``."""
+    return frozenset(_WORDS.findall(f"{title}\n{text}".casefold()))
+
+
+def institution_match(question_speaker: str, attribution: Attribution, words: AbstractSet[str]) -> float:
+    """0.6 when a quote is given to "the company"-style speaker and the article names the asked one.
+
+    Attribution leaves "the company said" unresolved; "what did Lycos say" in an article that
+    names Lycos most likely means it. ``words`` are the article's (``article_words``).
+    """
+    speaker = _norm(attribution.speaker).split()
+    asked = _norm(question_speaker).split()
+    if len(speaker) != 1 or speaker[0] not in _INSTITUTIONS or not asked or _split(question_speaker)[0]:
+        return 0.0
+    return 0.6 if all(w in words for w in asked) else 0.0
 
 
 def _norm(text: str) -> str:

@@ -24,7 +24,14 @@ from index.store import Store
 from retrieval.answer import NOT_FOUND, Answer, Answerer, cite, quote_start
 from retrieval.hybrid import Hit
 from retrieval.question import Question
-from retrieval.reader.features import Candidate, Story, candidate_features, question_features, stories_of
+from retrieval.reader.features import (
+    Candidate,
+    Story,
+    candidate_features,
+    question_features,
+    speaker_quoted,
+    stories_of,
+)
 from retrieval.reader.model import ReaderModel
 
 log = logging.getLogger(__name__)
@@ -42,6 +49,7 @@ class Ranked:
     candidates: list[Candidate]
     scores: np.ndarray
     confidence: float
+    speaks: np.ndarray  # per candidate: the speaker a "what did X say" question names is quoted here or just before
 
 
 class ReaderAnswerer:
@@ -70,10 +78,10 @@ class ReaderAnswerer:
         query = self.encoder.encode([question.text])[0]
         candidates, matrix = candidate_features(question, stories, query, idf)
         if not candidates:
-            return Ranked(stories, [], np.zeros(0), 0.0)
+            return Ranked(stories, [], np.zeros(0), 0.0, np.zeros(0, dtype=bool))
         scores = self.model.rank(matrix)
         confidence = self.model.confidence(question_features(question, stories, matrix, scores, idf))
-        return Ranked(stories, candidates, scores, confidence)
+        return Ranked(stories, candidates, scores, confidence, speaker_quoted(matrix))
 
     def answer(
         self,
@@ -109,28 +117,42 @@ class ReaderAnswerer:
         return Answer(question.text, True, "\n".join(lines), tuple(citations), confidence=ranked.confidence)
 
     def choose(self, ranked: Ranked, avoid: Sequence[tuple[str, int, int]] = ()) -> list[tuple[Candidate, int]]:
-        """The best candidate, and a second one from the same story when it scores close; with quote starts.
+        """The quotes to show for ``ranked`` (see ``choose``), with the model's second-quote gap."""
+        return choose(ranked.candidates, ranked.scores, ranked.speaks, self.model.second_quote_gap, avoid)
 
-        Candidates overlapping a quote in ``avoid`` are passed over.
-        """
-        order = [int(i) for i in np.argsort(-ranked.scores, kind="stable") if not _shown(ranked.candidates[i], avoid)]
-        chosen: list[tuple[Candidate, int]] = []
-        if not order:
-            return chosen
-        best = float(ranked.scores[order[0]])
-        for i in order[: 4 * MAX_QUOTES]:
-            cand = ranked.candidates[int(i)]
-            if chosen and (
-                float(ranked.scores[i]) < best - self.model.second_quote_gap or cand.story is not chosen[0][0].story
-            ):
-                continue
-            begin = quote_start(cand.story.article.text, cand.story.sentences.spans, cand.index)
-            if any(c.story is cand.story and begin < c.end and b < cand.end for c, b in chosen):
-                continue
+
+def choose(
+    candidates: Sequence[Candidate],
+    scores: np.ndarray,
+    speaks: np.ndarray,
+    gap: float,
+    avoid: Sequence[tuple[str, int, int]] = (),
+) -> list[tuple[Candidate, int]]:
+    """The best candidate and at most one more from the same story, with their quote starts.
+
+    The second is the next best that scores within ``gap`` of the best; for "what did X say",
+    when the best does not quote X (``speaks``: X is quoted in the sentence or the one before),
+    it is X's best-scored sentence in that story whatever its score: the reader often leads with
+    the sentence that reports the event, and the asker wants X's words. Candidates overlapping a
+    quote in ``avoid`` (already shown) are passed over.
+    """
+    order = [int(i) for i in np.argsort(-scores, kind="stable") if not _shown(candidates[i], avoid)]
+    if not order:
+        return []
+    best = candidates[order[0]]
+    chosen = [(best, quote_start(best.story.article.text, best.story.sentences.spans, best.index))]
+    same_story = [i for i in order[1:] if candidates[i].story is best.story]
+    wanted = [i for i in same_story if speaks[i]] if len(speaks) and not speaks[order[0]] else []
+    close = [
+        i for i in order[1 : 4 * MAX_QUOTES] if i in same_story and float(scores[i]) >= float(scores[order[0]]) - gap
+    ]
+    for i in [*wanted, *close]:
+        cand = candidates[i]
+        begin = quote_start(cand.story.article.text, cand.story.sentences.spans, cand.index)
+        if not any(begin < c.end and b < cand.end for c, b in chosen):
             chosen.append((cand, begin))
-            if len(chosen) == MAX_QUOTES:
-                break
-        return chosen
+            break
+    return chosen
 
 
 def _shown(candidate: Candidate, avoid: Sequence[tuple[str, int, int]]) -> bool:

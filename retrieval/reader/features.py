@@ -34,13 +34,14 @@ from index.attribution import Attribution
 from index.attribution import loads as load_attributions
 from index.lexical import terms
 from index.models import Article, ArticleSentences
-from index.speakers import SpeakerQuestion, question_speaker, speaker_match
+from index.speakers import SpeakerQuestion, article_words, institution_match, question_speaker, speaker_match
 from retrieval.answer import MIN_SENTENCE_WORDS, coverage, phrase_overlap
 from retrieval.hybrid import Hit
 from retrieval.question import Question, has_answer_type, is_attributed_quote
 
 STORIES = 5  # candidate stories per question (5 over 3: article hit@1 0.574 over 0.562, out of fold)
 _NUMBER = re.compile(r"\d[\d,.]*")
+SPEAKS = 0.5  # a speaker match from which a quote counts as the asked speaker's (a surname, a role, a spokesman)
 ANSWER_TYPES = ("number", "time", "person", "place")
 CANDIDATE_FEATURES = (
     "cos",
@@ -96,6 +97,8 @@ CANDIDATE_FEATURES = (
     "dist_best_cov",
     "dist_best_cos",
     "cos_win_max",
+    # Added in the third training: the topic of "what did X say about Y" around the sentence.
+    "cov_topic_win",
 )
 QUESTION_FEATURES = (
     "best_score",
@@ -121,6 +124,9 @@ QUESTION_FEATURES = (
     "second_story_cov",
     "lexical_strength",
     *(f"type_{t}" for t in ANSWER_TYPES),
+    # Added in the third training: does the asked speaker say anything on the asked topic?
+    "speaker_topic_cov",
+    "topic_cov_best",
 )
 
 
@@ -181,8 +187,13 @@ def _speaker_by_sentence(story: Story, asked: SpeakerQuestion | None) -> tuple[d
     matches: dict[int, float] = {}
     quoted: set[int] = set()
     best = 0.0
+    words = article_words(story.article.title, story.article.text)
     for attribution in story.attributions:
-        score = speaker_match(asked.speaker, attribution) if asked else 0.0
+        score = (
+            max(speaker_match(asked.speaker, attribution), institution_match(asked.speaker, attribution, words))
+            if asked
+            else 0.0
+        )
         best = max(best, score)
         for i in range(attribution.sentence, attribution.last_sentence + 1):
             quoted.add(i)
@@ -255,6 +266,7 @@ def candidate_features(
                 "story_speaker": story_speaker,
                 "has_speaker_question": float(asked is not None),
                 "cov_topic": coverage(topic, idf, own) if topic else 0.0,
+                "cov_topic_win": coverage(topic, idf, own | prev | nxt) if topic else -1.0,
                 "story_rank": float(story.rank),
                 "story_score": story.score / top_score,
                 "story_gap": story.score - top_score,
@@ -302,6 +314,13 @@ def candidate_features(
             window = matrix[own_story, column["cov_win"]]
             matrix[own_story, column["win_story_rel"]] = window - window.max()
     return candidates, matrix
+
+
+def speaker_quoted(matrix: npt.NDArray[np.float32]) -> npt.NDArray[np.bool_]:
+    """Per candidate row: is the speaker the question asks about quoted in the sentence or the one before."""
+    column = {name: i for i, name in enumerate(CANDIDATE_FEATURES)}
+    match = np.maximum(matrix[:, column["speaker_match"]], matrix[:, column["speaker_match_prev"]])
+    return np.asarray(match >= SPEAKS, dtype=bool)
 
 
 def _margin(scores: Sequence[float]) -> float:
@@ -365,4 +384,8 @@ def question_features(
     }
     for t in ANSWER_TYPES:
         row[f"type_{t}"] = float(question.answer_type == t)
+    topic = matrix[:, column["cov_topic_win"]]
+    speaks = speaker_quoted(matrix)
+    row["topic_cov_best"] = float(topic.max())  # -1: no topic asked
+    row["speaker_topic_cov"] = float(topic[speaks].max()) if speaks.any() else -1.0 if topic.max() < 0 else -0.5
     return np.asarray([[row[name] for name in QUESTION_FEATURES]], dtype=np.float32)

@@ -9,6 +9,7 @@ import pytest
 
 from benchmarks.reader_data import (
     FOLDS,
+    TEMPLATES,
     Asked,
     SpeakerItem,
     ask_newsqa,
@@ -38,18 +39,39 @@ BUDGET = RawArticle(
 )
 
 
-def test_speaker_questions_come_from_the_attribution_table(make_engine: MakeEngine):
-    """should ask what a quoted person said, about title words, and mark the sentences that quote them."""
+CHANNEL = RawArticle(
+    title="TV channel rapped over crime drama mailout",
+    text=(
+        "The channel sent out 55,000 promotion packs for its crime drama.\n"
+        'A Five spokesman said: "We are surprised a very small minority have been offended by the packs."\n'
+        "The regulator received 100 complaints about the mailout."
+    ),
+    source="Wire",
+)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_speaker_questions_come_from_the_attribution_table(make_engine: MakeEngine, seed: int):
+    """should ask what a quoted person said, in one of the templates, and mark the sentences that quote them."""
     engine = make_engine(TALKS, BUDGET, reader_dir=None, chunk_words=20)
     talks = next(a for a in engine.store.iter_articles() if a.title.startswith("Fishing"))
-    (item,) = speaker_items(engine, [talks.id], per_article=2, seed=1)
-    assert item.question.startswith("What did Berg say about ")
+    (item,) = speaker_items(engine, [talks.id], per_article=2, seed=seed)
+    assert item.who in {"Berg", "Anna Berg"}
+    assert item.template in TEMPLATES and item.question == item.template.format(who=item.who, topic=item.topic)
     assert item.article_id == talks.id and item.sentences == frozenset({2})
     (asked,) = ask_speakers(engine, [item])
     positives = [c for c, label in zip(asked.candidates, asked.labels, strict=True) if label]
     assert [talks.text[c.start : c.end] for c in positives] == [
         '"We have reached the end of the road," Anna Berg said.'
     ]
+
+
+def test_an_organisation_is_asked_about_by_the_name_its_spokesman_speaks_for(make_engine: MakeEngine):
+    """should ask "what did Five say" for "a Five spokesman said", with the spokesman's sentence positive."""
+    engine = make_engine(CHANNEL, BUDGET, reader_dir=None, chunk_words=20)
+    channel = next(a for a in engine.store.iter_articles() if a.title.startswith("TV channel"))
+    (item,) = speaker_items(engine, [channel.id], per_article=2, seed=0)
+    assert (item.who, item.sentences) == ("Five", frozenset({1}))
 
 
 def test_decoys_ask_about_people_the_index_never_mentions(make_engine: MakeEngine):
@@ -59,7 +81,7 @@ def test_decoys_ask_about_people_the_index_never_mentions(make_engine: MakeEngin
     )
     names = decoy_names(engine._current().snapshot.lexical, random.Random(0))
     assert names and not any("Marisol" in n or "Halvorsen" in n for n in names)
-    item = SpeakerItem("q", "What did Berg say about fishing quotas?", "a1", frozenset({2}))
+    item = SpeakerItem("q", "Berg", "fishing quotas", "a1", frozenset({2}))
     fake = decoy(item, "Anders Tavares")
     assert (fake.question, fake.sentences, fake.article_id) == (
         "What did Anders Tavares say about fishing quotas?",

@@ -7,7 +7,7 @@ import pytest
 from index.attribution import Attribution, dumps, extract_attributions, loads, speakers_by_sentence
 from index.quotes import quote_spans
 from index.sentences import split_sentences
-from index.speakers import SpeakerQuestion, question_speaker, speaker_match
+from index.speakers import SpeakerQuestion, institution_match, question_speaker, speaker_match
 from retrieval.question import analyse
 
 
@@ -464,11 +464,28 @@ def test_question_speaker_finds_speakers_the_old_extraction_missed(question: str
         ("the Arsenal manager", "Jose Mourinho", ("Chelsea manager",), 0.2),
         ("the Kremlin spokesman", "Dmitry Peskov", ("Kremlin spokesman",), 0.9),
         ("the prime minister", "Tony Blair", ("Prime Minister",), 0.7),
-        ("the Alzheimer's Society", "Jeremy Hughes", ("chief executive of the Alzheimer's Society",), 0.3),
+        ("the Alzheimer's Society", "Jeremy Hughes", ("chief executive of the Alzheimer's Society",), 0.75),
+        ("Five", "Five spokesman", (), 0.75),
+        ("kraft", "Lance Friedmann", ("Kraft senior vice president",), 0.75),
+        ("Obama", "Susan Rice", ("Obama aide",), 0.3),
         ("Obama", "Jeremy Hughes", ("chief executive of the Alzheimer's Society",), 0.0),
         ("court documents", "court documents", (), 1.0),
     ],
 )
 def test_speaker_match(asked: str, speaker: str, roles: tuple[str, ...], score: float) -> None:
-    """should score names, surnames, first names and synonymous roles of the same organisation."""
+    """should score names, surnames, first names, synonymous roles of the same organisation and its spokesmen."""
     assert speaker_match(asked, _attribution(speaker, *roles)) == pytest.approx(score)
+
+
+@pytest.mark.parametrize(
+    ("asked", "speaker", "words", "score"),
+    [
+        ("Lycos", "company", {"lycos", "said"}, 0.6),
+        ("what Lycos", "company", {"said"}, 0.0),
+        ("Lycos", "Jeremy Hughes", {"lycos"}, 0.0),
+        ("the Lycos spokesman", "company", {"lycos", "spokesman"}, 0.0),
+    ],
+)
+def test_institution_match(asked: str, speaker: str, words: set[str], score: float) -> None:
+    """should give "the company said" to the organisation asked about only when the article names it."""
+    assert institution_match(asked, _attribution(speaker), frozenset(words)) == score
