@@ -72,6 +72,7 @@ _INSTITUTIONS = word_set(
     league institute studio website site team maker giant
     """
 )
+_FUNCTION_WORDS = word_set("the a an of for at in on from with and to by")
 _NO_SPEAKER = word_set(
     """
     he she they it you we i people anyone someone everyone it
@@ -121,6 +122,18 @@ def _name_words(phrase: str) -> list[str]:
     """Capitalised words of a phrase that are neither titles nor roles: the name part."""
     words = [_POSSESSIVE.sub("", w).rstrip(".").casefold() for w in _NAME_WORD.findall(phrase)]
     return [w for w in words if w and not is_title(w) and w not in ROLE_NOUNS and w not in {"the", "a", "an"}]
+
+
+def _asked_name_words(phrase: str) -> list[str]:
+    """The name part of the speaker a question asks about.
+
+    People type questions in lower case ("what did blair say"): a phrase with no capital letter
+    has every word that is not a title, a role or a function word taken as a possible name word.
+    """
+    if phrase != phrase.casefold():
+        return _name_words(phrase)
+    words = [_POSSESSIVE.sub("", w).rstrip(".") for w in _WORDS.findall(phrase)]
+    return [w for w in words if w and not is_title(w) and w not in ROLE_NOUNS and w not in _FUNCTION_WORDS]
 
 
 def _is_role(word: str) -> bool:
@@ -200,7 +213,7 @@ def speaker_match(question_speaker: str, attribution: Attribution) -> float:
     if asked == speaker:
         return 1.0
     best = 0.0
-    asked_name = _name_words(question_speaker)
+    asked_name = _asked_name_words(question_speaker)
     speaker_words = speaker.split()
     if asked_name and _name_words(attribution.speaker):
         if all(w in speaker_words for w in asked_name):

@@ -40,7 +40,13 @@ FAKE_TOKEN = "MTE5ODc2NTQzMjEwOTg3NjU0Mw.GhJkLm.newsdesk-e2e-fake-token-01234567
 READY_LINE = "bot.client: connected as"
 MANAGE_GUILD = 1 << 5
 PESKOV = "What did Peskov say about the strikes?"
-PESKOV_QUOTE = "We are very sorry about that and we are very concerned"
+#: What the seed quotes Peskov saying (three sentences): an answer to PESKOV quotes at least one of them; which
+#: ranks first is the reader's choice and moves with its training and the filler articles around the seed.
+PESKOV_QUOTES = (
+    "significantly increased",
+    "It's quite noteworthy that President Trump",
+    "We are very sorry about that and we are very concerned",
+)
 SEED_TITLE = "Russia-US ties face long haul to recover from 'zero'"
 FILLER_ARTICLES = 150
 

@@ -20,7 +20,7 @@ from tests.llm_cases import INJECTED_CLAIM, INJECTION, LEFT_OUT_INJECTION, PESKO
 from tests.llm_double import MODEL, LlmDouble, Reply
 
 from ._bot_process import (
-    PESKOV_QUOTE,
+    PESKOV_QUOTES,
     SEED_TITLE,
     BotProcess,
     SeededData,
@@ -111,7 +111,7 @@ async def test_a_stalled_model_falls_back_to_the_quotes_with_a_note(
     message = await answer_message(d, iid)
     assert message["embeds"][0]["footer"]["text"].startswith(f"{LATE} · Quotes are verbatim from the articles · ")
     assert MODEL_LABEL not in message["embeds"][0]["description"]
-    assert_cites_verbatim(message, SEED_TITLE, SEED_TEXT, PESKOV_QUOTE)
+    assert_cites_verbatim(message, SEED_TITLE, SEED_TEXT, PESKOV_QUOTES)
     await bot.wait_for_log(r"falling back to the extractive answer: the language model did not answer in time", 10)
 
 

@@ -13,12 +13,15 @@ from app.engine import Engine
 from index.models import RawArticle
 from retrieval.answer import ExtractiveAnswerer
 from retrieval.question import analyse
-from retrieval.reader.answerer import UPGRADE_NOTE, ReaderAnswerer
+from retrieval.reader.answerer import UPGRADE_NOTE, ReaderAnswerer, choose
 from retrieval.reader.features import (
     CANDIDATE_FEATURES,
     QUESTION_FEATURES,
+    Candidate,
     candidate_features,
+    question_features,
     question_numbers,
+    speaker_quoted,
     stories_of,
 )
 from retrieval.reader.model import ABSTAIN, MANIFEST, RANKER, load_reader, sha256
@@ -247,3 +250,56 @@ def test_index_without_sentence_vectors_falls_back(make_engine: MakeEngine, tmp_
     )
     assert caplog.text.count("newsdesk reindex") == 1
     assert first.notes == (UPGRADE_NOTE,)
+
+
+def _talks_candidates(make_engine: MakeEngine, question_text: str) -> tuple[list[Candidate], np.ndarray]:
+    candidates, matrix, _ = _talks_question(make_engine, question_text)
+    return candidates, matrix
+
+
+def _talks_question(make_engine: MakeEngine, question_text: str) -> tuple[list[Candidate], np.ndarray, np.ndarray]:
+    """Candidates, their rows and the question's row (zero ranker scores) over TALKS and BUDGET."""
+    engine = make_engine(TALKS, BUDGET, reader_dir=None, chunk_words=20)
+    question = analyse(question_text)
+    hits = engine._search(engine._current(), question, Scope(), 30, "hybrid")
+    stories = stories_of(hits, engine.store.sentences(h.article.id for h in hits))
+    query = engine.query_encoder.encode([question.text])[0]
+    idf = engine._current().snapshot.lexical.idf(question.terms)
+    candidates, matrix = candidate_features(question, stories, query, idf)
+    return candidates, matrix, question_features(question, stories, matrix, np.zeros(len(matrix)), idf)
+
+
+def test_a_lower_case_question_matches_the_speaker_and_reads_the_topic_around_each_sentence(make_engine: MakeEngine):
+    """should match "berg" typed in lower case, and give the topic's coverage around each sentence."""
+    candidates, matrix = _talks_candidates(make_engine, "what did berg say about the talks")
+    column = {name: i for i, name in enumerate(CANDIDATE_FEATURES)}
+    by_text = {c.story.article.text[c.start : c.end]: row for c, row in zip(candidates, matrix, strict=True)}
+    quote = by_text['"We have reached the end of the road," Berg said.']
+    assert quote[column["speaker_match"]] == pytest.approx(0.95)
+    assert quote[column["cov_topic_win"]] == 1.0  # "talks" in the next sentence
+    assert by_text["The city council approved its budget on Monday."][column["cov_topic_win"]] == 0.0
+    marked = speaker_quoted(matrix)
+    quoted = [c.story.article.text[c.start : c.end] for c, yes in zip(candidates, marked, strict=True) if yes]
+    assert quoted == ['"We have reached the end of the road," Berg said.', "Officials expect new talks next month."]
+
+
+def test_without_a_speaker_the_topic_features_say_so(make_engine: MakeEngine):
+    """should mark the topic and speaker features as not asked (-1) for a question that names no speaker."""
+    _, matrix, row = _talks_question(make_engine, "How much are the fishing rights worth?")
+    names = list(QUESTION_FEATURES)
+    assert (row[0, names.index("topic_cov_best")], row[0, names.index("speaker_topic_cov")]) == (-1.0, -1.0)
+    assert not speaker_quoted(matrix).any()
+
+
+def test_the_second_quote_is_the_asked_speakers_when_the_best_does_not_quote_them(make_engine: MakeEngine):
+    """should quote Berg second, whatever his score, when the best sentence is someone else's or nobody's."""
+    candidates, matrix = _talks_candidates(make_engine, "What did Berg say about the talks?")
+    texts = [c.story.article.text[c.start : c.end] for c in candidates]
+    berg = texts.index('"We have reached the end of the road," Berg said.')
+    lead = texts.index("Talks between the two sides collapsed on Friday.")
+    scores = np.full(len(candidates), -5.0)
+    scores[lead], scores[berg] = 3.0, -4.0  # far outside the gap
+    chosen = choose(candidates, scores, speaker_quoted(matrix), gap=1.0)
+    assert [texts[candidates.index(c)] for c, _ in chosen] == [texts[lead], texts[berg]]
+    without_speaker = choose(candidates, scores, np.zeros(len(candidates), dtype=bool), gap=1.0)
+    assert [texts[candidates.index(c)] for c, _ in without_speaker] == [texts[lead]]
