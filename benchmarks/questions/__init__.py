@@ -13,9 +13,12 @@ article got a question, in sampled order, except a CNN Student News page and a g
 hold nothing to ask: a speaker question where the article quotes someone, a fact question
 where it does not or where a number or name was the natural thing to ask.
 
-``dev.jsonl`` is the development set (same kinds and shares, 96 questions on 69 other articles,
-sampled with ``random.Random(7)`` over the indexed CNN/DailyMail and BBC articles that no other set
-uses; keys written from the article text alone): tuning on it is allowed. ``user.jsonl`` and
+``dev.jsonl`` is the development set (same kinds and shares, 384 questions on more than 300 other articles; keys
+written from the article text alone, never from newsdesk's answers): tuning on it is allowed. Its first
+96 rows sampled ``random.Random(7)`` over the indexed CNN/DailyMail and BBC articles that no other set
+uses; the other 288 (``da``/``fa``/``ra``, ``db``..., ``dc``...) took, in order, positions 0-399,
+400-799 and 800-1199 of those articles (the first 96's and near-copies also left out) sorted and
+shuffled with ``random.Random(20261130)``, one question per article. ``user.jsonl`` and
 ``followups.jsonl`` are held out, for reporting only: nothing in ``retrieval/`` may be tuned on them.
 ``python -m benchmarks.questions.verify`` checks them against the eval corpus;
 ``python -m benchmarks.quality --questions FILE`` scores systems on one of them.
