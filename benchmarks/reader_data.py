@@ -28,6 +28,7 @@ from tqdm import tqdm
 
 from app.engine import Engine
 from benchmarks.metrics import contains_any
+from benchmarks.questions.sets import Row
 from index.attribution import loads as load_attributions
 from index.lexical import LexicalIndex, terms
 from index.speakers import article_words, institution_match, speaker_match
@@ -77,6 +78,7 @@ class Asked:
     matrix: np.ndarray
     labels: np.ndarray
     oof: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    kind: str = ""  # a development question's kind (speaker, fact, refuse); empty for the others
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,36 @@ def ask_newsqa(engine: Engine, questions: Sequence[dict[str, Any]], id_map: dict
             out.append(
                 Asked(str(q["qid"]), str(q["question"]), gold, answers, full, stories, candidates, matrix, labels)
             )
+    return out
+
+
+def ask_rows(engine: Engine, rows: Sequence[Row], id_map: dict[str, str]) -> list[Asked]:
+    """Hand-written development questions on the full index, featurised and labelled.
+
+    A candidate is positive when it lies in the row's article and holds one of its expected
+    phrases; a refusal is unanswerable and is its own "article" for the folds.
+    """
+    lexical = engine._current().snapshot.lexical
+    out: list[Asked] = []
+    for row in tqdm(rows, desc="development questions", file=sys.stderr):
+        gold = id_map[row.article_id] if row.article_id else f"refusal-{row.qid}"
+        stories, candidates, matrix = featurise(engine, row.asked, Scope(), lexical)
+        labels = np.asarray([newsqa_label(c, gold, row.expected) for c in candidates], dtype=np.float32)
+        answerable = row.kind != "refuse"
+        out.append(
+            Asked(
+                row.qid,
+                row.asked,
+                gold,
+                list(row.expected),
+                answerable,
+                stories,
+                candidates,
+                matrix,
+                labels,
+                kind=row.kind,
+            )
+        )
     return out
 
 

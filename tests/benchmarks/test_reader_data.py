@@ -7,19 +7,21 @@ import random
 import numpy as np
 import pytest
 
+from benchmarks.questions.sets import UserQuestion
 from benchmarks.reader_data import (
     FOLDS,
     TEMPLATES,
     Asked,
     SpeakerItem,
     ask_newsqa,
+    ask_rows,
     ask_speakers,
     decoy,
     decoy_names,
     folds_by_article,
     speaker_items,
 )
-from benchmarks.train_reader import auc
+from benchmarks.train_reader import auc, development_report
 from index.models import RawArticle
 from tests.conftest import MakeEngine
 
@@ -129,3 +131,40 @@ def test_folds_keep_an_articles_questions_together():
 def test_auc(labels: list[int], scores: list[float], expected: float):
     """should be the probability that a positive outranks a negative, ties counting half."""
     assert auc(np.asarray(labels), np.asarray(scores)) == pytest.approx(expected)
+
+
+DEV_ROWS = [
+    UserQuestion(
+        qid="d1",
+        kind="speaker",
+        article_id="eval-talks",
+        expected=["end of the road"],
+        question="what did berg say about the talks",
+    ),
+    UserQuestion(
+        qid="r1", kind="refuse", article_id=None, expected=[], absent=["2022"], question="who won the 2022 world cup"
+    ),
+]
+
+
+def test_development_questions_are_labelled_by_their_expected_phrases(make_engine: MakeEngine):
+    """should mark the sentence holding an expected phrase in the expected article; a refusal is unanswerable."""
+    engine = make_engine(TALKS, BUDGET, reader_dir=None, chunk_words=20)
+    ids = {a.title: a.id for a in engine.store.iter_articles()}
+    speaker, refusal = ask_rows(engine, DEV_ROWS, {"eval-talks": ids[TALKS.title]})
+    marked = zip(speaker.candidates, speaker.labels, strict=True)
+    labelled = [c.story.article.text[c.start : c.end] for c, y in marked if y]
+    assert labelled == ['"We have reached the end of the road," Anna Berg said.']
+    assert (speaker.full, speaker.kind, speaker.gold) == (True, "speaker", ids[TALKS.title])
+    assert (refusal.full, refusal.kind, refusal.gold, refusal.labels.sum()) == (False, "refuse", "refusal-r1", 0)
+
+
+def test_development_report_grades_as_the_question_benchmark_does(make_engine: MakeEngine):
+    """should count an answered speaker question right when its first quotes hold the phrase, a refusal when silent."""
+    engine = make_engine(TALKS, BUDGET, reader_dir=None, chunk_words=20)
+    ids = {a.title: a.id for a in engine.store.iter_articles()}
+    asked = ask_rows(engine, DEV_ROWS, {"eval-talks": ids[TALKS.title]})
+    for a in asked:
+        a.oof = a.labels * 10.0  # the ranker puts the labelled sentence first
+    assert development_report(asked, np.asarray([0.9, 0.1]), 0.5) == {"refuse": 1.0, "speaker": 1.0, "overall": 1.0}
+    assert development_report(asked, np.asarray([0.1, 0.9]), 0.5) == {"refuse": 0.0, "speaker": 0.0, "overall": 0.0}

@@ -80,10 +80,12 @@ def test_chat_reads_follow_ups_in_context_until_end_of_input(seeded: Run, monkey
     captured = capsys.readouterr()
     assert WELCOME not in captured.out  # not a terminal: no prompt, no welcome
     assert captured.out.count(f"Read as: {READ_AS}\n") == 1
-    assert captured.out.count("(a new conversation)") == 1
-    # Three answers: the question, its follow-up, and (after /new, out of context) the reader's quote from the
-    # only article indexed; the non-UTF-8 line is refused.
-    assert captured.out.count("Sources:") == 3
+    before, after = captured.out.split("(a new conversation)")
+    # Two answers with sources (the question and its follow-up read in context); after /new the same follow-up is
+    # asked alone (not read as the Peskov question; whether the reader answers it is the model's call); the
+    # non-UTF-8 line is refused.
+    assert before.count("Sources:") == 2
+    assert "Read as:" not in after
     assert "newsdesk: that line is not UTF-8 (byte 0xe9 at 4)" in captured.err
 
 
