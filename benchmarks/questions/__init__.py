@@ -13,12 +13,15 @@ article got a question, in sampled order, except a CNN Student News page and a g
 hold nothing to ask: a speaker question where the article quotes someone, a fact question
 where it does not or where a number or name was the natural thing to ask.
 
-``dev.jsonl`` is the development set (same kinds and shares, 384 questions on more than 300 other articles; keys
-written from the article text alone, never from newsdesk's answers): tuning on it is allowed. Its first
-96 rows sampled ``random.Random(7)`` over the indexed CNN/DailyMail and BBC articles that no other set
-uses; the other 288 (``da``/``fa``/``ra``, ``db``..., ``dc``...) took, in order, positions 0-399,
-400-799 and 800-1199 of those articles (the first 96's and near-copies also left out) sorted and
-shuffled with ``random.Random(20261130)``, one question per article. ``user.jsonl`` and
+``dev.jsonl`` is the development set (the same kinds, 634 questions: 317 speaker, 165 facts, 152
+refusals, on about 550 other articles; keys written from the article text alone, never from
+newsdesk's answers): tuning and training on it are allowed (``benchmarks.train_reader`` reports it
+out of fold). Its first 96 rows sampled ``random.Random(7)`` over the indexed CNN/DailyMail and BBC
+articles that no other set uses; the others (``da``/``fa``/``ra``, ``db``..., ``dc``..., ``dd``...,
+``de``..., ``dfx``/``ffx``/``rfx``, ``dg``...) took, in order, positions from 0-399, 400-799,
+800-1199, 1200-1599, 1600-1999, 2000-2399 and 2400 on of those articles (the first 96's and
+near-copies also left out) sorted and shuffled with ``random.Random(20261130)``, one question per
+article. ``user.jsonl`` and
 ``followups.jsonl`` are held out, for reporting only: nothing in ``retrieval/`` may be tuned on them.
 ``python -m benchmarks.questions.verify`` checks them against the eval corpus;
 ``python -m benchmarks.quality --questions FILE`` scores systems on one of them.
