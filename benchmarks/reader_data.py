@@ -31,10 +31,10 @@ from benchmarks.metrics import contains_any
 from benchmarks.questions.sets import Row
 from index.attribution import loads as load_attributions
 from index.lexical import LexicalIndex, terms
-from index.speakers import article_words, institution_match, speaker_match
+from index.speakers import article_words, quote_match
 from retrieval.question import analyse
 from retrieval.reader.answerer import DEPTH
-from retrieval.reader.features import Candidate, Story, candidate_features, stories_of
+from retrieval.reader.features import SPEAKS, Candidate, Story, candidate_features, stories_of
 from retrieval.scope import Scope
 
 FOLDS = 5
@@ -194,7 +194,7 @@ def speaker_items(engine: Engine, article_ids: Iterable[str], *, per_article: in
             quoting = {
                 i
                 for a in attributions
-                if max(speaker_match(who, a), institution_match(who, a, words)) >= 0.5
+                if quote_match(who, a, words) >= SPEAKS
                 for i in range(a.sentence, a.last_sentence + 1)
             }
             source, letters = (askable[who], 6) if rng.random() < 0.5 else (article.title, 4)

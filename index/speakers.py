@@ -229,3 +229,8 @@ def speaker_match(question_speaker: str, attribution: Attribution) -> float:
         if shared and not _name_words(question_speaker):
             best = 0.8 * len(shared) / len(asked_set | speaker_set)
     return min(1.0, best)
+
+
+def quote_match(question_speaker: str, attribution: Attribution, words: AbstractSet[str]) -> float:
+    """How well a quote fits the asked speaker in its article: by name or role, or as "the company" named there."""
+    return max(speaker_match(question_speaker, attribution), institution_match(question_speaker, attribution, words))

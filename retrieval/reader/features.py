@@ -34,7 +34,7 @@ from index.attribution import Attribution
 from index.attribution import loads as load_attributions
 from index.lexical import terms
 from index.models import Article, ArticleSentences
-from index.speakers import SpeakerQuestion, article_words, institution_match, question_speaker, speaker_match
+from index.speakers import SpeakerQuestion, article_words, question_speaker, quote_match
 from retrieval.answer import MIN_SENTENCE_WORDS, coverage, phrase_overlap
 from retrieval.hybrid import Hit
 from retrieval.question import Question, has_answer_type, is_attributed_quote
@@ -189,11 +189,7 @@ def _speaker_by_sentence(story: Story, asked: SpeakerQuestion | None) -> tuple[d
     best = 0.0
     words = article_words(story.article.title, story.article.text)
     for attribution in story.attributions:
-        score = (
-            max(speaker_match(asked.speaker, attribution), institution_match(asked.speaker, attribution, words))
-            if asked
-            else 0.0
-        )
+        score = quote_match(asked.speaker, attribution, words) if asked else 0.0
         best = max(best, score)
         for i in range(attribution.sentence, attribution.last_sentence + 1):
             quoted.add(i)
