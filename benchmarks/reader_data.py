@@ -182,11 +182,11 @@ def speaker_items(engine: Engine, article_ids: Iterable[str], *, per_article: in
         words = article_words(article.title, article.text)
         askable: dict[str, str] = {}  # the speaker as asked -> the sentence text their topic may come from
         for a in attributions:
-            spokesman = _SPOKESMAN.match(a.speaker)
-            if _NAME.match(a.speaker) and not spokesman:
-                who = _person(a.speaker, a.roles, rng)
-            elif spokesman:
+            spokesman = _SPOKESMAN.match(a.speaker)  # lower-case "spokesman": never a _NAME as well
+            if spokesman:
                 who = spokesman.group("org").strip()
+            elif _NAME.match(a.speaker):
+                who = _person(a.speaker, a.roles, rng)
             else:
                 continue
             askable.setdefault(who, article.text[a.start : a.end])

@@ -187,7 +187,7 @@ def _speaker_by_sentence(story: Story, asked: SpeakerQuestion | None) -> tuple[d
     matches: dict[int, float] = {}
     quoted: set[int] = set()
     best = 0.0
-    words = article_words(story.article.title, story.article.text)
+    words = article_words(story.article.title, story.article.text) if asked else frozenset()  # only to match a speaker
     for attribution in story.attributions:
         score = quote_match(asked.speaker, attribution, words) if asked else 0.0
         best = max(best, score)
