@@ -15,6 +15,7 @@ from datetime import datetime
 
 from index.clean import normalise
 from index.lexical import terms
+from index.speakers import question_speaker
 from retrieval.errors import BadQuestionError
 from retrieval.timeexpr import TimeFilter, parse_time_filter
 
@@ -25,13 +26,6 @@ SPEECH_VERBS = (
     "describe|described|call|called|comment|commented|write|wrote|think|thinks|believe|believes|admit|admitted|"
     "acknowledge|acknowledged|deny|denied|suggest|suggested|urge|urged|tweet|tweeted|declare|declared|lament|lamented"
 )
-_SPEAKER_QUESTION = re.compile(
-    rf"\b(?:what|how|why|when|where)(?:\s+(?:else|exactly|really|then))?\s+(?:did|does|do|has|have|had|is|was|will|would)"
-    rf"\s+(?P<who>.+?)\s+"
-    rf"(?:{SPEECH_VERBS})\b",
-    re.IGNORECASE,
-)
-_ACCORDING = re.compile(r"\baccording to\s+(?P<who>[^,?.]+)", re.IGNORECASE)
 _SPEECH = re.compile(rf"\b(?:{SPEECH_VERBS}|according to)\b", re.IGNORECASE)
 # Words that carry no content for matching: question words (with the "else" of a follow-up, "what else did he say?")
 # and the speech verbs themselves.
@@ -151,8 +145,8 @@ def analyse(text: str, *, now: datetime | None = None) -> Question:
     if window is not None:
         text = _without_time_words(text, window)
     speaker: tuple[str, ...] = ()
-    if match := (_SPEAKER_QUESTION.search(text) or _ACCORDING.search(text)):
-        speaker = tuple(t for t in terms(match.group("who")) if t not in _QUESTION_NOISE)
+    if asked := question_speaker(text):
+        speaker = tuple(t for t in terms(asked.speaker) if t not in _QUESTION_NOISE)
     search_terms = tuple(terms(text))
     content = tuple(dict.fromkeys(t for t in search_terms if t not in _QUESTION_NOISE))
     answer_type = next((name for name, pattern in _ANSWER_TYPES if pattern.search(text)), None)
