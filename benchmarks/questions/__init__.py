@@ -13,15 +13,23 @@ article got a question, in sampled order, except a CNN Student News page and a g
 hold nothing to ask: a speaker question where the article quotes someone, a fact question
 where it does not or where a number or name was the natural thing to ask.
 
-``dev.jsonl`` is the development set (the same kinds, 634 questions: 317 speaker, 165 facts, 152
-refusals, on about 550 other articles; keys written from the article text alone, never from
+``dev.jsonl`` is the development set (the same kinds, 2,686 questions: 1,367 speaker, 690 facts, 629
+refusals, on about 2,100 other articles; keys written from the article text alone, never from
 newsdesk's answers): tuning and training on it are allowed (``benchmarks.train_reader`` reports it
 out of fold). Its first 96 rows sampled ``random.Random(7)`` over the indexed CNN/DailyMail and BBC
-articles that no other set uses; the others (``da``/``fa``/``ra``, ``db``..., ``dc``..., ``dd``...,
+articles that no other set uses; the next 538 (``da``/``fa``/``ra``, ``db``..., ``dc``..., ``dd``...,
 ``de``..., ``dfx``/``ffx``/``rfx``, ``dg``...) took, in order, positions from 0-399, 400-799,
 800-1199, 1200-1599, 1600-1999, 2000-2399 and 2400 on of those articles (the first 96's and
 near-copies also left out) sorted and shuffled with ``random.Random(20261130)``, one question per
-article. ``user.jsonl`` and
+article. The last 2,052 (letters ``h i j k m n p``, then ``t u v w x y z``, then ``la``..``lg`` after
+``d``/``f``/``r``: 21 writers, 50 speaker / 25 fact / 25 refusal rows each) took positions in order from a new list: the
+CNN/DailyMail and BBC articles that no set used yet, longer than 600 characters, whose first 400
+characters (lower-cased, punctuation collapsed) no other article shares, sorted and shuffled with
+``random.Random(20261201)``; writer ``h`` started at position 0, then 350, 700, 1050, 1400, 1750 and
+2100, ``t``..``z`` at 80, 430, 776, 1130, 1500, 1830 and 2180, ``la``..``lg`` at 161, 508, 854, 1206,
+1575, 1912 and 2263. The last fourteen were asked for more refusals about people the news quotes, on
+what they did not say. 48 refusals too like an earlier one or like a held-out one (half their content
+words shared) were dropped. ``user.jsonl`` and
 ``followups.jsonl`` are held out, for reporting only: nothing in ``retrieval/`` may be tuned on them.
 ``python -m benchmarks.questions.verify`` checks them against the eval corpus;
 ``python -m benchmarks.quality --questions FILE`` scores systems on one of them.
