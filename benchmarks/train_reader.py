@@ -11,7 +11,7 @@
    one of its crowd answers. Speaker questions and their decoys (people the news never mentions)
    are added from the attribution tables (``benchmarks/reader_data.py``), and the Discord-style
    development questions of ``benchmarks/questions/dev.jsonl`` (an expected phrase in the expected
-   article is positive; refusals are unanswerable); the held-out ``user.jsonl`` is never read.
+   article is positive; refusals are unanswerable); the held-out ``user.jsonl`` and ``heldout.jsonl`` are never read.
 3. Five folds by article (fixed seed): LambdaRank on candidates gives out-of-fold sentence
    scores; a binary model on question features (full index = 1; article removed, or a decoy
    speaker = 0) gives out-of-fold confidences; the abstention threshold is chosen on them so
@@ -283,7 +283,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "data": "NewsQA dev (MRQA 2019) questions over the benchmark index of benchmarks.quality, plus speaker "
         "questions made from the attribution tables of CNN/DailyMail and BBC articles and their decoys "
         "(the same questions about people the corpus never mentions), plus the Discord-style development "
-        "questions of benchmarks/questions/dev.jsonl (never the held-out user.jsonl)",
+        "questions of benchmarks/questions/dev.jsonl (never the held-out user.jsonl or heldout.jsonl)",
         "questions": len(questions),
         "speaker_questions": len(speakers),
         "decoy_questions": len(decoys),

@@ -29,7 +29,15 @@ characters (lower-cased, punctuation collapsed) no other article shares, sorted 
 2100, ``t``..``z`` at 80, 430, 776, 1130, 1500, 1830 and 2180, ``la``..``lg`` at 161, 508, 854, 1206,
 1575, 1912 and 2263. The last fourteen were asked for more refusals about people the news quotes, on
 what they did not say. 48 refusals too like an earlier one or like a held-out one (half their content
-words shared) were dropped. ``user.jsonl`` and
+words shared) were dropped.
+
+``heldout.jsonl`` is a second held-out set, larger than ``user.jsonl``: 1,375 questions (699 speaker,
+350 facts, 326 refusals) by fourteen more writers, written after the fourth training was chosen and
+never used to choose anything. Seven (letters ``oa``..``og``) went on in the same list from where the
+last seven development writers stopped (positions 241, 584, 935, 1285, 1668, 1987 and 2345); seven
+(``qa``..``qg``) wrote over the NewsQA articles, ``random.Random(20261202)`` shuffling their sorted ids,
+92 positions each. Refusals like a development or ``user.jsonl`` one, and one question whose article
+is a near-copy of a development article, were dropped. ``user.jsonl``, ``heldout.jsonl`` and
 ``followups.jsonl`` are held out, for reporting only: nothing in ``retrieval/`` may be tuned on them.
 ``python -m benchmarks.questions.verify`` checks them against the eval corpus;
 ``python -m benchmarks.quality --questions FILE`` scores systems on one of them.

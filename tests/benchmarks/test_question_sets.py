@@ -16,6 +16,7 @@ from benchmarks.tutorial import TutorialResult
 from tests.conftest import EVAL_DIR
 
 SETS = Path(__file__).resolve().parents[2] / "benchmarks" / "questions"
+HELD_OUT = ("user.jsonl", "heldout.jsonl", "followups.jsonl")
 
 
 def speaker(qid: str = "s1", expected: tuple[str, ...] = ("very concerned",), article: str = "e1") -> UserQuestion:
@@ -180,8 +181,17 @@ def test_dev_set_has_the_agreed_shape_and_no_held_out_article():
     dev = load_rows(SETS / "dev.jsonl")
     assert Counter(r.kind for r in dev) == {"speaker": 1367, "fact": 690, "refuse": 629}
     assert len({r.qid for r in dev}) == len(dev)
-    held_out = {r.article_id for name in ("user.jsonl", "followups.jsonl") for r in load_rows(SETS / name)}
+    held_out = {r.article_id for name in HELD_OUT for r in load_rows(SETS / name)}
     assert {r.article_id for r in dev if r.article_id} & held_out == set()
+
+
+def test_second_held_out_set_has_its_shape_and_its_own_questions():
+    """should hold 1,375 questions (half speaker, a quarter fact, a quarter refuse) that no other set holds."""
+    rows = load_rows(SETS / "heldout.jsonl")
+    assert Counter(r.kind for r in rows) == {"speaker": 699, "fact": 350, "refuse": 326}
+    others = [r for name in ("dev.jsonl", "user.jsonl", "followups.jsonl") for r in load_rows(SETS / name)]
+    assert {r.qid for r in rows} & {r.qid for r in others} == set()
+    assert {r.article_id for r in rows if r.article_id} & {r.article_id for r in others if r.article_id} == set()
 
 
 @pytest.mark.slow
@@ -189,6 +199,6 @@ def test_dev_set_has_the_agreed_shape_and_no_held_out_article():
 def test_committed_sets_match_the_eval_corpus():
     """should find every expected phrase in its article and no refusal's absent entry anywhere."""
     texts = corpus_texts(EVAL_DIR)
-    for name in ("user.jsonl", "followups.jsonl", "dev.jsonl"):
+    for name in (*HELD_OUT, "dev.jsonl"):
         rows = load_rows(SETS / name)
         assert key_problems(rows, texts) + absence_problems(rows, texts) == []
