@@ -15,8 +15,8 @@ from datetime import datetime
 
 from index.clean import normalise
 from index.lexical import terms
-from index.speakers import question_speaker
 from retrieval.errors import BadQuestionError
+from retrieval.speaker_question import question_speaker
 from retrieval.timeexpr import TimeFilter, parse_time_filter
 
 MAX_QUESTION_CHARS = 1_000

@@ -34,10 +34,11 @@ from index.attribution import Attribution
 from index.attribution import loads as load_attributions
 from index.lexical import terms
 from index.models import Article, ArticleSentences
-from index.speakers import SpeakerQuestion, article_words, question_speaker, quote_match
+from index.speakers import article_words, quote_match
 from retrieval.answer import MIN_SENTENCE_WORDS, coverage, phrase_overlap
 from retrieval.hybrid import Hit
 from retrieval.question import Question, has_answer_type, is_attributed_quote
+from retrieval.speaker_question import SpeakerQuestion, question_speaker
 
 STORIES = 5  # candidate stories per question (5 over 3: article hit@1 0.574 over 0.562, out of fold)
 _NUMBER = re.compile(r"\d[\d,.]*")
