@@ -349,12 +349,13 @@ async def test_new_article_is_announced_once_backlog_never(
 
 
 async def test_announce_refuses_a_channel_of_another_server(
-    cog: FeedsCog, bot: NewsdeskBot, site: FeedSite, monkeypatch: pytest.MonkeyPatch
+    cog: FeedsCog, bot: NewsdeskBot, site: FeedSite, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """should never post a server's feed into a channel that belongs to another server."""
     foreign = text_channel(OTHER_GUILD)
     monkeypatch.setattr(bot, "get_channel", lambda channel_id: foreign)
-    cog.feeds.add(site.url, collection=str(GUILD), channel_id=CHANNEL)
+    # Due at the poller's clock, not the wall clock: added a second boundary later, it was not due yet (flaky in CI).
+    cog.feeds.add(site.url, collection=str(GUILD), channel_id=CHANNEL, now=clock())
     [backlog] = await cog.poller.poll_due()
     assert await cog.announce(backlog) == 0
     foreign.send.assert_not_awaited()
