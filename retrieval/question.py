@@ -16,7 +16,7 @@ from datetime import datetime
 from index.clean import normalise
 from index.lexical import terms
 from retrieval.errors import BadQuestionError
-from retrieval.speaker_question import question_speaker
+from retrieval.speaker_question import SpeakerQuestion, question_speaker
 from retrieval.timeexpr import TimeFilter, parse_time_filter
 
 MAX_QUESTION_CHARS = 1_000
@@ -81,7 +81,8 @@ class Question:
         text: what is searched and embedded: the question without its time words, if it had any.
         terms: its content terms (question words and speech verbs left out), each once.
         search_terms: every term of ``text`` in order, for BM25.
-        speaker_terms: who it asks a quote of ("What did Peskov say ...").
+        speaker_terms: who it asks a quote of ("What did Peskov say ..."), as terms.
+        speaker: the speaker phrase and topic as asked (``retrieval.speaker_question``), or ``None``.
         answer_type: number, time, person or place: what kind of words the answer has.
         time: the time expression it held ("last week", "latest"), or ``None``.
     """
@@ -92,6 +93,7 @@ class Question:
     speaker_terms: tuple[str, ...] = ()
     answer_type: str | None = None
     time: TimeFilter | None = None
+    speaker: SpeakerQuestion | None = None
 
     @property
     def asks_for_quote(self) -> bool:
@@ -144,14 +146,19 @@ def analyse(text: str, *, now: datetime | None = None) -> Question:
     window = parse_time_filter(text, now=now) if now is not None else None
     if window is not None:
         text = _without_time_words(text, window)
-    speaker: tuple[str, ...] = ()
-    if asked := question_speaker(text):
-        speaker = tuple(t for t in terms(asked.speaker) if t not in _QUESTION_NOISE)
+    asked = question_speaker(text)
+    speaker = tuple(t for t in terms(asked.speaker) if t not in _QUESTION_NOISE) if asked else ()
     search_terms = tuple(terms(text))
     content = tuple(dict.fromkeys(t for t in search_terms if t not in _QUESTION_NOISE))
     answer_type = next((name for name, pattern in _ANSWER_TYPES if pattern.search(text)), None)
     return Question(
-        text=text, terms=content, search_terms=search_terms, speaker_terms=speaker, answer_type=answer_type, time=window
+        text=text,
+        terms=content,
+        search_terms=search_terms,
+        speaker_terms=speaker,
+        answer_type=answer_type,
+        time=window,
+        speaker=asked,
     )
 
 

@@ -38,7 +38,7 @@ from index.speakers import article_words, quote_match
 from retrieval.answer import MIN_SENTENCE_WORDS, coverage, phrase_overlap
 from retrieval.hybrid import Hit
 from retrieval.question import Question, has_answer_type, is_attributed_quote
-from retrieval.speaker_question import SpeakerQuestion, question_speaker
+from retrieval.speaker_question import SpeakerQuestion
 
 STORIES = 5  # candidate stories per question (5 over 3: article hit@1 0.574 over 0.562, out of fold)
 _NUMBER = re.compile(r"\d[\d,.]*")
@@ -205,7 +205,7 @@ def candidate_features(
     idf: dict[str, float],
 ) -> tuple[list[Candidate], npt.NDArray[np.float32]]:
     """Every quotable sentence of ``stories`` and its feature row (columns: ``CANDIDATE_FEATURES``)."""
-    asked = question_speaker(question.text)
+    asked = question.speaker
     topic = tuple(t for t in terms(asked.topic) if t in idf) if asked else ()  # question words left out
     qterms = question.terms
     numbers = question_numbers(question.text)

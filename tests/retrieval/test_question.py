@@ -6,6 +6,7 @@ import pytest
 
 from retrieval.errors import BadQuestionError
 from retrieval.question import MAX_QUESTION_CHARS, Question, analyse, validate
+from retrieval.speaker_question import SpeakerQuestion
 from retrieval.timeexpr import TimeFilter
 
 NOW = datetime(2024, 3, 13, 15, 0, tzinfo=UTC)  # a Wednesday
@@ -18,6 +19,7 @@ def test_question_analysis():
         terms=("peskov", "strike"),
         search_terms=("peskov", "say", "strike"),
         speaker_terms=("peskov",),
+        speaker=SpeakerQuestion("Peskov", "the strikes"),
     )
 
 
