@@ -68,7 +68,6 @@ SPEAKER_ARTICLES = 600  # CNN/DailyMail and BBC articles whose quoted people mak
 DEVELOPMENT = ROOT / "benchmarks" / "questions" / "dev.jsonl"
 DEVELOPMENT_WEIGHT = 3.0  # a Discord-style question counts three times in the abstention model (1: 0.609, 3: 0.615)
 TARGET_ANSWER_RATE = 0.87  # the threshold keeps this share of answerable questions answered (target: >= 0.85)
-SECOND_QUOTE_GAP = 1.0
 RANKER_PARAMS: dict[str, Any] = {
     "objective": "lambdarank",
     "learning_rate": 0.05,
@@ -142,9 +141,9 @@ def auc(labels: np.ndarray, scores: np.ndarray) -> float:
     return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
 
 
-def _first_quotes(a: Asked, gap: float) -> list[str]:
+def _first_quotes(a: Asked) -> list[str]:
     """The quotes the answerer would show (``retrieval.reader.answerer.choose``, on out-of-fold scores)."""
-    chosen = choose(a.candidates, a.oof, speaker_quoted(a.matrix), gap) if len(a.candidates) else []
+    chosen = choose(a.candidates, a.oof, speaker_quoted(a.matrix)) if len(a.candidates) else []
     return [c.story.article.text[begin : c.end] for c, begin in chosen]
 
 
@@ -156,7 +155,7 @@ def report(asked: Sequence[Asked], confidence: np.ndarray, threshold: float) -> 
     first, two, hit1 = [], [], []
     for i in full:
         a = asked[i]
-        quotes = _first_quotes(a, SECOND_QUOTE_GAP)
+        quotes = _first_quotes(a)
         right = bool(quotes) and contains_any(quotes[0], a.answers)
         first.append(float(answered[i] and right))
         two.append(float(answered[i] and any(contains_any(q, a.answers) for q in quotes)))
@@ -167,13 +166,7 @@ def report(asked: Sequence[Asked], confidence: np.ndarray, threshold: float) -> 
         "questions": len(full),
         "answer_sentence@1": float(np.mean(first)),
         "answer_sentence@1_if_always_answering": float(
-            np.mean(
-                [
-                    bool(q) and contains_any(q[0], asked[i].answers)
-                    for i in full
-                    for q in [_first_quotes(asked[i], SECOND_QUOTE_GAP)]
-                ]
-            )
+            np.mean([bool(q) and contains_any(q[0], asked[i].answers) for i in full for q in [_first_quotes(asked[i])]])
         ),
         "answer_in_first_two_quotes": float(np.mean(two)),
         "article_hit@1": float(np.mean(hit1)),
@@ -191,7 +184,7 @@ def development_report(asked: Sequence[Asked], confidence: np.ndarray, threshold
     """
     right: dict[str, list[bool]] = {}
     for a, conf in zip(asked, confidence, strict=True):
-        quotes = _first_quotes(a, SECOND_QUOTE_GAP)
+        quotes = _first_quotes(a)
         ok = conf < threshold if not a.full else conf >= threshold and any(contains_any(q, a.answers) for q in quotes)
         right.setdefault(a.kind, []).append(ok)
     shares = {kind: float(np.mean(oks)) for kind, oks in sorted(right.items())}
@@ -294,7 +287,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         "candidate_features": list(CANDIDATE_FEATURES),
         "question_features": list(QUESTION_FEATURES),
         "threshold": threshold,
-        "second_quote_gap": SECOND_QUOTE_GAP,
         "out_of_fold": result,
         "curve": result_curve,
         "seconds": round(time.perf_counter() - started, 1),

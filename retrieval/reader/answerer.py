@@ -117,42 +117,45 @@ class ReaderAnswerer:
         return Answer(question.text, True, "\n".join(lines), tuple(citations), confidence=ranked.confidence)
 
     def choose(self, ranked: Ranked, avoid: Sequence[tuple[str, int, int]] = ()) -> list[tuple[Candidate, int]]:
-        """The quotes to show for ``ranked`` (see ``choose``), with the model's second-quote gap."""
-        return choose(ranked.candidates, ranked.scores, ranked.speaks, self.model.second_quote_gap, avoid)
+        """The quotes to show for ``ranked`` (see ``choose``)."""
+        return choose(ranked.candidates, ranked.scores, ranked.speaks, avoid)
 
 
 def choose(
     candidates: Sequence[Candidate],
     scores: np.ndarray,
     speaks: np.ndarray,
-    gap: float,
     avoid: Sequence[tuple[str, int, int]] = (),
 ) -> list[tuple[Candidate, int]]:
-    """The best candidate and at most one more from the same story, with their quote starts.
+    """The best candidate and the next one worth showing, with their quote starts.
 
-    The second is the next best that scores within ``gap`` of the best; for "what did X say",
-    when the best does not quote X (``speaks``: X is quoted in the sentence or the one before),
-    it is X's best-scored sentence in that story whatever its score: the reader often leads with
-    the sentence that reports the event, and the asker wants X's words. Candidates overlapping a
-    quote in ``avoid`` (already shown) are passed over.
+    For "what did X say", when the best does not quote X (``speaks``: X is quoted in the
+    sentence or the one before), the second is X's best-scored sentence in the same story
+    whatever its score: the reader often leads with the sentence that reports the event, and
+    the asker wants X's words. Otherwise it is the next best sentence, in whichever story: a
+    second quote is nearly free to read and often holds the answer the first misses (out of
+    fold, always showing it put the answer in the first two quotes for 0.428 of the NewsQA
+    questions instead of 0.385 with a second quote only when it scored close to the best, and
+    for 0.756 / 0.687 of the Discord-style speaker / fact questions instead of 0.727 / 0.641).
+    Candidates overlapping a quote in ``avoid`` (already shown) are passed over.
     """
     order = [int(i) for i in np.argsort(-scores, kind="stable") if not _shown(candidates[i], avoid)]
     if not order:
         return []
     best = candidates[order[0]]
     chosen = [(best, quote_start(best.story.article.text, best.story.sentences.spans, best.index))]
-    same_story = [i for i in order[1:] if candidates[i].story is best.story]
-    wanted = [i for i in same_story if speaks[i]] if len(speaks) and not speaks[order[0]] else []
-    close = [
-        i for i in order[1 : 4 * MAX_QUOTES] if i in same_story and float(scores[i]) >= float(scores[order[0]]) - gap
-    ]
-    for i in [*wanted, *close]:
+    wanted = (
+        [i for i in order[1:] if speaks[i] and candidates[i].story is best.story]
+        if len(speaks) and not speaks[order[0]]
+        else []
+    )
+    for i in [*wanted, *order[1:]]:
         cand = candidates[i]
         begin = quote_start(cand.story.article.text, cand.story.sentences.spans, cand.index)
-        if not any(begin < c.end and b < cand.end for c, b in chosen):
+        if not any(c.story is cand.story and begin < c.end and b < cand.end for c, b in chosen):
             chosen.append((cand, begin))
             break
-    return chosen
+    return chosen[:MAX_QUOTES]
 
 
 def _shown(candidate: Candidate, avoid: Sequence[tuple[str, int, int]]) -> bool:

@@ -39,7 +39,6 @@ class ReaderModel:
     ranker: TreeModel
     abstain: TreeModel
     threshold: float
-    second_quote_gap: float
     manifest: dict[str, Any]
 
     def rank(self, matrix: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
@@ -74,7 +73,6 @@ def load_reader(directory: Path = MODEL_DIR) -> ReaderModel | None:
             ranker=TreeModel.load(directory / RANKER),
             abstain=TreeModel.load(directory / ABSTAIN),
             threshold=float(manifest["threshold"]),
-            second_quote_gap=float(manifest["second_quote_gap"]),
             manifest=manifest,
         )
     except FileNotFoundError as exc:

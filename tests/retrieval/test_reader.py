@@ -65,7 +65,6 @@ def _train_tiny_reader(directory: Path, *, threshold: float = 0.0) -> Path:
         "candidate_features": list(CANDIDATE_FEATURES),
         "question_features": list(QUESTION_FEATURES),
         "threshold": threshold,
-        "second_quote_gap": 1.0,
         "sha256": {RANKER: sha256(directory / RANKER), ABSTAIN: sha256(directory / ABSTAIN)},
     }
     (directory / MANIFEST).write_text(json.dumps(manifest))
@@ -297,9 +296,25 @@ def test_the_second_quote_is_the_asked_speakers_when_the_best_does_not_quote_the
     texts = [c.story.article.text[c.start : c.end] for c in candidates]
     berg = texts.index('"We have reached the end of the road," Berg said.')
     lead = texts.index("Talks between the two sides collapsed on Friday.")
+    budget = texts.index("The city council approved its budget on Monday.")
     scores = np.full(len(candidates), -5.0)
-    scores[lead], scores[berg] = 3.0, -4.0  # far outside the gap
-    chosen = choose(candidates, scores, speaker_quoted(matrix), gap=1.0)
+    scores[lead], scores[budget], scores[berg] = 3.0, 1.0, -4.0  # Berg below the budget story
+    chosen = choose(candidates, scores, speaker_quoted(matrix))
     assert [texts[candidates.index(c)] for c, _ in chosen] == [texts[lead], texts[berg]]
-    without_speaker = choose(candidates, scores, np.zeros(len(candidates), dtype=bool), gap=1.0)
-    assert [texts[candidates.index(c)] for c, _ in without_speaker] == [texts[lead]]
+    without_speaker = choose(candidates, scores, np.zeros(len(candidates), dtype=bool))
+    assert [texts[candidates.index(c)] for c, _ in without_speaker] == [texts[lead], texts[budget]]
+    assert candidates[budget].story is not candidates[lead].story  # the next best, from whichever story
+
+
+def test_the_quotes_pass_over_what_was_shown(make_engine: MakeEngine):
+    """should skip a quote already shown ("what else"), for the first quote and the second alike."""
+    candidates, _ = _talks_candidates(make_engine, "What did Berg say about the talks?")
+    texts = [c.story.article.text[c.start : c.end] for c in candidates]
+    lead = texts.index("Talks between the two sides collapsed on Friday.")
+    budget = texts.index("The city council approved its budget on Monday.")
+    scores = np.arange(len(candidates), dtype=np.float64)
+    scores[lead], scores[budget] = 100.0, 99.0
+    shown = [(candidates[lead].story.article.id, candidates[lead].start, candidates[lead].end)]
+    chosen = choose(candidates, scores, np.zeros(len(candidates), dtype=bool), shown)
+    runner_up = max(i for i in range(len(candidates)) if i not in (lead, budget))
+    assert [texts[candidates.index(c)] for c, _ in chosen] == [texts[budget], texts[runner_up]]
