@@ -19,10 +19,12 @@ _SPEECH = (
     r"claim|claimed|warn|warned|announce|announced|explain|explained|describe|described|comment|commented|"
     r"predict|predicted|promise|promised|suggest|suggested|argue|argued|admit|admitted|deny|denied|add|added|"
     r"write|wrote|tweet|tweeted|believe|believes|reveal|revealed|insist|insisted|stress|stressed|note|noted|"
-    r"mean|meant|call|called|want|wanted|make|made|state|stated|confirm|confirmed|blame|blamed|criticize|"
+    r"mean|meant|call|called|want|wanted|make|made|stated|confirm|confirmed|blame|blamed|criticize|"
     r"criticise|criticized|criticised|praise|praised|urge|urged|ask|asked|acknowledge|acknowledged|"
     r"reckon|reckons|apologi[sz]e|apologi[sz]ed|agree|agreed|defend|defended|justify|justified|answer|answered|"
-    r"hit\s+back|talk\s+up|sum\s+up|complain|complained|moan|moaned|rule\s+out|ruled\s+out"
+    r"hit\s+back|talk\s+up|sum\s+up|complain|complained|moan|moaned|rule\s+out|ruled\s+out|"
+    r"(?:brush|brushed|laugh|laughed|shrug|shrugged)\s+off|(?:play|played)\s+down|(?:fire|fired)\s+back|"
+    r"post|posted|scribble|scribbled"
 )
 #: "What's X saying about Y": the progressive forms people type.
 _SAYING = (
@@ -48,9 +50,14 @@ _NOUNS = (
     r"reaction|response|view|views|opinion|opinions|position|stance|comment|comments|take|message|explanation|"
     r"assessment|verdict|answer|argument|arguments|warning|claim|claims|statement|statements|thoughts|feelings|"
     r"remarks|words|advice|prediction|criticism|defence|defense|account|version|plan|promise|quote|line|beef|"
-    r"problem|case|reasoning|excuse|point|side|issue|complaint|reason|pitch|plea|dig|comeback|gripe"
+    r"problem|case|reasoning|excuse|point|side|issue|complaint|reason|pitch|plea|dig|comeback|gripe|read|spin|"
+    r"angle|thinking|outlook|forecast|reply|retort|apology|defence"
 )
 _END = r"\s*[?!.]*$"
+#: A question word or auxiliary, "whats"/"hows" included: never the first word of a speaker phrase.
+_NOT_A_NAME = rf"(?:(?:{_ASKING}|who|which)(?:['’]?s)?|{_AUX})\b"
+#: "What's X called": a name asked for, not a quote.
+_NAMING = re.compile(r"\bcalled\s*[?!.]*$", re.I)
 _PATTERNS = (
     # What did X say about Y / How did X respond to Y / What does X think of Y / Did X say that Y / whats X said
     re.compile(
@@ -85,18 +92,32 @@ _PATTERNS = (
         re.I,
     ),
     re.compile(
-        rf"^how\s+(?:{_STANCE})\s+(?:is|was|are|were)\s+(?P<who>[^?!;]+?)\s+(?:about|with|over|that|of|on|for)\b"
+        rf"^how\s+(?:{_STANCE})\s+(?:is|was|are|were)\s+(?P<who>[^?!;]+?)\s+(?:about|with|over|that|of|on|for|before|after)\b"
         rf"\s*(?P<topic>.*?){_END}",
         re.I,
     ),
     # What was X's reaction to Y / X's take on Y?
     re.compile(
-        rf"^(?:what|how)(?:['’]?s|\s+(?:is|was|are|were|has\s+been))\s+(?P<who>[^?!;]+?)(?:['’]s|(?<=s)['’])\s+(?:{_NOUNS})\b"
+        rf"^(?:what|how)(?:['’]?s|\s+(?:is|was|are|were|has\s+been))\s+(?P<who>[^?!;]+?)(?:['’]s|(?<=s)['’]|(?<=\w\w\w)(?<!\bthi)s)\s+(?:{_NOUNS})\b"
         rf"(?:\s+{_TOPIC_LINK}\b\s*(?P<topic>.*?))?{_END}",
         re.I,
     ),
     re.compile(
         rf"^(?!{_ASKING}\b|who\b|which\b)(?P<who>[^?,]+?)(?:['’]s|(?<=s)['’])\s+(?:{_NOUNS})\b(?:\s+{_TOPIC_LINK}\b\s*(?P<topic>.*?))?{_END}",
+        re.I,
+    ),
+    # Where does X stand on Y / any word from X on Y
+    re.compile(rf"^where\s+(?:does|do|did|is|are)\s+(?P<who>[^?!;]+?)\s+stand\s+on\b\s*(?P<topic>.*?){_END}", re.I),
+    re.compile(
+        rf"^any\s+(?:update|updates|word|comment|comments|response|reaction|news)\s+from\s+(?P<who>[^?!;]+?)"
+        rf"(?:\s+(?:on|about|regarding|over)\b\s*(?P<topic>.*?))?{_END}",
+        re.I,
+    ),
+    # X worried about Y (or what)? / X happy with Y? (no auxiliary; a few words before the stance)
+    re.compile(
+        rf"^(?P<who>(?!{_NOT_A_NAME}|(?:any|anyone|people|everyone|nobody)\b)[\w'’.\-&]+(?:\s+[\w'’.\-&]+){{0,3}})"
+        rf"\s+(?:so\s+|still\s+|really\s+|not\s+)?(?:{_STANCE})\s+(?:about|with|over|by|that|at)\b\s*(?P<topic>.*?)"
+        rf"(?:,?\s+or\s+(?:what|nah|not))?{_END}",
         re.I,
     ),
     # X say anything about Y? (no auxiliary: "rosberg say anything about hamilton")
@@ -114,7 +135,7 @@ _PATTERNS = (
     re.compile(r"^(?P<topic>.+?),?\s+according\s+to\s+(?P<who>[^,?]+?)\s*\??$", re.I),
     # X on Y? ("mauresmo on the coaching job"): at most three words before "on", no question word or auxiliary
     re.compile(
-        rf"^(?P<who>(?!(?:{_ASKING}|{_AUX}|who|which)\b)[\w'’.\-]+(?:\s+[\w'’.\-]+){{0,2}})\s+on\s+(?P<topic>.+?){_END}",
+        rf"^(?P<who>(?!{_NOT_A_NAME})[\w'’.\-]+(?:\s+[\w'’.\-]+){{0,2}})\s+on\s+(?P<topic>.+?){_END}",
         re.I,
     ),
 )
@@ -170,7 +191,7 @@ def question_speaker(question: str) -> SpeakerQuestion | None:
 def _match(text: str) -> SpeakerQuestion | None:
     for pattern in _PATTERNS:
         match = pattern.search(text)
-        if not match:
+        if not match or _NAMING.search(text):
             continue
         who = _TRAILING.sub("", match.group("who").strip(" ,"))
         if not who or who.casefold() in _NO_SPEAKER or len(who.split()) > _MAX_SPEAKER_WORDS:

@@ -59,6 +59,24 @@ from retrieval.speaker_question import SpeakerQuestion, question_speaker
             SpeakerQuestion("rosberg", "hamilton before melbourne"),
         ),
         # not asking what somebody said
+        # added after the fourth training: subject first, "where does X stand", "any word from X", possessives
+        # typed without the apostrophe; and look-alikes that ask for a name, not a quote
+        ("greenspan worried about the boomers retiring or what", SpeakerQuestion("greenspan", "the boomers retiring")),
+        ("roddick happy with his form?", SpeakerQuestion("roddick", "his form")),
+        ("where does abc stand on the lawsuit", SpeakerQuestion("abc", "the lawsuit")),
+        ("any update from the wales physio on martyn williams", SpeakerQuestion("the wales physio", "martyn williams")),
+        ("whats ronnie corbetts problem with tv nowadays", SpeakerQuestion("ronnie corbett", "tv nowadays")),
+        ("how did the kremlin spokesman brush off the rumours", SpeakerQuestion("the kremlin spokesman", "")),
+        (
+            "how confident was the brentford boss before the replay",
+            SpeakerQuestion("the brentford boss", "the replay"),
+        ),
+        ("whats the news on the strikes", None),
+        ("whats the walking dead spinoff called", None),
+        ("What is Mexican currency called?", None),
+        ("what is his defense", None),
+        ("who was the first sec of state to use official email", None),
+        ("how many people worried about the flu", None),
         ("news on the hurricane?", None),
         ("what did the fed put rates up to", None),
         ("when did wales last win a grand slam", None),
