@@ -152,10 +152,21 @@ def choose(
     for i in [*wanted, *order[1:]]:
         cand = candidates[i]
         begin = quote_start(cand.story.article.text, cand.story.sentences.spans, cand.index)
-        if not any(c.story is cand.story and begin < c.end and b < cand.end for c, b in chosen):
+        overlaps = any(c.story is cand.story and begin < c.end and b < cand.end for c, b in chosen)
+        if not overlaps and not _repeats(cand, begin, chosen):
             chosen.append((cand, begin))
             break
     return chosen[:MAX_QUOTES]
+
+
+def _repeats(candidate: Candidate, begin: int, chosen: Sequence[tuple[Candidate, int]]) -> bool:
+    """Whether a quote says what a chosen one already says (a wire copy's sentence in another article)."""
+    text = _plain(candidate.story.article.text[begin : candidate.end])
+    return any(text in (other := _plain(c.story.article.text[b : c.end])) or other in text for c, b in chosen)
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.split()).casefold()
 
 
 def _shown(candidate: Candidate, avoid: Sequence[tuple[str, int, int]]) -> bool:
