@@ -51,7 +51,7 @@ _NOUNS = (
     r"assessment|verdict|answer|argument|arguments|warning|claim|claims|statement|statements|thoughts|feelings|"
     r"remarks|words|advice|prediction|criticism|defence|defense|account|version|plan|promise|quote|line|beef|"
     r"problem|case|reasoning|excuse|point|side|issue|complaint|reason|pitch|plea|dig|comeback|gripe|read|spin|"
-    r"angle|thinking|outlook|forecast|reply|retort|apology|defence"
+    r"angle|thinking|outlook|forecast|reply|retort|apology"
 )
 _END = r"\s*[?!.]*$"
 #: A question word or auxiliary, "whats"/"hows" included: never the first word of a speaker phrase.
@@ -103,7 +103,7 @@ _PATTERNS = (
         re.I,
     ),
     re.compile(
-        rf"^(?!{_ASKING}\b|who\b|which\b)(?P<who>[^?,]+?)(?:['’]s|(?<=s)['’])\s+(?:{_NOUNS})\b(?:\s+{_TOPIC_LINK}\b\s*(?P<topic>.*?))?{_END}",
+        rf"^(?!{_NOT_A_NAME})(?P<who>[^?,]+?)(?:['’]s|(?<=s)['’])\s+(?:{_NOUNS})\b(?:\s+{_TOPIC_LINK}\b\s*(?P<topic>.*?))?{_END}",
         re.I,
     ),
     # Where does X stand on Y / any word from X on Y
@@ -189,9 +189,11 @@ def question_speaker(question: str) -> SpeakerQuestion | None:
 
 
 def _match(text: str) -> SpeakerQuestion | None:
+    if _NAMING.search(text):
+        return None
     for pattern in _PATTERNS:
         match = pattern.search(text)
-        if not match or _NAMING.search(text):
+        if not match:
             continue
         who = _TRAILING.sub("", match.group("who").strip(" ,"))
         if not who or who.casefold() in _NO_SPEAKER or len(who.split()) > _MAX_SPEAKER_WORDS:

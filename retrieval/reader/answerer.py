@@ -134,9 +134,9 @@ def choose(
     whatever its score: the reader often leads with the sentence that reports the event, and
     the asker wants X's words. Otherwise it is the next best sentence, in whichever story: a
     second quote is nearly free to read and often holds the answer the first misses (out of
-    fold, always showing it put the answer in the first two quotes for 0.428 of the NewsQA
-    questions instead of 0.385 with a second quote only when it scored close to the best, and
-    for 0.756 / 0.687 of the Discord-style speaker / fact questions instead of 0.727 / 0.641).
+    fold, always showing it put the answer in the first two quotes for 0.427 of the NewsQA
+    questions instead of 0.386 with a second quote only when it scored close to the best, and
+    for 0.754 / 0.696 of the Discord-style speaker / fact questions instead of 0.729 / 0.651).
     Candidates overlapping a quote in ``avoid`` (already shown) are passed over.
     """
     order = [int(i) for i in np.argsort(-scores, kind="stable") if not _shown(candidates[i], avoid)]
