@@ -9,7 +9,7 @@ engine's ask path.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from app.config import EngineConfig
 from index.encoder import Encoder
@@ -18,18 +18,28 @@ from retrieval.answer import Answer, Answerer, ExtractiveAnswerer
 from retrieval.llm.answerer import FALLBACK, LEFT_OUT, LlmAnswerer
 from retrieval.llm.client import ChatClient
 from retrieval.reader.answerer import ReaderAnswerer
-from retrieval.reader.model import load_reader
+from retrieval.reader.cross import CrossScorer, load_cross
+from retrieval.reader.model import ReaderModel, load_reader
 
 
 def make_answerer(config: EngineConfig, encoder: Encoder, store: Store) -> Answerer:
     """The quoting answerer (reader, else hand-tuned), or (``config.llm`` set) the LLM answerer falling back to it."""
     quoting: Answerer = ExtractiveAnswerer(encoder)
     model = load_reader(config.reader_dir) if config.reader_dir else None
-    if model is not None:
-        quoting = ReaderAnswerer(encoder, store, model, quoting)
+    if model is not None and config.reader_dir is not None:
+        quoting = ReaderAnswerer(encoder, store, model, quoting, _cross_loader(config, model))
     if config.llm is None:
         return quoting
     return LlmAnswerer(ChatClient(config.llm), quoting)
+
+
+def _cross_loader(config: EngineConfig, model: ReaderModel) -> Callable[[], CrossScorer | None] | None:
+    """Loads the reader's cross-encoder on first use, on the engine's backend, threads and model cache."""
+    directory, spec = config.reader_dir, model.cross
+    if directory is None or spec is None:
+        return None
+    cache_dir = config.cache_dir or config.data_dir / "models"
+    return lambda: load_cross(directory, spec, backend=config.backend, cache_dir=cache_dir, threads=config.threads)
 
 
 def fallback_notes(answer: Answer) -> list[str]:

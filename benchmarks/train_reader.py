@@ -13,13 +13,16 @@
    development questions of ``benchmarks/questions/dev.jsonl`` (an expected phrase in the expected
    article is positive; refusals are unanswerable); the held-out ``user.jsonl`` and ``heldout.jsonl`` are never read.
 3. Five folds by article (fixed seed): LambdaRank on candidates gives out-of-fold sentence
-   scores; a binary model on question features (full index = 1; article removed, or a decoy
-   speaker = 0) gives out-of-fold confidences; the abstention threshold is chosen on them so
-   that 87% of the NewsQA questions are answered.
-4. Train both models on everything, write them with a manifest of hashes, features, threshold
-   and the out-of-fold report.
+   scores; a cross-encoder fine-tuned on the other folds' questions (``benchmarks/train_cross.py``)
+   re-scores each question's best eight, its weight chosen on those out-of-fold scores; a binary
+   model on question features (full index = 1; article removed, or a decoy speaker = 0) gives
+   out-of-fold confidences, once on the re-scored candidates and once on the ranker's alone (the
+   fallback); each threshold is chosen so that 87% of the NewsQA questions are answered.
+4. Train every model on everything, write them with a manifest of hashes, features, the
+   cross-encoder's settings, thresholds and the out-of-fold reports.
 
-Deterministic: fixed seeds, deterministic LightGBM, one thread.
+Deterministic: fixed seeds, deterministic LightGBM on one thread, seeded PyTorch on two. About
+65 minutes on 2 cores, most of it fine-tuning the cross-encoder (six times: five folds, then all).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import random
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,6 +43,7 @@ import numpy as np
 
 from app.config import EngineConfig
 from app.engine import Engine
+from benchmarks import train_cross
 from benchmarks.metrics import contains_any
 from benchmarks.quality import DEFAULT_EVAL, ROOT, build_engine, load_jsonl
 from benchmarks.questions.sets import load_rows
@@ -53,20 +58,23 @@ from benchmarks.reader_data import (
     folds_by_article,
     speaker_items,
 )
+from index.encoder import fingerprint, resolve_model
 from retrieval.question import analyse
 from retrieval.reader.answerer import choose
+from retrieval.reader.cross import CROSS, rerank, trained_weights
 from retrieval.reader.features import (
     CANDIDATE_FEATURES,
     QUESTION_FEATURES,
     question_features,
     speaker_quoted,
 )
-from retrieval.reader.model import ABSTAIN, MANIFEST, MODEL_DIR, RANKER, sha256
+from retrieval.reader.model import ABSTAIN, ABSTAIN_ALONE, MANIFEST, MODEL_DIR, RANKER, sha256
 
 SEED = 20261130
 SPEAKER_ARTICLES = 600  # CNN/DailyMail and BBC articles whose quoted people make speaker questions
 DEVELOPMENT = ROOT / "benchmarks" / "questions" / "dev.jsonl"
 DEVELOPMENT_WEIGHT = 3.0  # a Discord-style question counts three times in the abstention model (1: 0.609, 3: 0.615)
+CROSS_WEIGHTS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0)  # candidates for the cross-encoder logit's weight
 TARGET_ANSWER_RATE = 0.87  # the threshold keeps this share of answerable questions answered (target: >= 0.85)
 RANKER_PARAMS: dict[str, Any] = {
     "objective": "lambdarank",
@@ -204,6 +212,92 @@ def curve(asked: Sequence[Asked], confidence: np.ndarray) -> list[dict[str, floa
     ]
 
 
+@dataclass
+class Abstention:
+    """One abstention model's training rows and out-of-fold figures, on one way of scoring candidates."""
+
+    x: np.ndarray
+    y: np.ndarray
+    w: np.ndarray
+    threshold: float
+    report: dict[str, Any]
+    curve: list[dict[str, float]]
+
+
+def _abstention(
+    everything: Sequence[Asked],
+    scores: Sequence[np.ndarray],
+    folds: np.ndarray,
+    engine: Engine,
+    newsqa: int,
+    speakers: int,
+    development: int,
+) -> Abstention:
+    """Out-of-fold confidences and figures with candidates scored by ``scores`` (NewsQA, speakers, decoys, dev)."""
+    for a, s in zip(everything, scores, strict=True):
+        a.oof = s
+    keep = [i for i, a in enumerate(everything) if len(a.candidates)]
+    x = _question_rows([everything[i] for i in keep], engine)
+    y = np.asarray([float(everything[i].full) for i in keep])
+    w = np.asarray([DEVELOPMENT_WEIGHT if everything[i].kind else 1.0 for i in keep])
+    confidence = np.zeros(len(everything))
+    kept_folds = folds[keep]
+    for k in range(FOLDS):
+        model = _train_abstain(x[kept_folds != k], y[kept_folds != k], w[kept_folds != k])
+        confidence[np.asarray(keep)[kept_folds == k]] = model.predict(x[kept_folds == k], num_threads=1)
+    asked = everything[:newsqa]
+    full_conf = np.sort(confidence[[i for i, a in enumerate(asked) if a.full]])
+    threshold = float(full_conf[int((1 - TARGET_ANSWER_RATE) * len(full_conf))])
+    result: dict[str, Any] = dict(report(asked, confidence[:newsqa], threshold))
+    result["speaker_questions_answered"] = float(np.mean(confidence[newsqa : newsqa + speakers] >= threshold))
+    first_development = len(everything) - development
+    result["decoy_speaker_questions_refused"] = float(
+        np.mean(confidence[newsqa + speakers : first_development] < threshold)
+    )
+    development_rows = everything[first_development:]
+    result["development"] = development_report(development_rows, confidence[first_development:], threshold)
+    return Abstention(x, y, w, threshold, result, curve(asked, confidence[:newsqa]))
+
+
+def _cross_out_of_fold(everything: Sequence[Asked], folds: np.ndarray) -> list[np.ndarray]:
+    """Each question's cross-encoder logits from the model trained on the other folds."""
+    out: list[np.ndarray] = [np.zeros(0, dtype=np.float32)] * len(everything)
+    for k in range(FOLDS):
+        training = train_cross.pairs([a for a, f in zip(everything, folds, strict=True) if f != k], SEED + k)
+        model = train_cross.fit(training, SEED + k, desc=f"cross-encoder (fold {k + 1}/{FOLDS})")
+        held = [i for i, f in enumerate(folds) if f == k]
+        for i, value in zip(held, train_cross.logits(model, [everything[i] for i in held]), strict=True):
+            out[i] = value
+    return out
+
+
+def _cross_weight(everything: Sequence[Asked], logits: Sequence[np.ndarray]) -> float:
+    """The weight of the logit that best puts an answer first and in the first two (out of fold, answerable)."""
+
+    def right(weight: float) -> float:
+        hits = []
+        for a, c in zip(everything, logits, strict=True):
+            if a.full and a.labels.any():
+                order = np.argsort(-rerank(a.oof, c, weight, train_cross.TOP), kind="stable")
+                hits.append(float(a.labels[order[0]] > 0) + float(a.labels[order[:2]].max() > 0))
+        return float(np.mean(hits))
+
+    return max(CROSS_WEIGHTS, key=right)
+
+
+def _save_cross(scorer: Any, path: Path) -> None:
+    from safetensors.torch import save_file
+
+    save_file(trained_weights(scorer.model), str(path))
+
+
+def torch_version() -> str:
+    """The PyTorch the cross-encoder was trained with."""
+    import torch
+
+    return str(torch.__version__)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Train, report out of fold, and write the models."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -238,35 +332,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         for a, f in zip(everything, folds, strict=True):
             if f == k:
                 a.oof = ranker.predict(a.matrix, num_threads=1) if len(a.candidates) else np.zeros(0)
-    keep = [i for i, a in enumerate(everything) if len(a.candidates)]
-    x = _question_rows([everything[i] for i in keep], engine)
-    y = np.asarray([float(everything[i].full) for i in keep])
-    w = np.asarray([DEVELOPMENT_WEIGHT if everything[i].kind else 1.0 for i in keep])
-    confidence = np.zeros(len(everything))
-    kept_folds = folds[keep]
-    for k in range(FOLDS):
-        train = kept_folds != k
-        model = _train_abstain(x[train], y[train], w[train])
-        confidence[np.asarray(keep)[kept_folds == k]] = model.predict(x[kept_folds == k], num_threads=1)
-    full_conf = np.sort(confidence[[i for i, a in enumerate(asked) if a.full]])
-    threshold = float(full_conf[int((1 - TARGET_ANSWER_RATE) * len(full_conf))])
-    result = report(asked, confidence[: len(asked)], threshold)
-    result["speaker_questions_answered"] = float(
-        np.mean(confidence[len(asked) : len(asked) + len(speakers)] >= threshold)
+    ranked = [a.oof for a in everything]
+    cross_pairs = train_cross.pairs(everything, SEED)  # on the ranker's order: what the cross-encoder reads
+    cross_logits = _cross_out_of_fold(everything, folds)
+    weight = _cross_weight(everything, cross_logits)
+    alone = _abstention(everything, ranked, folds, engine, len(asked), len(speakers), len(development))
+    crossed = _abstention(
+        everything,
+        [rerank(r, c, weight, train_cross.TOP) for r, c in zip(ranked, cross_logits, strict=True)],
+        folds,
+        engine,
+        len(asked),
+        len(speakers),
+        len(development),
     )
-    first_development = len(everything) - len(development)
-    result["decoy_speaker_questions_refused"] = float(
-        np.mean(confidence[len(asked) + len(speakers) : first_development] < threshold)
-    )
-    result["development"] = development_report(development, confidence[first_development:], threshold)
-    result_curve = curve(asked, confidence[: len(asked)])
-    print(json.dumps({"out_of_fold": result, "curve": result_curve}, indent=2))
+    print(json.dumps({"out_of_fold": crossed.report, "ranker_only": alone.report, "curve": crossed.curve}, indent=2))
 
+    for a, r in zip(everything, ranked, strict=True):
+        a.oof = r
     ranker = _train_ranker([a for a in everything if a.labels.any()])
-    abstain = _train_abstain(x, y, w)  # on out-of-fold ranker scores: what it will see on new questions
     args.out.mkdir(parents=True, exist_ok=True)
     ranker.save_model(str(args.out / RANKER))
-    abstain.save_model(str(args.out / ABSTAIN))
+    # each abstention model on out-of-fold scores: what it will see on new questions
+    _train_abstain(crossed.x, crossed.y, crossed.w).save_model(str(args.out / ABSTAIN))
+    _train_abstain(alone.x, alone.y, alone.w).save_model(str(args.out / ABSTAIN_ALONE))
+    cross = train_cross.fit(cross_pairs, SEED, desc="cross-encoder (all)")
+    _save_cross(cross, args.out / CROSS)
     import lightgbm
 
     manifest = {
@@ -285,11 +376,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         "lightgbm": lightgbm.__version__,
         "candidate_features": list(CANDIDATE_FEATURES),
         "question_features": list(QUESTION_FEATURES),
-        "threshold": threshold,
-        "out_of_fold": result,
-        "curve": result_curve,
+        "threshold": crossed.threshold,
+        "out_of_fold": crossed.report,
+        "curve": crossed.curve,
+        "cross": {
+            "sha256": sha256(args.out / CROSS),
+            "base_model": train_cross.BASE_MODEL,
+            "base_fingerprint": fingerprint(Path(resolve_model(train_cross.BASE_MODEL))),
+            "frozen_layers": train_cross.FROZEN_LAYERS,
+            "weight": weight,
+            "top": train_cross.TOP,
+            "max_length": train_cross.MAX_LENGTH,
+            "pairs": len(cross_pairs),
+            "torch": torch_version(),
+        },
+        "ranker_only": {"threshold": alone.threshold, "out_of_fold": alone.report},
         "seconds": round(time.perf_counter() - started, 1),
-        "sha256": {RANKER: sha256(args.out / RANKER), ABSTAIN: sha256(args.out / ABSTAIN)},
+        "sha256": {name: sha256(args.out / name) for name in (RANKER, ABSTAIN, ABSTAIN_ALONE)},
     }
     (args.out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {args.out} ({sum(p.stat().st_size for p in args.out.iterdir()) / 1e6:.1f} MB)", file=sys.stderr)

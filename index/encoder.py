@@ -7,8 +7,10 @@ chooser (``index/embed.py``) sits above the encoders, so no two of these modules
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Literal, Protocol
 
 import numpy as np
@@ -57,3 +59,21 @@ def offline() -> None:
 def length_order(texts: Sequence[str]) -> npt.NDArray[np.intp]:
     """Indices that sort texts by length, so that batches pad little."""
     return np.argsort([-len(t) for t in texts], kind="stable")
+
+
+def fingerprint(path: Path) -> str:
+    """A short hash of a local model folder: its configuration, tokenizer and (the ends of) its weights."""
+    digest = hashlib.sha256()
+    for name in ("config.json", "modules.json", "tokenizer.json", "1_Pooling/config.json", "sentence_bert_config.json"):
+        file = path / name
+        if file.exists():
+            digest.update(file.read_bytes())
+    weights = path / "model.safetensors"
+    if not weights.exists():
+        raise FileNotFoundError(f"{path} has no model.safetensors")
+    with weights.open("rb") as fh:
+        digest.update(str(weights.stat().st_size).encode())
+        digest.update(fh.read(1 << 20))
+        fh.seek(-min(1 << 20, weights.stat().st_size), os.SEEK_END)
+        digest.update(fh.read())
+    return digest.hexdigest()[:16]

@@ -12,7 +12,6 @@ runtime or precision change can never silently alter the vectors.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.encoder import Vectors, length_order, resolve_model
+from index.encoder import Vectors, fingerprint, length_order, resolve_model
 from index.torch_encoder import TorchEncoder
 
 log = logging.getLogger(__name__)
@@ -34,23 +33,6 @@ PROBES = (
     "Quarterly profits at US media giant TimeWarner jumped 76% to $1.13bn for the three months to December.",
     "Ein kurzer Satz auf Deutsch, mit Zahlen 1234 und Zeichen!",
 )
-
-
-def _fingerprint(path: Path) -> str:
-    digest = hashlib.sha256()
-    for name in ("config.json", "modules.json", "tokenizer.json", "1_Pooling/config.json", "sentence_bert_config.json"):
-        file = path / name
-        if file.exists():
-            digest.update(file.read_bytes())
-    weights = path / "model.safetensors"
-    if not weights.exists():
-        raise FileNotFoundError(f"{path} has no model.safetensors")
-    with weights.open("rb") as fh:
-        digest.update(str(weights.stat().st_size).encode())
-        digest.update(fh.read(1 << 20))
-        fh.seek(-min(1 << 20, weights.stat().st_size), os.SEEK_END)
-        digest.update(fh.read())
-    return digest.hexdigest()[:16]
 
 
 def _check_pipeline(path: Path) -> int:
@@ -143,7 +125,7 @@ class OpenVINOEncoder:
             raise FileNotFoundError(f"{model!r} is not a local model folder")
         max_len = _check_pipeline(path)
         root = cache_dir or Path.home() / ".cache" / "newsdesk"
-        ir_dir = root / "openvino" / _fingerprint(path)
+        ir_dir = root / "openvino" / fingerprint(path)
         if not (ir_dir / "probes.json").exists():
             log.info("converting %s to OpenVINO (once)", model)
             ir_dir.parent.mkdir(parents=True, exist_ok=True)

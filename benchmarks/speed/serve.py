@@ -46,6 +46,7 @@ def serve_latency(data_dir: Path, cache_dir: Path, model: str, questions: Sequen
         "rows": engine.snapshot.rows,
         "index_type": engine.snapshot.index_type,
         "encoder": engine.encoder.backend,
+        "cross_encoder": _cross_backend(engine),
         "open_s": round(open_s, 2),
         "questions": len(latencies),
         "skipped": skipped,
@@ -58,6 +59,26 @@ def serve_latency(data_dir: Path, cache_dir: Path, model: str, questions: Sequen
     }
     engine.close()
     return result
+
+
+def _cross_backend(engine: Any) -> str | None:
+    """The backend of the reader's cross-encoder (None: the answerer has none, or it did not load)."""
+    load = getattr(engine.answerer, "cross", None)
+    scorer = load() if load else None
+    return getattr(scorer, "backend", None)
+
+
+def prepare_cross(cache_dir: Path) -> str | None:
+    """Convert the reader's cross-encoder into ``cache_dir`` once, so no timed process pays for it."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from retrieval.reader.cross import load_cross
+    from retrieval.reader.model import MODEL_DIR, load_reader
+
+    model = load_reader(MODEL_DIR)
+    if model is None or model.cross is None:
+        return None
+    scorer = load_cross(MODEL_DIR, model.cross, cache_dir=cache_dir)
+    return getattr(scorer, "backend", None)
 
 
 def _cache_stats(engine: Any) -> dict[str, int] | None:
@@ -73,6 +94,7 @@ def measure_ask(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """For each size: build the corpus, then time ``ask`` in a fresh process; returns (asks, builds)."""
     ask, built = {}, {}
+    log(f"reader's cross-encoder: {in_subprocess(prepare_cross, Path(args.cache_dir))}")
     for size in args.sizes:
         log(f"building a {size:,}-passage corpus ({corpus.rows:,} real rows)")
         data_dir = root / f"corpus-{size}"

@@ -2,7 +2,8 @@
 
 It takes the best few stories of the retrieved passages, reads their sentences and vectors
 from the store (embedded at ingest: only the question is encoded per question), ranks every
-sentence with the trained ranker and asks the abstention model whether the articles hold the
+sentence with the trained ranker, has the cross-encoder re-read the best few with the question
+(when it loads: ``retrieval/reader/cross.py``) and asks the abstention model whether the articles hold the
 answer at all. Quotes are the article's own text at the offsets cited, as with every answerer.
 
 When the trained model is missing or cannot be trusted, or the stories have no stored
@@ -13,7 +14,7 @@ answers with the hand-tuned ``ExtractiveAnswerer`` instead, and says so once in 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -24,6 +25,7 @@ from index.store import Store
 from retrieval.answer import NOT_FOUND, Answer, Answerer, cite, quote_start
 from retrieval.hybrid import Hit
 from retrieval.question import Question
+from retrieval.reader.cross import CrossScorer, read, rerank
 from retrieval.reader.features import (
     Candidate,
     Story,
@@ -50,6 +52,7 @@ class Ranked:
     scores: np.ndarray
     confidence: float
     speaks: np.ndarray  # per candidate: the speaker a "what did X say" question names is quoted here or just before
+    threshold: float = 0.5  # the confidence from which to answer (the abstention model's, for how it was scored)
 
 
 class ReaderAnswerer:
@@ -57,11 +60,20 @@ class ReaderAnswerer:
 
     depth = DEPTH
 
-    def __init__(self, encoder: Encoder, store: Store, model: ReaderModel, fallback: Answerer) -> None:
+    def __init__(
+        self,
+        encoder: Encoder,
+        store: Store,
+        model: ReaderModel,
+        fallback: Answerer,
+        cross: Callable[[], CrossScorer | None] | None = None,
+    ) -> None:
+        """``cross`` loads the model's cross-encoder on first use (``None``: rank with the ranker alone)."""
         self.encoder = encoder
         self.store = store
         self.model = model
         self.fallback = fallback
+        self.cross = cross
         self._warned = False
 
     def rank(self, question: Question, hits: Sequence[Hit], *, lexical: LexicalIndex) -> Ranked | None:
@@ -80,8 +92,13 @@ class ReaderAnswerer:
         if not candidates:
             return Ranked(stories, [], np.zeros(0), 0.0, np.zeros(0, dtype=bool))
         scores = self.model.rank(matrix)
-        confidence = self.model.confidence(question_features(question, stories, matrix, scores, idf))
-        return Ranked(stories, candidates, scores, confidence, speaker_quoted(matrix))
+        scorer = self.cross() if self.cross and self.model.cross else None
+        if scorer is not None and self.model.cross is not None:
+            top, weight = self.model.cross.top, self.model.cross.weight
+            scores = rerank(scores, read(scorer, question.text, candidates, scores, top), weight, top)
+        row = question_features(question, stories, matrix, scores, idf)
+        confidence, threshold = self.model.confidence(row, crossed=scorer is not None)
+        return Ranked(stories, candidates, scores, confidence, speaker_quoted(matrix), threshold)
 
     def answer(
         self,
@@ -107,7 +124,7 @@ class ReaderAnswerer:
             return replace(answer, notes=(*answer.notes, UPGRADE_NOTE))
         if not ranked.candidates:
             return Answer(question.text, False, NOT_FOUND)
-        if abstain and ranked.confidence < self.model.threshold:
+        if abstain and ranked.confidence < ranked.threshold:
             return Answer(question.text, False, NOT_FOUND, confidence=ranked.confidence)
         chosen = self.choose(ranked, avoid)
         if not chosen:

@@ -1,9 +1,12 @@
-"""The trained reader: two small LightGBM models and their manifest, loaded offline and checked by hash.
+"""The trained reader: small LightGBM models, a cross-encoder and their manifest, loaded offline and checked by hash.
 
 ``ranker.txt`` scores candidate sentences (LambdaRank over ``CANDIDATE_FEATURES``);
-``abstain.txt`` gives the probability that the indexed articles hold the answer (binary,
-over ``QUESTION_FEATURES``). ``manifest.json`` records each file's SHA-256, the feature
-names, the abstention threshold and the training report. The trees are evaluated with NumPy
+``cross.safetensors`` re-scores the ranker's best few (``retrieval/reader/cross.py``, loaded
+by the answerer on first use); ``abstain.txt`` gives the probability that the indexed
+articles hold the answer (binary, over ``QUESTION_FEATURES`` of the re-scored candidates),
+and ``abstain_ranker_only.txt`` the same from the ranker's scores alone, for when the
+cross-encoder cannot be loaded. ``manifest.json`` records each file's SHA-256, the feature
+names, the abstention thresholds and the training report. The trees are evaluated with NumPy
 (``retrieval/reader/trees.py``): LightGBM is needed to train, not to answer. ``load_reader`` returns ``None``
 (and says why) when a file is missing, altered or built for other features: the caller then
 falls back to the hand-tuned extractive scorer, and nothing crashes.
@@ -21,6 +24,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from retrieval.reader.cross import CrossSpec
 from retrieval.reader.features import CANDIDATE_FEATURES, QUESTION_FEATURES
 from retrieval.reader.trees import TreeModel
 
@@ -30,6 +34,7 @@ MODEL_DIR = Path(__file__).resolve().parent / "model"
 MANIFEST = "manifest.json"
 RANKER = "ranker.txt"
 ABSTAIN = "abstain.txt"
+ABSTAIN_ALONE = "abstain_ranker_only.txt"
 
 
 @dataclass(frozen=True)
@@ -37,17 +42,26 @@ class ReaderModel:
     """The loaded models and the settings chosen with them."""
 
     ranker: TreeModel
-    abstain: TreeModel
+    abstain: TreeModel  # on the cross-encoder's re-scored candidates when ``cross`` is set
     threshold: float
     manifest: dict[str, Any]
+    cross: CrossSpec | None = None
+    abstain_alone: TreeModel | None = None  # on the ranker's scores alone (``cross`` set but not loadable)
+    threshold_alone: float = 0.5
 
     def rank(self, matrix: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
         """A score per candidate row: higher is more likely the answer."""
         return self.ranker.predict(matrix)
 
-    def confidence(self, row: npt.NDArray[np.float32]) -> float:
-        """Probability that the indexed articles hold the answer (calibrated on out-of-fold data)."""
-        return float(self.abstain.predict(row)[0])
+    def confidence(self, row: npt.NDArray[np.float32], *, crossed: bool) -> tuple[float, float]:
+        """Probability that the indexed articles hold the answer, and the threshold to answer at.
+
+        ``crossed``: whether the candidates were re-scored by the cross-encoder (each way has its
+        own model, calibrated on out-of-fold data).
+        """
+        if self.cross is not None and not crossed and self.abstain_alone is not None:
+            return float(self.abstain_alone.predict(row)[0]), self.threshold_alone
+        return float(self.abstain.predict(row)[0]), self.threshold
 
 
 def sha256(path: Path) -> str:
@@ -59,7 +73,8 @@ def load_reader(directory: Path = MODEL_DIR) -> ReaderModel | None:
     """The reader in ``directory``, or ``None`` with a logged reason when it cannot be trusted."""
     try:
         manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
-        for name in (RANKER, ABSTAIN):
+        cross = CrossSpec.from_manifest(manifest["cross"]) if "cross" in manifest else None
+        for name in (RANKER, ABSTAIN, *((ABSTAIN_ALONE,) if cross else ())):
             if sha256(directory / name) != manifest["sha256"][name]:
                 log.warning("reader model %s does not match its recorded hash; using the fallback scorer", name)
                 return None
@@ -74,6 +89,9 @@ def load_reader(directory: Path = MODEL_DIR) -> ReaderModel | None:
             abstain=TreeModel.load(directory / ABSTAIN),
             threshold=float(manifest["threshold"]),
             manifest=manifest,
+            cross=cross,
+            abstain_alone=TreeModel.load(directory / ABSTAIN_ALONE) if cross else None,
+            threshold_alone=float(manifest["ranker_only"]["threshold"]) if cross else 0.5,
         )
     except FileNotFoundError as exc:
         log.warning("no trained reader model (%s); using the fallback scorer", exc.filename)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +16,7 @@ from index.models import RawArticle
 from retrieval.answer import ExtractiveAnswerer
 from retrieval.question import analyse
 from retrieval.reader.answerer import UPGRADE_NOTE, ReaderAnswerer, choose
+from retrieval.reader.cross import CROSS, read, rerank
 from retrieval.reader.features import (
     CANDIDATE_FEATURES,
     QUESTION_FEATURES,
@@ -24,9 +27,10 @@ from retrieval.reader.features import (
     speaker_quoted,
     stories_of,
 )
-from retrieval.reader.model import ABSTAIN, MANIFEST, RANKER, load_reader, sha256
+from retrieval.reader.model import ABSTAIN, ABSTAIN_ALONE, MANIFEST, RANKER, load_reader, sha256
 from retrieval.scope import Scope
 from tests.conftest import MakeEngine
+from tests.retrieval.test_cross import write_cross
 
 TALKS = RawArticle(
     title="Fishing talks collapse",
@@ -47,8 +51,12 @@ BUDGET = RawArticle(
 )
 
 
-def _train_tiny_reader(directory: Path, *, threshold: float = 0.0) -> Path:
-    """A real (tiny) LightGBM ranker and abstention model with a valid manifest, trained on synthetic rows."""
+def _train_tiny_reader(directory: Path, *, threshold: float = 0.0, ranker_only: float | None = None) -> Path:
+    """A real (tiny) LightGBM ranker and abstention model with a valid manifest, trained on synthetic rows.
+
+    ``ranker_only``: also a cross-encoder, the abstention model (a copy) and this threshold for
+    when it cannot be loaded, as training writes them.
+    """
     import lightgbm
 
     rng = np.random.default_rng(0)
@@ -67,6 +75,12 @@ def _train_tiny_reader(directory: Path, *, threshold: float = 0.0) -> Path:
         "threshold": threshold,
         "sha256": {RANKER: sha256(directory / RANKER), ABSTAIN: sha256(directory / ABSTAIN)},
     }
+    if ranker_only is not None:
+        shutil.copy(directory / ABSTAIN, directory / ABSTAIN_ALONE)
+        spec = write_cross(directory)
+        manifest["cross"] = {**dataclasses.asdict(spec), "top": 4}
+        manifest["ranker_only"] = {"threshold": ranker_only}
+        manifest["sha256"][ABSTAIN_ALONE] = sha256(directory / ABSTAIN_ALONE)  # type: ignore[index]
     (directory / MANIFEST).write_text(json.dumps(manifest))
     return directory
 
@@ -206,6 +220,50 @@ def test_reader_quotes_verbatim_from_stored_sentences(make_engine: MakeEngine, t
     for c in answer.citations:
         article = engine.store.article(c.article_id)
         assert article is not None and article.text[c.start : c.end] == c.quote
+
+
+def test_the_cross_encoder_rescores_the_best_candidates_and_answers_at_its_own_threshold(
+    make_engine: MakeEngine, tmp_path: Path
+):
+    """should add the cross-encoder's logits to the ranker's best few, and abstain by the model trained that way."""
+    directory = _train_tiny_reader(tmp_path / "reader", threshold=0.0, ranker_only=1.01)
+    engine = make_engine(TALKS, BUDGET, reader_dir=directory, chunk_words=20, backend="torch")
+    answerer = engine.answerer
+    assert isinstance(answerer, ReaderAnswerer) and answerer.cross is not None
+    question = analyse("What does the fishing dispute concern?")
+    lexical = engine._current().snapshot.lexical
+    hits = engine._search(engine._current(), question, Scope(), 30, "hybrid")
+    ranked = answerer.rank(question, hits, lexical=lexical)
+    assert ranked is not None and ranked.threshold == 0.0  # the crossed model's, not the ranker-only 1.01
+    spec, scorer = answerer.model.cross, answerer.cross()
+    assert spec is not None and scorer is not None and scorer.backend == "torch"
+    stories = stories_of(hits, engine.store.sentences(h.article.id for h in hits))
+    query = engine.query_encoder.encode([question.text])[0]
+    candidates, matrix = candidate_features(question, stories, query, lexical.idf(question.terms))
+    alone = answerer.model.rank(matrix)
+    logits = read(scorer, question.text, candidates, alone, spec.top)
+    assert len(logits) == spec.top < len(candidates)
+    np.testing.assert_allclose(ranked.scores, rerank(alone, logits, spec.weight, spec.top))
+    assert not np.allclose(ranked.scores, alone)
+    answer = engine.ask("What does the fishing dispute concern?")
+    assert answer.answered
+    for c in answer.citations:
+        article = engine.store.article(c.article_id)
+        assert article is not None and article.text[c.start : c.end] == c.quote
+
+
+def test_without_its_cross_encoder_the_reader_ranks_alone_at_the_ranker_only_threshold(
+    make_engine: MakeEngine, tmp_path: Path, caplog
+):
+    """should say why, rank with the ranker alone and abstain by the model trained without the cross-encoder."""
+    directory = _train_tiny_reader(tmp_path / "reader", threshold=1.01, ranker_only=0.0)
+    with (directory / CROSS).open("ab") as fh:
+        fh.write(b"\0")
+    engine = make_engine(TALKS, BUDGET, reader_dir=directory, chunk_words=20, backend="torch")
+    with caplog.at_level(logging.WARNING):
+        answer = engine.ask("What does the fishing dispute concern?")
+    assert "cross-encoder does not match its recorded hash" in caplog.text
+    assert answer.answered  # at the ranker-only threshold (0.0): the crossed one (1.01) would refuse
 
 
 def test_reader_abstains_below_its_threshold(make_engine: MakeEngine, tmp_path: Path):
