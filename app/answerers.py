@@ -36,7 +36,7 @@ def make_answerer(config: EngineConfig, encoder: Encoder, store: Store) -> Answe
 def _cross_loader(config: EngineConfig, model: ReaderModel) -> Callable[[], CrossScorer | None] | None:
     """Loads the reader's cross-encoder on first use, on the engine's backend, threads and model cache."""
     directory, spec = config.reader_dir, model.cross
-    if directory is None or spec is None:
+    if directory is None or spec is None or not config.cross_encoder:
         return None
     cache_dir = config.cache_dir or config.data_dir / "models"
     return lambda: load_cross(directory, spec, backend=config.backend, cache_dir=cache_dir, threads=config.threads)

@@ -26,3 +26,4 @@ class EngineConfig:
     cache_dir: Path | None = None  # converted models; default: data_dir/models
     llm: LlmConfig | None = None  # answer with this language model (the extractive answerer as its fallback)
     reader_dir: Path | None = MODEL_DIR  # the trained reader; None answers with the hand-tuned scorer
+    cross_encoder: bool = True  # the reader's cross-encoder re-scores its best sentences; False: the ranker alone

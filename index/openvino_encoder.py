@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from index.encoder import Vectors, fingerprint, length_order, resolve_model
+from index.openvino_ir import convert_to_ir
 from index.torch_encoder import TorchEncoder
 
 log = logging.getLogger(__name__)
@@ -52,45 +53,27 @@ def _check_pipeline(path: Path) -> int:
 
 def _convert(path: Path, target: Path, max_len: int) -> None:
     """Convert the transformer with pooling and normalisation to OpenVINO IR, and record probes."""
-    import openvino as ov
     import torch
     from transformers import AutoModel
+    from transformers import logging as transformers_logging
 
-    class Pooled(torch.nn.Module):
-        def __init__(self, inner: torch.nn.Module) -> None:
-            super().__init__()
-            self.inner = inner
+    def pooled(out: Any, attention_mask: torch.Tensor) -> torch.Tensor:
+        hidden = out.last_hidden_state
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+        return torch.nn.functional.normalize(mean, p=2, dim=1)
 
-        def forward(
-            self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor
-        ) -> torch.Tensor:
-            hidden = self.inner(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).last_hidden_state
-            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(pooled, p=2, dim=1)
+    def probes() -> dict[str, Any]:
+        return {"max_seq_length": max_len, "vectors": TorchEncoder(str(path)).encode(PROBES).tolist()}
 
-    import warnings
-
-    warnings.filterwarnings("ignore", module="transformers")
-    warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)  # type: ignore[attr-defined]
-    transformers_logging = __import__("transformers").logging
-    transformers_logging.set_verbosity_error()
-    module = Pooled(AutoModel.from_pretrained(str(path))).eval()
+    transformers_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+    transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     example = {
         "input_ids": torch.ones((2, 16), dtype=torch.long),
         "attention_mask": torch.ones((2, 16), dtype=torch.long),
         "token_type_ids": torch.zeros((2, 16), dtype=torch.long),
     }
-    with torch.no_grad():
-        ov_model = ov.convert_model(module, example_input=example)
-    tmp = target.with_name(target.name + f".tmp{os.getpid()}")
-    tmp.mkdir(parents=True, exist_ok=True)
-    ov.save_model(ov_model, str(tmp / "model.xml"))
-    reference = TorchEncoder(str(path)).encode(PROBES)
-    (tmp / "probes.json").write_text(json.dumps({"max_seq_length": max_len, "vectors": reference.tolist()}))
-    os.replace(tmp, target)
+    convert_to_ir(AutoModel.from_pretrained(str(path)).eval(), pooled, example, target, probes)
 
 
 class OpenVINOEncoder:

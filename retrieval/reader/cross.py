@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from index.encoder import Backend, fingerprint, resolve_model
+from index.openvino_ir import convert_to_ir
 from retrieval.reader.features import Candidate
 
 log = logging.getLogger(__name__)
@@ -250,34 +250,15 @@ class OpenVINOCross:
 
 def convert(torch_cross: TorchCross, target: Path) -> None:
     """Convert to OpenVINO IR in ``target``, with PyTorch's logits for the probes; atomic (a rename)."""
-    import warnings
-
-    import openvino as ov
-    import torch
-
-    class Logits(torch.nn.Module):
-        def __init__(self, inner: torch.nn.Module) -> None:
-            super().__init__()
-            self.inner = inner
-
-        def forward(
-            self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor
-        ) -> torch.Tensor:
-            out = self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
-            logits: torch.Tensor = out.logits
-            return logits
-
     question, sentence = PROBES[0]
     example = torch_feed(torch_cross.tokenizer, [(question, sentence)] * 2)
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # tracing's notices (deprecations, Python-valued shapes): checked by probes
-        ov_model = ov.convert_model(Logits(torch_cross.model), example_input=example)
-    tmp = target.with_name(target.name + f".tmp{os.getpid()}")
-    tmp.mkdir(parents=True, exist_ok=True)
-    ov.save_model(ov_model, str(tmp / "model.xml"))
-    logits = [float(torch_cross.score(q, [s])[0]) for q, s in PROBES]
-    (tmp / "probes.json").write_text(json.dumps({"logits": logits}))
-    os.replace(tmp, target)
+    convert_to_ir(
+        torch_cross.model,
+        lambda out, _mask: out.logits,
+        example,
+        target,
+        lambda: {"logits": [float(torch_cross.score(q, [s])[0]) for q, s in PROBES]},
+    )
 
 
 _loaded: dict[tuple[str, str, Backend, int | None], CrossScorer | None] = {}

@@ -219,3 +219,10 @@ async def test_a_moderator_role_shows_moderator_commands_to_its_members(tmp_path
         assert shown == dict.fromkeys(shown, expected), role
         await bot.close()
     desk.close()
+
+
+def test_the_cross_encoder_can_be_switched_off(monkeypatch: pytest.MonkeyPatch):
+    """should pass NEWSDESK_CROSS_ENCODER to the engine (on unless told otherwise)."""
+    assert Settings(_env_file=None).engine_config().cross_encoder is True
+    monkeypatch.setenv("NEWSDESK_CROSS_ENCODER", "false")
+    assert Settings(_env_file=None).engine_config().cross_encoder is False

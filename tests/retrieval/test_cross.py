@@ -25,6 +25,8 @@ from retrieval.reader.model import sha256
 
 FROZEN = 3
 
+pytestmark = pytest.mark.slow  # loads the bundled model
+
 
 def write_cross(directory: Path, *, drop: str | None = None) -> CrossSpec:
     """A cross-encoder file as training writes it (the untrained head: the plumbing, not the quality)."""

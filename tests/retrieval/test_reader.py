@@ -222,6 +222,7 @@ def test_reader_quotes_verbatim_from_stored_sentences(make_engine: MakeEngine, t
         assert article is not None and article.text[c.start : c.end] == c.quote
 
 
+@pytest.mark.slow
 def test_the_cross_encoder_rescores_the_best_candidates_and_answers_at_its_own_threshold(
     make_engine: MakeEngine, tmp_path: Path
 ):
@@ -252,6 +253,7 @@ def test_the_cross_encoder_rescores_the_best_candidates_and_answers_at_its_own_t
         assert article is not None and article.text[c.start : c.end] == c.quote
 
 
+@pytest.mark.slow
 def test_without_its_cross_encoder_the_reader_ranks_alone_at_the_ranker_only_threshold(
     make_engine: MakeEngine, tmp_path: Path, caplog
 ):
@@ -264,6 +266,15 @@ def test_without_its_cross_encoder_the_reader_ranks_alone_at_the_ranker_only_thr
         answer = engine.ask("What does the fishing dispute concern?")
     assert "cross-encoder does not match its recorded hash" in caplog.text
     assert answer.answered  # at the ranker-only threshold (0.0): the crossed one (1.01) would refuse
+
+
+@pytest.mark.slow
+def test_a_reader_told_not_to_use_its_cross_encoder_ranks_alone(make_engine: MakeEngine, tmp_path: Path):
+    """should not load the cross-encoder with ``cross_encoder=False``, and abstain at the ranker-only threshold."""
+    directory = _train_tiny_reader(tmp_path / "reader", threshold=1.01, ranker_only=0.0)
+    engine = make_engine(TALKS, reader_dir=directory, chunk_words=20, cross_encoder=False)
+    assert isinstance(engine.answerer, ReaderAnswerer) and engine.answerer.cross is None
+    assert engine.ask("What does the fishing dispute concern?").answered
 
 
 def test_reader_abstains_below_its_threshold(make_engine: MakeEngine, tmp_path: Path):
