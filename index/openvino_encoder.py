@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from index.encoder import Vectors, fingerprint, length_order, resolve_model
-from index.openvino_ir import convert_to_ir
+from index.openvino_ir import convert_to_ir, model_inputs
 from index.torch_encoder import TorchEncoder
 
 log = logging.getLogger(__name__)
@@ -129,11 +129,7 @@ class OpenVINOEncoder:
         for lo in range(0, len(texts), batch_size):
             idx = order[lo : lo + batch_size]
             encs = self._tokenizer.encode_batch([texts[i] for i in idx])
-            feed = {
-                "input_ids": np.asarray([e.ids for e in encs], dtype=np.int64),
-                "attention_mask": np.asarray([e.attention_mask for e in encs], dtype=np.int64),
-                "token_type_ids": np.asarray([e.type_ids for e in encs], dtype=np.int64),
-            }
+            feed = model_inputs(encs)
             with self._lock:
                 result = self._compiled(feed)[0]
             out[idx] = np.asarray(result, dtype=np.float32)

@@ -11,9 +11,12 @@ from __future__ import annotations
 import json
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 
 def convert_to_ir(
@@ -50,3 +53,12 @@ def convert_to_ir(
     ov.save_model(ov_model, str(tmp / "model.xml"))
     (tmp / "probes.json").write_text(json.dumps(probes()))
     os.replace(tmp, target)
+
+
+def model_inputs(encodings: Sequence[Any]) -> dict[str, npt.NDArray[np.int64]]:
+    """Token ids, attention mask and segment ids of a padded batch of ``tokenizers`` encodings."""
+    return {
+        "input_ids": np.asarray([e.ids for e in encodings], dtype=np.int64),
+        "attention_mask": np.asarray([e.attention_mask for e in encodings], dtype=np.int64),
+        "token_type_ids": np.asarray([e.type_ids for e in encodings], dtype=np.int64),
+    }

@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from index.encoder import Backend, fingerprint, resolve_model
-from index.openvino_ir import convert_to_ir
+from index.openvino_ir import convert_to_ir, model_inputs
 from retrieval.reader.features import Candidate
 
 log = logging.getLogger(__name__)
@@ -122,12 +122,7 @@ def pair_tokenizer(base: Path, max_length: int) -> Any:
 
 def encode_pairs(tokenizer: Any, pairs: Sequence[tuple[str, str]]) -> dict[str, npt.NDArray[np.int64]]:
     """Token ids, attention mask and segment ids of ``(question, sentence)`` pairs."""
-    encoded = tokenizer.encode_batch(list(pairs))
-    return {
-        "input_ids": np.asarray([e.ids for e in encoded], dtype=np.int64),
-        "attention_mask": np.asarray([e.attention_mask for e in encoded], dtype=np.int64),
-        "token_type_ids": np.asarray([e.type_ids for e in encoded], dtype=np.int64),
-    }
+    return model_inputs(tokenizer.encode_batch(list(pairs)))
 
 
 def torch_feed(tokenizer: Any, pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:
