@@ -1,6 +1,6 @@
 """Train the reader from NewsQA dev (read by path from ``../shared/eval``) and report it out of fold.
 
-    python -m benchmarks.train_reader [--eval-dir DIR] [--data-dir DIR] [--out retrieval/reader/model]
+    python -m benchmarks.train_reader [--eval-dir DIR] [--data-dir DIR] [--out retrieval/reader/model] [--save-oof FILE]
 
 1. Index the benchmark corpus (``benchmarks.quality``: NewsQA + CNN/DailyMail + BBC + seed, with
    sentence vectors) and, for every NewsQA dev question, retrieve through the engine as a user's
@@ -285,6 +285,35 @@ def _cross_weight(everything: Sequence[Asked], logits: Sequence[np.ndarray]) -> 
     return max(CROSS_WEIGHTS, key=right)
 
 
+def _save_oof(
+    path: Path,
+    everything: Sequence[Asked],
+    folds: np.ndarray,
+    ranked: Sequence[np.ndarray],
+    logits: Sequence[np.ndarray],
+    alone: Abstention,
+    crossed: Abstention,
+) -> None:
+    """Per question: its kind, labels, fold, out-of-fold ranker scores and logits; both abstention models' rows."""
+    import pickle
+
+    questions = [
+        {
+            "qid": a.qid,
+            "kind": a.kind,
+            "full": a.full,
+            "gold": a.gold,
+            "fold": int(f),
+            "labels": a.labels,
+            "speaks": speaker_quoted(a.matrix) if len(a.candidates) else np.zeros(0, dtype=bool),
+        }
+        for a, f in zip(everything, folds, strict=True)
+    ]
+    rows = {"alone": (alone.x, alone.y, alone.w), "crossed": (crossed.x, crossed.y, crossed.w)}
+    data = {"questions": questions, "ranker": list(ranked), "cross_logits": list(logits), "abstention_rows": rows}
+    path.write_bytes(pickle.dumps(data))
+
+
 def _save_cross(scorer: Any, path: Path) -> None:
     from safetensors.torch import save_file
 
@@ -305,6 +334,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=ROOT / "benchmarks" / "results" / "quality-index")
     parser.add_argument("--out", type=Path, default=MODEL_DIR)
     parser.add_argument("--limit", type=int, help="train on a fixed sample of N questions (a quick check)")
+    parser.add_argument(
+        "--save-oof", type=Path, help="also write the out-of-fold scores and rows here (pickle: experiments in minutes)"
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if not (args.eval_dir / "newsqa" / "questions.jsonl").exists():
@@ -347,6 +379,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         len(development),
     )
     print(json.dumps({"out_of_fold": crossed.report, "ranker_only": alone.report, "curve": crossed.curve}, indent=2))
+    if args.save_oof:
+        _save_oof(args.save_oof, everything, folds, ranked, cross_logits, alone, crossed)
 
     for a, r in zip(everything, ranked, strict=True):
         a.oof = r
