@@ -26,7 +26,7 @@ def make_answerer(config: EngineConfig, encoder: Encoder, store: Store) -> Answe
     """The quoting answerer (reader, else hand-tuned), or (``config.llm`` set) the LLM answerer falling back to it."""
     quoting: Answerer = ExtractiveAnswerer(encoder)
     model = load_reader(config.reader_dir) if config.reader_dir else None
-    if model is not None and config.reader_dir is not None:
+    if model is not None:
         quoting = ReaderAnswerer(encoder, store, model, quoting, _cross_loader(config, model))
     if config.llm is None:
         return quoting

@@ -58,7 +58,6 @@ from retrieval.speaker_question import SpeakerQuestion, question_speaker
             "rosberg say anything about hamilton before melbourne",
             SpeakerQuestion("rosberg", "hamilton before melbourne"),
         ),
-        # not asking what somebody said
         # added after the fourth training: subject first, "where does X stand", "any word from X", possessives
         # typed without the apostrophe; and look-alikes that ask for a name, not a quote
         ("greenspan worried about the boomers retiring or what", SpeakerQuestion("greenspan", "the boomers retiring")),
@@ -71,6 +70,7 @@ from retrieval.speaker_question import SpeakerQuestion, question_speaker
             "how confident was the brentford boss before the replay",
             SpeakerQuestion("the brentford boss", "the replay"),
         ),
+        # not asking what somebody said
         ("whats the news on the strikes", None),
         ("whats the walking dead spinoff called", None),
         ("What is Mexican currency called?", None),
