@@ -43,6 +43,7 @@ from retrieval.answer import Answer
 from retrieval.question import MAX_QUESTION_CHARS, SPEECH_VERBS
 
 MAX_TURNS = 5
+MAX_SHOWN = 20  # quotes a run of "what else" follow-ups remembers not to show again
 DEFAULT_TTL = timedelta(minutes=30)
 
 _PERSONAL = frozenset({"he", "she", "they", "him", "them", "his", "her", "their", "hers", "theirs"})
@@ -77,7 +78,8 @@ class Turn(BaseModel):
         topic: what the question was about, as a phrase of ``rewritten`` ("the strikes").
         quoted: the speakers named in the answer's quotes, most quoted first.
         article_ids: the articles the answer cited, in citation order.
-        shown: the quotes the answer showed, as ``(article id, start, end)``: "what else" skips them.
+        shown: the quotes the answer showed (with those a "what else" skipped), as ``(article id, start, end)``:
+            the next "what else" skips them.
         asked_at: when it was asked (UTC).
     """
 
@@ -130,7 +132,7 @@ class Rewrite:
         rule: the pattern that made it a follow-up (event, ellipsis-speaker, ellipsis-topic, reference,
             carried-topic), or None for a standalone question.
         search_first: the previous turn's cited articles, for a follow-up; empty otherwise.
-        avoid: quotes not to show again (the previous answer's, when the follow-up asks for something
+        avoid: quotes not to show again (those shown so far, when the follow-up asks for something
             else: "What else did he say?"), as ``(article id, start, end)``.
     """
 
@@ -196,9 +198,18 @@ def record_turn(asked: Rewrite, answer: Answer, *, now: datetime | None = None) 
         topic=frame.phrase(frame.topic) if frame.topic else None,
         quoted=quoted,
         article_ids=tuple(dict.fromkeys(c.article_id for c in answer.citations)),
-        shown=tuple((c.article_id, c.start, c.end) for c in answer.citations) if answer.answered else (),
+        shown=_shown(asked, answer),
         asked_at=now or datetime.now(UTC),
     )
+
+
+def _shown(asked: Rewrite, answer: Answer) -> tuple[tuple[str, int, int], ...]:
+    """The quotes shown so far: this answer's, and for "what else" the ones it was asked to skip.
+
+    A second "what else" then goes on from both answers instead of showing the first one again.
+    """
+    quoted = [(c.article_id, c.start, c.end) for c in answer.citations] if answer.answered else []
+    return tuple(dict.fromkeys([*asked.avoid, *quoted]))[-MAX_SHOWN:]
 
 
 def _resolve(text: str, frame: Frame, previous: Turn) -> tuple[str, str] | None:

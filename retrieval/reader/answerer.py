@@ -53,6 +53,7 @@ class Ranked:
     confidence: float
     speaks: np.ndarray  # per candidate: the speaker a "what did X say" question names is quoted here or just before
     threshold: float = 0.5  # the confidence from which to answer (the abstention model's, for how it was scored)
+    own: np.ndarray | None = None  # per candidate: that speaker is quoted in this very sentence
 
 
 class ReaderAnswerer:
@@ -98,7 +99,8 @@ class ReaderAnswerer:
             scores = rerank(scores, read(scorer, question.text, candidates, scores, top), weight, top)
         row = question_features(question, stories, matrix, scores, idf)
         confidence, threshold = self.model.confidence(row, crossed=scorer is not None)
-        return Ranked(stories, candidates, scores, confidence, speaker_quoted(matrix), threshold)
+        speaks, own = speaker_quoted(matrix), speaker_quoted(matrix, before=False)
+        return Ranked(stories, candidates, scores, confidence, speaks, threshold, own)
 
     def answer(
         self,
@@ -135,7 +137,7 @@ class ReaderAnswerer:
 
     def choose(self, ranked: Ranked, avoid: Sequence[tuple[str, int, int]] = ()) -> list[tuple[Candidate, int]]:
         """The quotes to show for ``ranked`` (see ``choose``)."""
-        return choose(ranked.candidates, ranked.scores, ranked.speaks, avoid)
+        return choose(ranked.candidates, ranked.scores, ranked.speaks, avoid, ranked.own)
 
 
 def choose(
@@ -143,6 +145,7 @@ def choose(
     scores: np.ndarray,
     speaks: np.ndarray,
     avoid: Sequence[tuple[str, int, int]] = (),
+    own: np.ndarray | None = None,
 ) -> list[tuple[Candidate, int]]:
     """The best candidate and the next one worth showing, with their quote starts.
 
@@ -154,9 +157,15 @@ def choose(
     fold, always showing it put the answer in the first two quotes for 0.427 of the NewsQA
     questions instead of 0.386 with a second quote only when it scored close to the best, and
     for 0.754 / 0.696 of the Discord-style speaker / fact questions instead of 0.729 / 0.651).
-    Candidates overlapping a quote in ``avoid`` (already shown) are passed over.
+    Candidates overlapping a quote in ``avoid`` (already shown) are passed over. Asked for more
+    ("what else did X say?": something was shown) when X is quoted in these stories (``own``: in
+    the sentence itself), only X's sentences not yet shown are quoted, and none once all were: the
+    asker wants the rest of X's words, not the story's next sentence (the README's Peskov follow-up
+    quoted Lavrov second).
     """
     order = [int(i) for i in np.argsort(-scores, kind="stable") if not _shown(candidates[i], avoid)]
+    if avoid and own is not None and own.any():
+        order = [i for i in order if own[i]]
     if not order:
         return []
     best = candidates[order[0]]

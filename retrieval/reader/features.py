@@ -313,10 +313,12 @@ def candidate_features(
     return candidates, matrix
 
 
-def speaker_quoted(matrix: npt.NDArray[np.float32]) -> npt.NDArray[np.bool_]:
-    """Per candidate row: is the speaker the question asks about quoted in the sentence or the one before."""
+def speaker_quoted(matrix: npt.NDArray[np.float32], *, before: bool = True) -> npt.NDArray[np.bool_]:
+    """Per candidate row: is the speaker the question asks about quoted in the sentence (or the one ``before``)."""
     column = {name: i for i, name in enumerate(CANDIDATE_FEATURES)}
-    match = np.maximum(matrix[:, column["speaker_match"]], matrix[:, column["speaker_match_prev"]])
+    match = matrix[:, column["speaker_match"]]
+    if before:
+        match = np.maximum(match, matrix[:, column["speaker_match_prev"]])
     return np.asarray(match >= SPEAKS, dtype=bool)
 
 

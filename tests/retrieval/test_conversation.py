@@ -97,6 +97,18 @@ def test_what_else_avoids_the_quotes_already_shown(follow_up: str, avoided: bool
     assert Conversation.model_validate_json(conversation.model_dump_json()).turns[0].shown == turn.shown
 
 
+def test_a_second_what_else_skips_what_both_answers_showed():
+    """should carry the quotes skipped by one "what else" into the next, instead of showing the first again."""
+    conversation = after(PESKOV, PESKOV_QUOTE)
+    more = rewrite("What else did he say?", conversation, now=NOW)
+    other = '"It is sad," Peskov said.'
+    second = record_turn(more, answer(more.question, other, article="a2"), now=NOW)
+    assert second.shown == (("a1", 0, len(PESKOV_QUOTE)), ("a2", 0, len(other)))
+    assert rewrite("What else did he say?", conversation.add(second), now=NOW).avoid == second.shown
+    fresh = record_turn(rewrite("And Lavrov?", conversation, now=NOW), answer("q", other), now=NOW)
+    assert fresh.shown == (("a1", 0, len(other)),)  # not a "what else": only its own quotes
+
+
 def test_turn_takes_the_quoted_person_when_nobody_was_asked_about():
     """should use the main person of the answer's quotes as the speaker of a question that named none."""
     turn = after(QUAKE, "More than 8,000 people died, Home Minister Bam Dev Gautam said.").turns[-1]

@@ -387,3 +387,23 @@ def test_the_quotes_pass_over_what_was_shown(make_engine: MakeEngine):
     chosen = choose(candidates, scores, np.zeros(len(candidates), dtype=bool), shown)
     runner_up = max(i for i in range(len(candidates)) if i not in (lead, budget))
     assert [texts[candidates.index(c)] for c, _ in chosen] == [texts[budget], texts[runner_up]]
+
+
+def test_asked_for_more_only_the_asked_speakers_own_words_are_quoted(make_engine: MakeEngine):
+    """should quote only sentences quoting Berg for "what else did Berg say", however the others score, and
+    nothing once all of them were shown."""
+    candidates, matrix = _talks_candidates(make_engine, "What did Berg say about the talks?")
+    texts = [c.story.article.text[c.start : c.end] for c in candidates]
+    lead = texts.index("Talks between the two sides collapsed on Friday.")
+    berg = texts.index('"We have reached the end of the road," Berg said.')
+    after = texts.index("Officials expect new talks next month.")  # Berg is quoted in the sentence before
+    scores = np.zeros(len(candidates))
+    scores[lead], scores[after], scores[berg] = 9.0, 5.0, 3.0
+    elsewhere = [("another-article", 0, 10)]
+    speaks, own = speaker_quoted(matrix), speaker_quoted(matrix, before=False)
+    more = [texts[candidates.index(c)] for c, _ in choose(candidates, scores, speaks, elsewhere, own)]
+    assert more == [texts[berg]]
+    first_time = [texts[candidates.index(c)] for c, _ in choose(candidates, scores, speaks, (), own)]
+    assert first_time == [texts[lead], texts[after]]  # a first question leads with the best sentence
+    shown = [(candidates[berg].story.article.id, candidates[berg].start, candidates[berg].end)]
+    assert choose(candidates, scores, speaks, shown, own) == []  # all Berg said was shown: nothing more to quote
