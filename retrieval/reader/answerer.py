@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 UPGRADE_NOTE = "This index predates sentence vectors: run `newsdesk reindex` for the trained reader's answers."
 DEPTH = 30  # passages retrieved per question: enough to name the best few stories
 MAX_QUOTES = 2
+NOTHING_MORE = "The indexed articles say no more on that than the quotes already shown."
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +131,7 @@ class ReaderAnswerer:
             return Answer(question.text, False, NOT_FOUND, confidence=ranked.confidence)
         chosen = self.choose(ranked, avoid)
         if not chosen:
-            return Answer(question.text, False, NOT_FOUND, confidence=ranked.confidence)
+            return Answer(question.text, False, NOTHING_MORE if avoid else NOT_FOUND, confidence=ranked.confidence)
         citations = cite((c.story.article, begin, c.end) for c, begin in chosen)
         lines = [f"> {c.quote} [{c.n}]" for c in citations]
         return Answer(question.text, True, "\n".join(lines), tuple(citations), confidence=ranked.confidence)

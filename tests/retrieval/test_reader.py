@@ -15,7 +15,7 @@ from app.engine import Engine
 from index.models import RawArticle
 from retrieval.answer import ExtractiveAnswerer
 from retrieval.question import analyse
-from retrieval.reader.answerer import UPGRADE_NOTE, ReaderAnswerer, choose
+from retrieval.reader.answerer import NOTHING_MORE, UPGRADE_NOTE, ReaderAnswerer, choose
 from retrieval.reader.cross import CROSS, read, rerank
 from retrieval.reader.features import (
     CANDIDATE_FEATURES,
@@ -302,7 +302,21 @@ def test_quotes_already_shown_are_not_quoted_again(make_engine: MakeEngine, tmp_
     again = engine.ask("What does the fishing dispute concern?", Scope(avoid_quotes=shown))
     assert again.answered and not {(c.article_id, c.start, c.end) for c in again.citations} & set(shown)
     every = tuple((article.id, s, e) for s, e in engine.store.sentences([article.id])[article.id].spans)
-    assert not engine.ask("What does the fishing dispute concern?", Scope(avoid_quotes=every)).answered
+    nothing = engine.ask("What does the fishing dispute concern?", Scope(avoid_quotes=every))
+    assert (nothing.answered, nothing.text) == (False, NOTHING_MORE)
+
+
+def test_what_else_did_the_speaker_say_quotes_their_words_until_none_are_left(make_engine: MakeEngine, tmp_path: Path):
+    """should quote Berg's one quote for "what else did Berg say" while it is unshown, then say there is no more."""
+    engine = make_engine(TALKS, reader_dir=_train_tiny_reader(tmp_path / "reader"), chunk_words=20)
+    (article,) = engine.store.iter_articles()
+    lead = article.text.index("Talks between")
+    elsewhere = ((article.id, lead, lead + len("Talks between the two sides collapsed on Friday.")),)
+    more = engine.ask("What else did Berg say about the talks?", Scope(avoid_quotes=elsewhere))
+    assert [c.quote for c in more.citations] == ['"We have reached the end of the road," Berg said.']
+    shown = (*elsewhere, *((c.article_id, c.start, c.end) for c in more.citations))
+    done = engine.ask("What else did Berg say about the talks?", Scope(avoid_quotes=shown))
+    assert (done.answered, done.text) == (False, NOTHING_MORE)
 
 
 def test_index_without_sentence_vectors_falls_back(make_engine: MakeEngine, tmp_path: Path, caplog):
