@@ -267,3 +267,18 @@ def folds_by_article(asked: Sequence[Asked], seed: int) -> dict[str, int]:
     articles = sorted({a.gold for a in asked})
     random.Random(seed).shuffle(articles)
     return {article: i % FOLDS for i, article in enumerate(articles)}
+
+
+def off_topic(items: Sequence[SpeakerItem], rng: random.Random) -> list[SpeakerItem]:
+    """The same speakers asked about another article's topic: they are in the news, but not on that.
+
+    The refusals that are hard to tell from answers ("what did Navratilova say about Serena" when
+    she is quoted on something else); nothing in them is an answer.
+    """
+    out = []
+    for item in items:
+        others = [o for o in items if o.article_id != item.article_id]
+        if others:
+            other = rng.choice(others)
+            out.append(replace(item, qid=f"{item.qid}-off-topic", topic=other.topic, sentences=frozenset()))
+    return out

@@ -8,7 +8,8 @@
    (the case where the news does not say).
 2. Build the candidates and their features with ``retrieval.reader.features`` (the code the
    answerer runs). A candidate is positive when it lies in the question's article and holds
-   one of its crowd answers. Speaker questions and their decoys (people the news never mentions)
+   one of its crowd answers. Speaker questions and their decoys (people the news never mentions;
+   the same people asked about another article's topic)
    are added from the attribution tables (``benchmarks/reader_data.py``), and the Discord-style
    development questions of ``benchmarks/questions/dev.jsonl`` (an expected phrase in the expected
    article is positive; refusals are unanswerable); the held-out ``user.jsonl`` and ``heldout.jsonl`` are never read.
@@ -56,6 +57,7 @@ from benchmarks.reader_data import (
     decoy,
     decoy_names,
     folds_by_article,
+    off_topic,
     speaker_items,
 )
 from index.encoder import fingerprint, resolve_model
@@ -231,9 +233,13 @@ def _abstention(
     engine: Engine,
     newsqa: int,
     speakers: int,
+    decoys: int,
     development: int,
 ) -> Abstention:
-    """Out-of-fold confidences and figures with candidates scored by ``scores`` (NewsQA, speakers, decoys, dev)."""
+    """Out-of-fold confidences and figures with candidates scored by ``scores``.
+
+    ``everything`` holds, in order: NewsQA, speaker questions, decoys, off-topic speaker questions, development.
+    """
     for a, s in zip(everything, scores, strict=True):
         a.oof = s
     keep = [i for i, a in enumerate(everything) if len(a.candidates)]
@@ -251,8 +257,12 @@ def _abstention(
     result: dict[str, Any] = dict(report(asked, confidence[:newsqa], threshold))
     result["speaker_questions_answered"] = float(np.mean(confidence[newsqa : newsqa + speakers] >= threshold))
     first_development = len(everything) - development
+    first_off_topic = newsqa + speakers + decoys
     result["decoy_speaker_questions_refused"] = float(
-        np.mean(confidence[newsqa + speakers : first_development] < threshold)
+        np.mean(confidence[newsqa + speakers : first_off_topic] < threshold)
+    )
+    result["off_topic_speaker_questions_refused"] = float(
+        np.mean(confidence[first_off_topic:first_development] < threshold)
     )
     development_rows = everything[first_development:]
     result["development"] = development_report(development_rows, confidence[first_development:], threshold)
@@ -355,8 +365,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     names = decoy_names(engine._current().snapshot.lexical, random.Random(SEED))
     speakers = ask_speakers(engine, items)
     decoys = ask_speakers(engine, [decoy(i, names[n % len(names)]) for n, i in enumerate(items)], answerable=False)
+    off = ask_speakers(engine, off_topic(items, random.Random(SEED)), answerable=False)
     development = ask_rows(engine, load_rows(DEVELOPMENT), id_map)
-    everything = [*asked, *speakers, *decoys, *development]  # NewsQA first: the report reads its rows only
+    everything = [*asked, *speakers, *decoys, *off, *development]  # NewsQA first: the report reads its rows only
     fold_of = folds_by_article(everything, SEED)
     folds = np.asarray([fold_of[a.gold] for a in everything])
     for k in range(FOLDS):
@@ -368,15 +379,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     cross_pairs = train_cross.pairs(everything, SEED)  # on the ranker's order: what the cross-encoder reads
     cross_logits = _cross_out_of_fold(everything, folds)
     weight = _cross_weight(everything, cross_logits)
-    alone = _abstention(everything, ranked, folds, engine, len(asked), len(speakers), len(development))
+    counts = (len(asked), len(speakers), len(decoys), len(development))
+    alone = _abstention(everything, ranked, folds, engine, *counts)
     crossed = _abstention(
         everything,
         [rerank(r, c, weight, train_cross.TOP) for r, c in zip(ranked, cross_logits, strict=True)],
         folds,
         engine,
-        len(asked),
-        len(speakers),
-        len(development),
+        *counts,
     )
     print(json.dumps({"out_of_fold": crossed.report, "ranker_only": alone.report, "curve": crossed.curve}, indent=2))
     if args.save_oof:
@@ -404,6 +414,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "questions": len(questions),
         "speaker_questions": len(speakers),
         "decoy_questions": len(decoys),
+        "off_topic_questions": len(off),
         "development_questions": len(development),
         "folds": FOLDS,
         "seed": SEED,

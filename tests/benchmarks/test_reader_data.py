@@ -7,6 +7,7 @@ import random
 import numpy as np
 import pytest
 
+from benchmarks import train_cross
 from benchmarks.questions.sets import UserQuestion
 from benchmarks.reader_data import (
     FOLDS,
@@ -19,10 +20,12 @@ from benchmarks.reader_data import (
     decoy,
     decoy_names,
     folds_by_article,
+    off_topic,
     speaker_items,
 )
 from benchmarks.train_reader import auc, development_report
 from index.models import RawArticle
+from retrieval.reader.cross import sentence_text
 from tests.conftest import MakeEngine
 
 TALKS = RawArticle(
@@ -92,6 +95,27 @@ def test_decoys_ask_about_people_the_index_never_mentions(make_engine: MakeEngin
     )
     (asked,) = ask_speakers(engine, [fake], answerable=False)
     assert (asked.full, asked.labels.sum()) == (False, 0)
+
+
+def test_off_topic_questions_ask_a_quoted_speaker_about_another_articles_topic(make_engine: MakeEngine):
+    """should keep the speaker, take a topic from another article's question, label nothing and refuse it."""
+    items = [
+        SpeakerItem("q1", "Berg", "fishing quotas", "a1", frozenset({2})),
+        SpeakerItem("q2", "Berg", "northern sea", "a1", frozenset({2})),
+        SpeakerItem("q3", "the mayor", "budget vote", "a2", frozenset({0})),
+    ]
+    off = off_topic(items, random.Random(0))
+    assert [(o.qid, o.who, o.article_id, o.sentences) for o in off] == [
+        ("q1-off-topic", "Berg", "a1", frozenset()),
+        ("q2-off-topic", "Berg", "a1", frozenset()),
+        ("q3-off-topic", "the mayor", "a2", frozenset()),
+    ]
+    assert [o.topic for o in off[:2]] == ["budget vote", "budget vote"]  # never a topic of their own article
+    assert off[2].topic in {"fishing quotas", "northern sea"}
+    engine = make_engine(TALKS, BUDGET, reader_dir=None, chunk_words=20)
+    (asked,) = ask_speakers(engine, off[:1], answerable=False)
+    assert (asked.question, asked.full, asked.labels.sum()) == ("What did Berg say about budget vote?", False, 0)
+    assert off_topic(items[:2], random.Random(0)) == []  # one article: no other topic to take
 
 
 def test_newsqa_questions_are_labelled_in_their_article_only(make_engine: MakeEngine):
@@ -168,3 +192,21 @@ def test_development_report_grades_as_the_question_benchmark_does(make_engine: M
         a.oof = a.labels * 10.0  # the ranker puts the labelled sentence first
     assert development_report(asked, np.asarray([0.9, 0.1]), 0.5) == {"refuse": 1.0, "speaker": 1.0, "overall": 1.0}
     assert development_report(asked, np.asarray([0.1, 0.9]), 0.5) == {"refuse": 0.0, "speaker": 0.0, "overall": 0.0}
+
+
+def test_cross_encoder_pairs_come_from_answerable_questions_best_candidates(make_engine: MakeEngine):
+    """should pair an answerable question with its labelled positive and at most ``NEGATIVES`` of its other top
+    candidates, and leave out a question the articles cannot answer (measured: its best candidate as one more
+    negative did not help; see the README)."""
+    engine = make_engine(TALKS, BUDGET, reader_dir=None, chunk_words=20)
+    ids = {a.title: a.id for a in engine.store.iter_articles()}
+    speaker, refusal = ask_rows(engine, DEV_ROWS, {"eval-talks": ids[TALKS.title]})
+    for a in (speaker, refusal):
+        a.oof = np.arange(len(a.candidates), 0, -1, dtype=np.float64)  # the first candidate is the best
+    pairs = train_cross.pairs([speaker, refusal], seed=0)
+    assert [s for _, s, y in pairs if y == 1.0] == ['"We have reached the end of the road," Anna Berg said.']
+    negatives = [s for _, s, y in pairs if y == 0.0]
+    top = {sentence_text(speaker.candidates[i]) for i in range(min(train_cross.TOP, len(speaker.candidates)))}
+    assert 0 < len(negatives) <= train_cross.NEGATIVES and set(negatives) <= top
+    assert {q for q, _, _ in pairs} == {speaker.question}
+    assert pairs == train_cross.pairs([speaker, refusal], seed=0)  # seeded
