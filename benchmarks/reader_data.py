@@ -275,9 +275,10 @@ def off_topic(items: Sequence[SpeakerItem], rng: random.Random) -> list[SpeakerI
     The refusals that are hard to tell from answers ("what did Navratilova say about Serena" when
     she is quoted on something else); nothing in them is an answer.
     """
+    elsewhere: dict[str, list[SpeakerItem]] = {}  # per article, the items of every other article, in order
     out = []
     for item in items:
-        others = [o for o in items if o.article_id != item.article_id]
+        others = elsewhere.setdefault(item.article_id, [o for o in items if o.article_id != item.article_id])
         if others:
             other = rng.choice(others)
             out.append(replace(item, qid=f"{item.qid}-off-topic", topic=other.topic, sentences=frozenset()))
