@@ -48,6 +48,7 @@ ORG_WORDS = word_set(
     records motors energy oil gas systems technologies software labs laboratory laboratories program programme
     project initiative campaign movement front alliance coalition nations people's democratic liberal conservative
     labour labor republican democrat democrats republicans international national federal
+    open classic prix masters olympics olympic paralympics trophy marathon tour series derby invitational
     """
 )
 MAX_MENTIONS = 5_000  # no article names people this often; the cap bounds the cost on hostile input
@@ -288,6 +289,9 @@ def collect_names(text: str, inside_quote: list[bool]) -> Registry:
             continue
         end = start + len(" ".join(words))
         title, name = split_title(words)
+        if name and (owner := _POSSESSIVE.search(name[-1])) and len(name[-1]) > owner.end() - owner.start():
+            end -= owner.end() - owner.start()  # "Andre Agassi's involvement": the name is Andre Agassi
+            name = [*name[:-1], name[-1][: owner.start()]]
         if not name:
             continue
         name_start = end - len(" ".join(name))

@@ -110,6 +110,12 @@ def institution_match(question_speaker: str, attribution: Attribution, words: Ab
     return 0.6 if all(w in words for w in asked) else 0.0
 
 
+def _same_first(asked: list[str], speaker: list[str]) -> bool:
+    """Whether two first names agree, an initial agreeing with any name it starts ("m" and "martyn")."""
+    a, b = asked[0], speaker[0]
+    return a == b or (min(len(a), len(b)) == 1 and a[0] == b[0])
+
+
 def _norm(text: str) -> str:
     text = _POSSESSIVE.sub("", text.casefold())
     text = re.sub(r"[^\w\s\-]", " ", text)
@@ -138,8 +144,13 @@ def speaker_match(question_speaker: str, attribution: Attribution) -> float:
         if all(w in speaker_words for w in asked_name):
             best = 0.95 if asked_name[-1] == speaker_words[-1] or len(asked_name) >= 2 else 0.6
         elif asked_name[-1] == speaker_words[-1]:
-            other_person = len(asked_name) >= 2 and len(speaker_words) >= 2 and asked_name[0] != speaker_words[0]
-            best = 0.3 if other_person else 0.9  # "Michelle Obama" is not "Barack Obama"
+            two_names = len(asked_name) == 2 and len(speaker_words) >= 2
+            other_person = two_names and not _same_first(asked_name, speaker_words)
+            best = 0.3 if other_person else 0.9  # "Michelle Obama" is not "Barack Obama"; "M Williams" is Martyn
+        elif len(speaker_words) == 1 and speaker_words[0] in asked_name:
+            best = 0.6  # "Wang" for "Wang Wenlan", "Anil" for "Anil Ambani": one name the article uses alone
+        elif len(speaker_words) >= 2 and len(speaker_words[-1]) > 2 and speaker_words[-1] in asked_name:
+            best = 0.8  # "rochus annoyed about the line": the surname, with more words typed after it
     roles = [*attribution.roles, attribution.speaker]
     best = max(best, _role_score(question_speaker, roles))
     if best == 0.0:

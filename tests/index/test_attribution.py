@@ -402,6 +402,38 @@ def test_speakers_by_sentence():
     }
 
 
+def test_he_said_prefers_the_story_subject_over_a_name_in_passing():
+    """should give 'he said' to the player the story is about, not the opponent the last sentence names."""
+    text = (
+        "Top seed Roger Federer had to save two match points before squeezing past Juan Carlos Ferrero. "
+        "Federer made a number of unforced errors early on. "
+        "Federer was not unduly worried despite being taken to three sets. "
+        "The world number one was forced to go the distance against Ivan Ljubicic in the Rotterdam final. "
+        '"I definitely had a slow start again," he said.'
+    )
+    assert _speaker_of(text, '"I definitely had a slow start again,"') == "Roger Federer"
+
+
+def test_he_said_still_takes_a_newly_named_subject():
+    """should give 'he said' to the person just introduced as a sentence's subject, not the story's subject."""
+    text = (
+        "Roger Federer beat Ivo Minar. Federer was pleased. Federer next plays in Dubai. "
+        "Tournament director Colm McLoughlin expects a full house. "
+        '"Tickets sold out in a day," he said.'
+    )
+    assert _speaker_of(text, '"Tickets sold out in a day,"') == "Colm McLoughlin"
+
+
+def test_possessive_name_and_events_are_not_misread():
+    """should register 'Andre Agassi's' as Andre Agassi and never give a quote to the Australian Open."""
+    text = (
+        "Andre Agassi's involvement in the Australian Open was put in doubt. "
+        "Agassi, who has won the Australian Open four times, will have a scan. "
+        '"It\'s a pretty scary feeling," he said.'
+    )
+    assert _speaker_of(text, '"It\'s a pretty scary feeling,"') == "Andre Agassi"
+
+
 # --- questions and matching -------------------------------------------------------------------------
 
 
@@ -432,6 +464,13 @@ def test_speakers_by_sentence():
         ("the chelsea boss", "Jose Mourinho", ("Chelsea manager",), 0.9),
         ("Obama", "Jeremy Hughes", ("chief executive of the Alzheimer's Society",), 0.0),
         ("court documents", "court documents", (), 1.0),
+        ("martyn williams", "M Williams", (), 0.9),
+        ("mark williams", "M Williams", (), 0.9),
+        ("rhys williams", "M Williams", (), 0.3),
+        ("wang wenlan", "Wang", (), 0.6),
+        ("anil ambani", "Anil", (), 0.6),
+        ("rochus annoyed about the line", "Olivier Rochus", (), 0.8),
+        ("analysts like kain", "Phil Kain", (), 0.9),
     ],
 )
 def test_speaker_match(asked: str, speaker: str, roles: tuple[str, ...], score: float) -> None:
