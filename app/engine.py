@@ -26,6 +26,7 @@ from pathlib import Path
 
 from app.answerers import make_answerer
 from app.config import EngineConfig
+from index.attribution import VERSION as ATTRIBUTION_VERSION
 from index.embed import load_encoder
 from index.encoder import Encoder
 from index.listener import MAX_BACKOFF_S, GenerationListener
@@ -92,6 +93,12 @@ class Engine:
         )
         if check_model:
             self.store.check_model(self.encoder.name, self.encoder.dim)
+        if check_model and self.store.attribution_version < ATTRIBUTION_VERSION and self.store.article_count():
+            log.warning(
+                "this index's attribution tables (who is quoted where) were built by an older extractor: "
+                "run `newsdesk reindex --attributions` (no re-embedding) so that questions about what somebody "
+                "said find them more often"
+            )
         # Questions and candidate sentences go through a vector cache; bulk ingest uses the encoder directly.
         self.query_encoder = CachedEncoder(self.encoder)
         self.answerer: Answerer = answerer or make_answerer(config, self.query_encoder, self.reads)
@@ -264,6 +271,17 @@ class Engine:
             total = self.indexer.reembed_all(progress=progress)
             self._publish()
         return total
+
+    def refresh_attributions(self, *, progress: Progress | None = None) -> int:
+        """Rebuild every article's attribution table with this version's extractor, then swap in a new snapshot.
+
+        Returns:
+            The number of articles whose table was rebuilt.
+        """
+        with self._write_lock:
+            written = self.indexer.refresh_attributions(progress=progress)
+            self._publish()
+        return written
 
     def refresh(self) -> bool:
         """Follow another process's writes: sync the replica and serve its generation (the listener calls this).

@@ -95,7 +95,14 @@ def _parser() -> argparse.ArgumentParser:
     stats.add_argument("--json", action="store_true", help="print JSON")
     stats.add_argument("--articles", action="store_true", help="also list article ids and titles")
 
-    sub.add_parser("reindex", help="re-chunk and re-embed every stored article (after a model or chunking change)")
+    reindex = sub.add_parser(
+        "reindex", help="re-chunk and re-embed every stored article (after a model or chunking change)"
+    )
+    reindex.add_argument(
+        "--attributions",
+        action="store_true",
+        help="only rebuild who-is-quoted-where tables from the stored text (after an upgrade; no re-embedding)",
+    )
     add_feeds_parser(sub)
     add_digest_parser(sub)
     add_talk_parsers(sub, _scope_arguments)
@@ -343,10 +350,15 @@ def _cmd_stats(args: argparse.Namespace, engine: Engine) -> int:
     return EXIT_OK
 
 
-def _cmd_reindex(_args: argparse.Namespace, engine: Engine) -> int:
+def _cmd_reindex(args: argparse.Namespace, engine: Engine) -> int:
     from tqdm import tqdm
 
     total_articles = engine.store.article_count()
+    if args.attributions:
+        with tqdm(total=total_articles, desc="attributions", unit=" articles", file=sys.stderr, disable=None) as bar:
+            rebuilt = engine.refresh_attributions(progress=lambda _p, a: bar.update(a - bar.n))
+        echo(f"rebuilt the attribution tables of {rebuilt} articles")
+        return EXIT_OK
     with tqdm(total=total_articles, desc="re-embedding", unit=" articles", file=sys.stderr, disable=None) as bar:
         passages = engine.reindex(progress=lambda _p, a: bar.update(a - bar.n))
     echo(f"re-indexed {total_articles} articles into {passages} passages")

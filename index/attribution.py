@@ -27,6 +27,11 @@ from index.quotes import quote_spans
 from index.roles import ROLE_NOUNS, is_role_word, role_words, same_role, word_set
 from index.speech import PRONOUNS, Site, find_sites
 
+VERSION = 2
+"""The extractor's version, bumped when its tables change (2: pronouns by salience, possessive names, events).
+
+Stores record the oldest version their tables may have (``Store.attribution_version``);
+``newsdesk reindex --attributions`` rebuilds older tables from the stored text, without re-embedding."""
 MAX_TEXT_CHARS = 400_000  # longer input is cut: no article is this long, and the cost stays bounded
 _DESCRIBED_LOOKBACK = 300  # mentions searched back for the person "the President" stands for
 _PRONOUN_WINDOW = 4  # sentences looked back for the person a pronoun stands for

@@ -274,6 +274,25 @@ class Indexer:
         report.seconds = time.perf_counter() - started
         return report
 
+    def refresh_attributions(self, *, progress: Progress | None = None) -> int:
+        """Rebuild every attribution table from the stored text and sentence spans (a newer extractor).
+
+        Nothing is re-embedded: the spans are the stored ones, so the tables still index the stored
+        sentence vectors. All or nothing, like ``reembed_all``.
+
+        Returns:
+            The number of articles whose table was rebuilt.
+        """
+        tables = []
+        for done, (article_id, text, spans) in enumerate(self.store.sentence_spans(), 1):
+            tables.append((article_id, dump_attributions(extract_attributions(text, spans))))
+            if progress and done % 256 == 0:
+                progress(0, done)
+        written = self.store.replace_attributions(tables)
+        if progress:
+            progress(0, written)
+        return written
+
     def reembed_all(self, *, progress: Progress | None = None) -> int:
         """Re-chunk and re-embed every stored article (new model or chunking); all or nothing.
 

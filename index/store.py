@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.attribution import VERSION as ATTRIBUTION_VERSION
 from index.database import Connection, Database, Row, open_database
 from index.dedup import signature, to_bytes
 from index.errors import ModelMismatchError
@@ -59,6 +60,8 @@ GENERATION_CHANNEL = "newsdesk_generation"
 """Where PostgreSQL announces every new generation (payload: the number), for other processes' snapshots."""
 PASSAGES_EPOCH = "passages_epoch"
 """The meta key holding the generation of the last ``replace_passages`` (a re-index)."""
+ATTRIBUTIONS_KEY = "attributions_version"
+"""The meta key holding the oldest attribution-extractor version of the stored tables (absent: before versions)."""
 
 
 def _set_meta(db: Connection, key: str, value: str) -> None:
@@ -122,6 +125,9 @@ class Store:
         """
         self.data_dir = data_dir
         self.database: Database = open_database(data_dir, url=database_url, create=create)
+        if create and self.meta(ATTRIBUTIONS_KEY) is None and self.article_count() == 0:
+            with self.transaction() as db:  # a new index: every table it will hold is the current extractor's
+                _set_meta(db, ATTRIBUTIONS_KEY, str(ATTRIBUTION_VERSION))
 
     @property
     def db(self) -> Database:
@@ -151,6 +157,11 @@ class Store:
     def generation(self) -> int:
         """Bumped by every write; snapshots record the generation they were built from."""
         return int(self.meta("generation") or 0)
+
+    @property
+    def attribution_version(self) -> int:
+        """The oldest extractor version among the stored attribution tables (0: an index from before versions)."""
+        return int(self.meta(ATTRIBUTIONS_KEY) or 0)
 
     def check_model(self, model: str, dim: int) -> None:
         """Refuse to mix vectors of two models in one index.
@@ -271,6 +282,26 @@ class Store:
                 dim = int(vectors.shape[1]) if len(vectors) else dim
             # Every passage id changed: read replicas (``index/replica.py``) copy everything again.
             _set_meta(db, PASSAGES_EPOCH, self._bump(db, model=model, dim=dim))
+            _set_meta(db, ATTRIBUTIONS_KEY, str(ATTRIBUTION_VERSION))
+
+    def replace_attributions(self, tables: Iterable[tuple[str, str]]) -> int:
+        """Swap the attribution tables of the given articles at once, and mark the index current: all or nothing.
+
+        Args:
+            tables: ``(article id, table as index.attribution.dumps writes it)``.
+
+        Returns:
+            How many articles' tables were written.
+        """
+        written = 0
+        with self.transaction() as db:
+            for article_id, table in tables:
+                db.execute("UPDATE sentences SET attributions = ? WHERE article_id = ?", (table, article_id))
+                written += 1
+            # Read replicas copy sentences only with new articles, or everything after a new epoch.
+            _set_meta(db, PASSAGES_EPOCH, self._bump(db))
+            _set_meta(db, ATTRIBUTIONS_KEY, str(ATTRIBUTION_VERSION))
+        return written
 
     def add_source(self, article_id: str, copy: Article) -> bool:
         """Remember that ``copy`` (a near-duplicate that is not stored itself) also carried this article.
@@ -412,6 +443,15 @@ class Store:
             )
         return out
 
+    def sentence_spans(self) -> Iterator[tuple[str, str, tuple[tuple[int, int], ...]]]:
+        """``(article id, cleaned text, sentence spans)`` of every article with sentences, to rebuild its table."""
+        rows = self.db.execute(
+            "SELECT s.article_id, a.text, s.spans FROM sentences s JOIN articles a ON a.id = s.article_id"
+            " ORDER BY s.article_id"
+        )
+        for article_id, text, spans in rows:
+            yield article_id, text, tuple((int(a), int(b)) for a, b in json.loads(spans))
+
     def articles_without_sentences(self) -> int:
         """How many articles lack sentence vectors (an index built before they existed: ``newsdesk reindex``)."""
         return int(
@@ -448,6 +488,9 @@ class Store:
             "model": self.meta("model"),
             "dim": int(self.meta("dim") or 0) or None,
             "generation": self.generation,
+            "attribution_tables": "current"
+            if self.attribution_version >= ATTRIBUTION_VERSION or not self.article_count()
+            else "built by an older extractor: run `newsdesk reindex --attributions`",
         }
 
     def close(self) -> None:

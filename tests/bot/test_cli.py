@@ -55,6 +55,23 @@ def test_human_output_lists_sources(seeded: Path, capsys: pytest.CaptureFixture[
     assert "[1]" in out and "Sources:" in out and "CNN" in out
 
 
+def test_reindex_attributions_upgrades_an_older_index(seeded: Path, capsys: pytest.CaptureFixture[str]):
+    """should report tables built by an older extractor, rebuild them without re-embedding, then report them current."""
+    from index.store import ATTRIBUTIONS_KEY, Store
+
+    store = Store(seeded)
+    with store.transaction() as db:
+        db.execute("DELETE FROM meta WHERE key = ?", (ATTRIBUTIONS_KEY,))
+        db.execute("UPDATE sentences SET attributions = '[]'")
+    assert main(["stats"]) == 0
+    assert "run `newsdesk reindex --attributions`" in capsys.readouterr().out
+    assert main(["reindex", "--attributions"]) == 0
+    assert "rebuilt the attribution tables of 1 articles" in capsys.readouterr().out
+    assert main(["stats"]) == 0
+    assert "attribution_tables: current" in capsys.readouterr().out
+    assert "Peskov" in store.db.execute("SELECT attributions FROM sentences").fetchone()[0]
+
+
 def test_reingest_is_a_noop(seeded: Path, capsys: pytest.CaptureFixture[str]):
     """should report the seed as unchanged the second time."""
     assert main(["ingest", str(SEEDS)]) == 0
