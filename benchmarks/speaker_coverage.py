@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks.attribution import CORPORA, DEFAULT_EVAL, _records
+from benchmarks.quality import CORPORA, DEFAULT_EVAL, load_jsonl
 from benchmarks.questions.sets import Row, parse_rows
 from index.attribution import extract_attributions
 from index.clean import clean_body
@@ -60,16 +60,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL)
     parser.add_argument("--misses", action="store_true", help="list the uncovered questions on stderr")
     args = parser.parse_args(argv)
-    if not all((args.eval_dir / c / "articles.jsonl").exists() for c in CORPORA):
+    if not all((args.eval_dir / corpus).exists() for corpus in CORPORA):
         print(f"eval data not found under {args.eval_dir}", file=sys.stderr)
         return 2
     articles = {
         str(r["id"]): (str(r.get("title") or ""), str(r["text"]))
-        for c in CORPORA
-        for r in _records(args.eval_dir / c / "articles.jsonl")
+        for corpus in CORPORA
+        for r in load_jsonl(args.eval_dir / corpus)
     }
     for path in args.questions:
-        counts = coverage(parse_rows(_records(path)), articles, misses=args.misses)
+        counts = coverage(parse_rows(load_jsonl(path)), articles, misses=args.misses)
         share = counts["covered"] / counts["questions"] if counts["questions"] else 0.0
         print(
             f"{path.name}: {counts['questions']} answerable speaker questions, {counts['no_speaker']} not read as "
