@@ -39,6 +39,7 @@ _WINDOW_CHARS = 1_200  # how far within one sentence a quotation's frame or a pr
 _SITES_PER_SENTENCE = 20  # earlier speech sites of a sentence considered for a pronoun
 _SALIENCE = 0.8  # the most a pronoun candidate gains for being named often (five times or more)
 _SUBJECT_WORDS = 3  # a name this close to a sentence's start is taken as its subject
+_SUBJECT_CHARS = 80  # ... and within this many characters of it
 _ORDINAL = re.compile(r"^\d+(?:st|nd|rd|th)$")
 _YEAR_OLD = re.compile(r"^\d{1,3}-year-old$")
 _COLLECTIVE = word_set(  # singular bodies that news prose calls "they"
@@ -211,7 +212,10 @@ class _Resolver:
 
     def _is_subject(self, index: int, start: int) -> bool:
         """Whether a mention at ``start`` opens sentence ``index`` (within its first words, not after a preposition)."""
-        before = self.text[self.sentences[index][0] : start].split()
+        opens = self.sentences[index][0]
+        if start - opens > _SUBJECT_CHARS:
+            return False  # also keeps this cheap in a hostile "sentence" of 400,000 characters
+        before = self.text[opens:start].split()
         return len(before) <= _SUBJECT_WORDS and not (before and before[-1].casefold().strip(",") in _PP_WORDS)
 
     def _candidates(self, index: int, start: int, end: int) -> list[tuple[Entity, bool, bool]]:
