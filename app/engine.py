@@ -26,7 +26,6 @@ from pathlib import Path
 
 from app.answerers import make_answerer
 from app.config import EngineConfig
-from index.attribution import VERSION as ATTRIBUTION_VERSION
 from index.embed import load_encoder
 from index.encoder import Encoder
 from index.listener import MAX_BACKOFF_S, GenerationListener
@@ -93,7 +92,7 @@ class Engine:
         )
         if check_model:
             self.store.check_model(self.encoder.name, self.encoder.dim)
-        if check_model and self.store.attribution_version < ATTRIBUTION_VERSION and self.store.article_count():
+        if check_model and self.store.attributions_stale:
             log.warning(
                 "this index's attribution tables (who is quoted where) were built by an older extractor: "
                 "run `newsdesk reindex --attributions` (no re-embedding) so that questions about what somebody "

@@ -68,6 +68,11 @@ def _set_meta(db: Connection, key: str, value: str) -> None:
     db.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
 
 
+def _spans(stored: str) -> tuple[tuple[int, int], ...]:
+    """Sentence spans as the sentences table stores them (JSON pairs)."""
+    return tuple((int(a), int(b)) for a, b in json.loads(stored))
+
+
 def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat() if value else None
 
@@ -162,6 +167,11 @@ class Store:
     def attribution_version(self) -> int:
         """The oldest extractor version among the stored attribution tables (0: an index from before versions)."""
         return int(self.meta(ATTRIBUTIONS_KEY) or 0)
+
+    @property
+    def attributions_stale(self) -> bool:
+        """Whether stored tables may come from an older extractor (``newsdesk reindex --attributions`` mends it)."""
+        return self.attribution_version < ATTRIBUTION_VERSION and self.article_count() > 0
 
     def check_model(self, model: str, dim: int) -> None:
         """Refuse to mix vectors of two models in one index.
@@ -436,7 +446,7 @@ class Store:
         marks = ",".join("?" * len(wanted))
         out = {}
         for row in self.db.execute(f"SELECT * FROM sentences WHERE article_id IN ({marks})", wanted):
-            spans = tuple((int(a), int(b)) for a, b in json.loads(row["spans"]))
+            spans = _spans(row["spans"])
             vectors = np.frombuffer(row["vectors"], dtype=np.float16)
             out[row["article_id"]] = ArticleSentences(
                 spans, vectors.reshape(len(spans), -1) if spans else vectors.reshape(0, 0), row["attributions"]
@@ -450,7 +460,7 @@ class Store:
             " ORDER BY s.article_id"
         )
         for article_id, text, spans in rows:
-            yield article_id, text, tuple((int(a), int(b)) for a, b in json.loads(spans))
+            yield article_id, text, _spans(spans)
 
     def articles_without_sentences(self) -> int:
         """How many articles lack sentence vectors (an index built before they existed: ``newsdesk reindex``)."""
@@ -488,9 +498,9 @@ class Store:
             "model": self.meta("model"),
             "dim": int(self.meta("dim") or 0) or None,
             "generation": self.generation,
-            "attribution_tables": "current"
-            if self.attribution_version >= ATTRIBUTION_VERSION or not self.article_count()
-            else "built by an older extractor: run `newsdesk reindex --attributions`",
+            "attribution_tables": "built by an older extractor: run `newsdesk reindex --attributions`"
+            if self.attributions_stale
+            else "current",
         }
 
     def close(self) -> None:
