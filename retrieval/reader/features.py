@@ -12,7 +12,8 @@ also set against the best of its own story and against the other stories (cosine
 leads, how far it sits from its story's best match), and checked for the numbers the question
 writes out: these helped the ranker out of fold, while the same evidence as question features
 did not help abstention measurably, and the question's capitalised names as a feature cost
-speaker questions (see the README's reader section).
+speaker questions (see the README's reader section). Abstention does gain from the best
+candidate's whole row and from a year its story cannot report (the ninth training).
 
 ``candidate_features`` and ``question_features`` are used unchanged by training
 (``benchmarks/train_reader.py``) and by the answerer, so the model sees at question time
@@ -42,6 +43,7 @@ from retrieval.speaker_question import SpeakerQuestion
 
 STORIES = 5  # candidate stories per question (5 over 3: article hit@1 0.574 over 0.562, out of fold)
 _NUMBER = re.compile(r"\d[\d,.]*")
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 SPEAKS = 0.5  # a speaker match from which a quote counts as the asked speaker's (a surname, a role, a spokesman)
 ANSWER_TYPES = ("number", "time", "person", "place")
 CANDIDATE_FEATURES = (
@@ -128,6 +130,12 @@ QUESTION_FEATURES = (
     # Added in the third training: does the asked speaker say anything on the asked topic?
     "speaker_topic_cov",
     "topic_cov_best",
+    # Added in the ninth training: a year the best story cannot report, and the best candidate's own row (every
+    # candidate feature of the quote the answer would lead with, so abstention sees what the ranker saw of it).
+    "asks_year",
+    "year_not_in_story",
+    "year_after_story",
+    *(f"chosen_{name}" for name in CANDIDATE_FEATURES),
 )
 
 
@@ -328,6 +336,26 @@ def _margin(scores: Sequence[float]) -> float:
     return top[0] - top[1] if len(top) > 1 else top[0] if top else 0.0
 
 
+def _year_features(question: Question, story: Story | None) -> dict[str, float]:
+    """Whether the question names a year, one its best story never mentions, one later than the story can know.
+
+    A story cannot report what happened after it was written: "what did Bale say about Euro 2016" over a 2005
+    article is a question the news does not answer, however well the names match.
+    """
+    asked = [int(y) for y in _YEAR.findall(question.text)]
+    if not asked or story is None:
+        return {"asks_year": float(bool(asked)), "year_not_in_story": 0.0, "year_after_story": 0.0}
+    text = story.article.text
+    known = [int(y) for y in _YEAR.findall(text)]
+    if story.article.published is not None:
+        known.append(story.article.published.year)
+    return {
+        "asks_year": 1.0,
+        "year_not_in_story": float(any(str(y) not in text for y in asked)),
+        "year_after_story": float(max(asked) > max(known, default=0)),
+    }
+
+
 def question_features(
     question: Question,
     stories: Sequence[Story],
@@ -387,4 +415,6 @@ def question_features(
     speaks = speaker_quoted(matrix)
     row["topic_cov_best"] = float(topic.max())  # -1: no topic asked
     row["speaker_topic_cov"] = float(topic[speaks].max()) if speaks.any() else -1.0 if topic.max() < 0 else -0.5
+    row |= _year_features(question, story)
+    row |= {f"chosen_{name}": float(best[i]) for i, name in enumerate(CANDIDATE_FEATURES)}
     return np.asarray([[row[name] for name in QUESTION_FEATURES]], dtype=np.float32)

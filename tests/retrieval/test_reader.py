@@ -341,7 +341,14 @@ def _talks_candidates(make_engine: MakeEngine, question_text: str) -> tuple[list
 
 def _talks_question(make_engine: MakeEngine, question_text: str) -> tuple[list[Candidate], np.ndarray, np.ndarray]:
     """Candidates, their rows and the question's row (zero ranker scores) over TALKS and BUDGET."""
-    engine = make_engine(TALKS, BUDGET, reader_dir=None, chunk_words=20)
+    return _question_over(make_engine, question_text, TALKS, BUDGET)
+
+
+def _question_over(
+    make_engine: MakeEngine, question_text: str, *articles: RawArticle
+) -> tuple[list[Candidate], np.ndarray, np.ndarray]:
+    """Candidates, their rows and the question's row (zero ranker scores) over ``articles``."""
+    engine = make_engine(*articles, reader_dir=None, chunk_words=20)
     question = analyse(question_text)
     hits = engine._search(engine._current(), question, Scope(), 30, "hybrid")
     stories = stories_of(hits, engine.store.sentences(h.article.id for h in hits))
@@ -421,3 +428,34 @@ def test_asked_for_more_only_the_asked_speakers_own_words_are_quoted(make_engine
     assert first_time == [texts[lead], texts[after]]  # a first question leads with the best sentence
     shown = [(candidates[berg].story.article.id, candidates[berg].start, candidates[berg].end)]
     assert choose(candidates, scores, speaks, shown, own) == []  # all Berg said was shown: nothing more to quote
+
+
+TREATY = RawArticle(
+    title="Fishing treaty signed",
+    text=(
+        "The fishing treaty was signed in Oslo on Friday after talks that began in 2003.\n"
+        '"This ends a long dispute," the mediator, Anna Berg, said of the treaty.'
+    ),
+    source="Wire",
+    published="2005-03-04",
+)
+
+
+@pytest.mark.parametrize(
+    ("asked", "expected"),
+    [
+        ("What did Berg say about the fishing treaty?", (0.0, 0.0, 0.0)),
+        ("What did Berg say about the fishing treaty in 2003?", (1.0, 0.0, 0.0)),
+        ("What did Berg say about the fishing treaty in 2004?", (1.0, 1.0, 0.0)),  # before the story: could be there
+        ("What did Berg say about the fishing treaty in 2019?", (1.0, 1.0, 1.0)),  # after it: the story cannot know
+    ],
+)
+def test_a_year_the_story_cannot_report_is_a_question_feature(
+    make_engine: MakeEngine, asked: str, expected: tuple[float, float, float]
+):
+    """should mark a year the best story never names, and one later than its text and publication date."""
+    _, matrix, rows = _question_over(make_engine, asked, TREATY)
+    row = rows[0]
+    names = list(QUESTION_FEATURES)
+    assert tuple(row[names.index(n)] for n in ("asks_year", "year_not_in_story", "year_after_story")) == expected
+    assert row[names.index("chosen_speaker_match")] == matrix[0, CANDIDATE_FEATURES.index("speaker_match")]
