@@ -74,6 +74,25 @@ def _normalised(values: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     return values / top if top > _EPS else np.zeros_like(values)
 
 
+@dataclass(frozen=True, slots=True)
+class ArticleSignals:
+    """What the first stage knows of every article for one question, each signal scaled to [0, 1]."""
+
+    whole: npt.NDArray[np.float32]  # BM25 of the whole article, over the best article's
+    best_passage: npt.NDArray[np.float32]  # its best passage's BM25, over the best passage's
+    best_dense: npt.NDArray[np.float32]  # its best passage's cosine, min-max over the ``DENSE_DEPTH`` nearest
+    articles: npt.NDArray[np.bool_] | None  # the mask they were computed under
+
+    def fused(self, weights: tuple[float, float, float]) -> npt.NDArray[np.float32]:
+        """Fused score of every article (0 outside the mask or without any signal)."""
+        w_article, w_passage, w_dense = weights
+        fused = w_article * self.whole + w_passage * self.best_passage + w_dense * self.best_dense
+        if self.articles is not None:
+            fused[~self.articles] = 0.0
+        out: npt.NDArray[np.float32] = fused.astype(np.float32)
+        return out
+
+
 class HybridSearcher:
     """Searches one snapshot; immutable, so a re-index swaps in a new searcher."""
 
@@ -111,7 +130,8 @@ class HybridSearcher:
         dense_scores, dense_rows = snap.dense_search(query_vector, max(DENSE_DEPTH, 3 * k), rows_mask)
         if mode == "dense":
             return self._materialise(dense_rows, dense_scores, dense_scores, lexical, k)
-        article_scores = self._article_scores(query_terms, articles, lexical, dense_scores, dense_rows)
+        signals = self._article_signals(query_terms, articles, lexical, dense_scores, dense_rows)
+        article_scores = signals.fused(ARTICLE_WEIGHTS)
         candidates = np.flatnonzero(article_scores > 0)
         best = candidates[np.argsort(-article_scores[candidates], kind="stable")][:TOP_ARTICLES]
         rows = snap.rows_of_articles(best)
@@ -128,15 +148,24 @@ class HybridSearcher:
         order = np.argsort(-fused, kind="stable")
         return self._materialise(rows[order], fused[order], cosine[order], lexical, k, of_article[order])
 
-    def _article_scores(
+    def article_signals(
+        self, question: Question, query_vector: npt.NDArray[np.float32], articles: npt.NDArray[np.bool_] | None = None
+    ) -> ArticleSignals:
+        """The first stage's three signals for every article, as ``search`` fuses them (for benchmarks)."""
+        snap = self.snapshot
+        rows_mask = None if articles is None else articles[snap.row_article]
+        lexical = snap.lexical.scores(question.search_terms, rows_mask)
+        dense_scores, dense_rows = snap.dense_search(query_vector, DENSE_DEPTH, rows_mask)
+        return self._article_signals(question.search_terms, articles, lexical, dense_scores, dense_rows)
+
+    def _article_signals(
         self,
         query_terms: Sequence[str],
         articles: npt.NDArray[np.bool_] | None,
         lexical: npt.NDArray[np.float32],
         dense_scores: npt.NDArray[np.float32],
         dense_rows: npt.NDArray[np.int64],
-    ) -> npt.NDArray[np.float32]:
-        """Fused score of every article (0 for articles outside the mask or without any signal)."""
+    ) -> ArticleSignals:
         snap = self.snapshot
         n = len(snap.article_ids)
         best_passage = np.zeros(n, dtype=np.float32)
@@ -146,12 +175,7 @@ class HybridSearcher:
             floor, spread = float(dense_scores[-1]), max(float(dense_scores[0] - dense_scores[-1]), _EPS)
             np.maximum.at(best_dense, snap.row_article[dense_rows], (dense_scores - floor) / spread)
         whole = snap.article_lexical.scores(query_terms, articles)
-        w_article, w_passage, w_dense = ARTICLE_WEIGHTS
-        fused = w_article * _normalised(whole) + w_passage * _normalised(best_passage) + w_dense * best_dense
-        if articles is not None:
-            fused[~articles] = 0.0
-        out: npt.NDArray[np.float32] = fused.astype(np.float32)
-        return out
+        return ArticleSignals(_normalised(whole), _normalised(best_passage), best_dense, articles)
 
     def _materialise(
         self,

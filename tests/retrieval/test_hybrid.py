@@ -81,3 +81,22 @@ def test_near_identical_passages_are_cited_once(make_engine: MakeEngine):
     )
     hits = engine.search("Why did the central bank raise rates?")
     assert len(hits) == 1
+
+
+def test_article_signals_fuse_to_the_scores_search_ranks_articles_by(engine: Engine):
+    """should give each retrieved article the fused first-stage score its hits carry, each signal in [0, 1]."""
+    from retrieval.hybrid import ARTICLE_WEIGHTS
+    from retrieval.question import analyse
+
+    question = analyse("Where did rain flood homes?")
+    query = engine.encoder.encode([question.text])[0]
+    searcher = engine._current()
+    signals = searcher.article_signals(question, query)
+    fused = signals.fused(ARTICLE_WEIGHTS)
+    row_of = {a: i for i, a in enumerate(searcher.snapshot.article_ids)}
+    hits = searcher.search(question, query, k=5)
+    assert hits and hits[0].article.title == "Floods in Valencia"
+    for hit in hits:
+        assert hit.article_score == pytest.approx(float(fused[row_of[hit.article.id]]), abs=1e-6)
+    for values in (signals.whole, signals.best_passage, signals.best_dense):
+        assert float(values.min()) >= 0.0 and float(values.max()) == pytest.approx(1.0)
