@@ -25,7 +25,7 @@ import numpy.typing as npt
 from tqdm import tqdm
 
 from app.config import EngineConfig
-from benchmarks.quality import DEFAULT_EVAL, ROOT, build_engine, load_jsonl
+from benchmarks.quality import DEFAULT_EVAL, ROOT, build_engine, load_jsonl, newsqa_missing
 from benchmarks.questions.sets import load_rows
 from retrieval.hybrid import ARTICLE_WEIGHTS, DENSE_DEPTH, TOP_ARTICLES
 from retrieval.question import analyse
@@ -69,8 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, help="a fixed sample of N questions of each set (a quick check)")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    if not (args.eval_dir / "newsqa" / "questions.jsonl").exists():
-        print(f"eval data not found in {args.eval_dir}", file=sys.stderr)
+    if newsqa_missing(args.eval_dir):
         return 2
     engine, id_map, _ = build_engine(args.eval_dir, args.data_dir, EngineConfig(data_dir=args.data_dir))
     searcher = engine._current()

@@ -31,7 +31,15 @@ from tqdm import tqdm
 from app.config import EngineConfig
 from app.engine import Engine
 from benchmarks.metrics import contains_any, mean
-from benchmarks.quality import DEFAULT_EVAL, ROOT, System, build_engine, newsdesk_system, sample_questions
+from benchmarks.quality import (
+    DEFAULT_EVAL,
+    ROOT,
+    System,
+    build_engine,
+    newsdesk_system,
+    newsqa_missing,
+    sample_questions,
+)
 from index.lexical import LexicalIndex
 from retrieval.answer import Answer
 from retrieval.hybrid import Hit
@@ -129,8 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="also write the JSON here")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    if not (args.eval_dir / "newsqa" / "questions.jsonl").exists():
-        print(f"eval data not found in {args.eval_dir}", file=sys.stderr)
+    if newsqa_missing(args.eval_dir):
         return 2
     engine, id_map, _ = build_engine(args.eval_dir, args.data_dir, EngineConfig(data_dir=args.data_dir))
     questions = sample_questions(args.questions or args.eval_dir / "newsqa" / "questions.jsonl", id_map, args.limit)

@@ -71,6 +71,14 @@ def load_jsonl(path: Path) -> list[dict[str, object]]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
+def newsqa_missing(eval_dir: Path) -> bool:
+    """Whether the NewsQA questions are absent from ``eval_dir`` (said on stderr; the benchmark then exits 2)."""
+    if (eval_dir / "newsqa" / "questions.jsonl").exists():
+        return False
+    print(f"eval data not found in {eval_dir}", file=sys.stderr)
+    return True
+
+
 def build_engine(eval_dir: Path, data_dir: Path, config: EngineConfig) -> tuple[Engine, dict[str, str], dict[str, str]]:
     """Open (building when needed) the benchmark index.
 
@@ -237,8 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--reader-dir", type=Path, default=MODEL_DIR, help="the reader's model folder (a candidate)")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    if not (args.eval_dir / "newsqa" / "questions.jsonl").exists():
-        print(f"eval data not found in {args.eval_dir}", file=sys.stderr)
+    if newsqa_missing(args.eval_dir):
         return 2
     config = EngineConfig(data_dir=args.data_dir, reader_dir=None if args.no_reader else args.reader_dir)
     if not args.no_reader and not args.questions:

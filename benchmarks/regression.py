@@ -22,7 +22,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from app.config import EngineConfig
-from benchmarks.quality import DEFAULT_EVAL, ROOT, SEED, build_engine, load_jsonl
+from benchmarks.quality import DEFAULT_EVAL, ROOT, SEED, build_engine, load_jsonl, newsqa_missing
 from retrieval.reader.model import MODEL_DIR
 
 
@@ -69,8 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-reader", action="store_true", help="answer with the hand-tuned scorer (the fallback)")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    if not (args.eval_dir / "newsqa" / "questions.jsonl").exists():
-        print(f"eval data not found in {args.eval_dir}", file=sys.stderr)
+    if newsqa_missing(args.eval_dir):
         return 2
     engine, id_map, _ = build_engine(
         args.eval_dir,

@@ -46,7 +46,7 @@ from app.config import EngineConfig
 from app.engine import Engine
 from benchmarks import train_cross
 from benchmarks.metrics import contains_any
-from benchmarks.quality import DEFAULT_EVAL, ROOT, build_engine, load_jsonl
+from benchmarks.quality import DEFAULT_EVAL, ROOT, build_engine, load_jsonl, newsqa_missing
 from benchmarks.questions.sets import load_rows
 from benchmarks.reader_data import (
     FOLDS,
@@ -349,8 +349,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    if not (args.eval_dir / "newsqa" / "questions.jsonl").exists():
-        print(f"eval data not found in {args.eval_dir}", file=sys.stderr)
+    if newsqa_missing(args.eval_dir):
         return 2
     started = time.perf_counter()
     engine, id_map, _ = build_engine(
