@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import sys
 from collections.abc import Sequence
@@ -26,7 +25,7 @@ from tqdm import tqdm
 
 from app.config import EngineConfig
 from benchmarks.metrics import contains_any
-from benchmarks.quality import DEFAULT_EVAL, ROOT, SEED, build_engine, load_jsonl, newsdesk_system
+from benchmarks.quality import DEFAULT_EVAL, ROOT, SEED, load_jsonl, newsdesk_system, open_benchmark
 from retrieval.answer import ExtractiveAnswerer
 
 
@@ -39,10 +38,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=ROOT / "benchmarks" / "results" / "quality-index")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    engine, id_map, _ = build_engine(
-        args.eval_dir, args.data_dir, EngineConfig(data_dir=args.data_dir, reader_dir=None)
-    )
+    opened = open_benchmark(args.eval_dir, EngineConfig(data_dir=args.data_dir, reader_dir=None))
+    if opened is None:
+        return 2
+    engine, id_map, _ = opened
     # Never abstain while measuring: the threshold is what this script chooses.
     assert isinstance(engine.answerer, ExtractiveAnswerer)
     engine.answerer.weights = replace(engine.answerer.weights, min_confidence=-1.0)

@@ -14,7 +14,6 @@ article is first, in the best 3, ``STORIES`` and 8 (``TOP_ARTICLES``).
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
 from collections.abc import Sequence
@@ -25,7 +24,7 @@ import numpy.typing as npt
 from tqdm import tqdm
 
 from app.config import EngineConfig
-from benchmarks.quality import DEFAULT_EVAL, ROOT, build_engine, load_jsonl, newsqa_missing
+from benchmarks.quality import DEFAULT_EVAL, ROOT, load_jsonl, open_benchmark
 from benchmarks.questions.sets import load_rows
 from retrieval.hybrid import ARTICLE_WEIGHTS, DENSE_DEPTH, TOP_ARTICLES
 from retrieval.question import analyse
@@ -68,10 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=ROOT / "benchmarks" / "results" / "quality-index")
     parser.add_argument("--limit", type=int, help="a fixed sample of N questions of each set (a quick check)")
     args = parser.parse_args(argv)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    if newsqa_missing(args.eval_dir):
+    opened = open_benchmark(args.eval_dir, EngineConfig(data_dir=args.data_dir))
+    if opened is None:
         return 2
-    engine, id_map, _ = build_engine(args.eval_dir, args.data_dir, EngineConfig(data_dir=args.data_dir))
+    engine, id_map, _ = opened
     searcher = engine._current()
     snap = searcher.snapshot
     row_of = {a: i for i, a in enumerate(snap.article_ids)}

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -164,12 +163,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--out", type=Path, help="also write the JSON here")
     args = parser.parse_args(argv)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from app.config import EngineConfig
-    from benchmarks.quality import build_engine
+    from benchmarks.quality import open_benchmark
 
     rows = [r for r in load_rows(args.questions) if isinstance(r, Followup)]
-    engine, id_map, _texts = build_engine(args.eval_dir, args.data_dir, EngineConfig(data_dir=args.data_dir))
+    opened = open_benchmark(args.eval_dir, EngineConfig(data_dir=args.data_dir))
+    if opened is None:
+        return 2
+    engine, id_map, _texts = opened
     now = datetime.now(UTC)
     from app.conversations import ask_in_conversation
     from retrieval.scope import Scope

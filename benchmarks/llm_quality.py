@@ -35,9 +35,8 @@ from benchmarks.quality import (
     DEFAULT_EVAL,
     ROOT,
     System,
-    build_engine,
     newsdesk_system,
-    newsqa_missing,
+    open_benchmark,
     sample_questions,
 )
 from index.lexical import LexicalIndex
@@ -136,10 +135,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--out", type=Path, help="also write the JSON here")
     args = parser.parse_args(argv)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    if newsqa_missing(args.eval_dir):
+    opened = open_benchmark(args.eval_dir, EngineConfig(data_dir=args.data_dir))
+    if opened is None:
         return 2
-    engine, id_map, _ = build_engine(args.eval_dir, args.data_dir, EngineConfig(data_dir=args.data_dir))
+    engine, id_map, _ = opened
     questions = sample_questions(args.questions or args.eval_dir / "newsqa" / "questions.jsonl", id_map, args.limit)
     key = os.environ.get("NEWSDESK_LLM_API_KEY")
     config = LlmConfig(

@@ -71,12 +71,17 @@ def load_jsonl(path: Path) -> list[dict[str, object]]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def newsqa_missing(eval_dir: Path) -> bool:
-    """Whether the NewsQA questions are absent from ``eval_dir`` (said on stderr; the benchmark then exits 2)."""
-    if (eval_dir / "newsqa" / "questions.jsonl").exists():
-        return False
-    print(f"eval data not found in {eval_dir}", file=sys.stderr)
-    return True
+def open_benchmark(eval_dir: Path, config: EngineConfig) -> tuple[Engine, dict[str, str], dict[str, str]] | None:
+    """The benchmark index in ``config.data_dir`` (see ``build_engine``), opened offline.
+
+    ``None``, said on stderr, when the NewsQA questions are absent from ``eval_dir``: every
+    benchmark reads them or the articles beside them, and then exits 2.
+    """
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if not (eval_dir / "newsqa" / "questions.jsonl").exists():
+        print(f"eval data not found in {eval_dir}", file=sys.stderr)
+        return None
+    return build_engine(eval_dir, config.data_dir, config)
 
 
 def build_engine(eval_dir: Path, data_dir: Path, config: EngineConfig) -> tuple[Engine, dict[str, str], dict[str, str]]:
@@ -244,17 +249,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-reader", action="store_true", help="answer with the hand-tuned scorer (the fallback)")
     parser.add_argument("--reader-dir", type=Path, default=MODEL_DIR, help="the reader's model folder (a candidate)")
     args = parser.parse_args(argv)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    if newsqa_missing(args.eval_dir):
-        return 2
     config = EngineConfig(data_dir=args.data_dir, reader_dir=None if args.no_reader else args.reader_dir)
+    opened = open_benchmark(args.eval_dir, config)
+    if opened is None:
+        return 2
+    engine, id_map, raw_texts = opened
     if not args.no_reader and not args.questions:
         print(
             "note: the reader was trained on these NewsQA questions, so its answer figures here are in-sample; "
             "its out-of-fold figures come from `python -m benchmarks.train_reader` (or pass --no-reader)",
             file=sys.stderr,
         )
-    engine, id_map, raw_texts = build_engine(args.eval_dir, args.data_dir, config)
     path = args.questions or args.eval_dir / "newsqa" / "questions.jsonl"
     if args.questions and is_question_set(load_jsonl(path)):
         return _question_set(args, load_jsonl(path), engine, id_map, raw_texts)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import sys
 from collections.abc import Sequence
@@ -22,7 +21,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from app.config import EngineConfig
-from benchmarks.quality import DEFAULT_EVAL, ROOT, SEED, build_engine, load_jsonl, newsqa_missing
+from benchmarks.quality import DEFAULT_EVAL, ROOT, SEED, load_jsonl, open_benchmark
 from retrieval.reader.model import MODEL_DIR
 
 
@@ -68,14 +67,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--compare", type=Path, help="an earlier dump to compare with")
     parser.add_argument("--no-reader", action="store_true", help="answer with the hand-tuned scorer (the fallback)")
     args = parser.parse_args(argv)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    if newsqa_missing(args.eval_dir):
-        return 2
-    engine, id_map, _ = build_engine(
-        args.eval_dir,
-        args.data_dir,
-        EngineConfig(data_dir=args.data_dir, reader_dir=None if args.no_reader else MODEL_DIR),
+    opened = open_benchmark(
+        args.eval_dir, EngineConfig(data_dir=args.data_dir, reader_dir=None if args.no_reader else MODEL_DIR)
     )
+    if opened is None:
+        return 2
+    engine, id_map, _ = opened
     questions = [q for q in load_jsonl(args.eval_dir / "newsqa" / "questions.jsonl") if str(q["article_id"]) in id_map]
     sample = random.Random(SEED + 1).sample(questions, min(args.limit, len(questions)))
     rows = answer_rows(engine, sample)

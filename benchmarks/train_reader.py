@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import sys
 import time
@@ -46,7 +45,7 @@ from app.config import EngineConfig
 from app.engine import Engine
 from benchmarks import train_cross
 from benchmarks.metrics import contains_any
-from benchmarks.quality import DEFAULT_EVAL, ROOT, build_engine, load_jsonl, newsqa_missing
+from benchmarks.quality import DEFAULT_EVAL, ROOT, load_jsonl, open_benchmark
 from benchmarks.questions.sets import load_rows
 from benchmarks.reader_data import (
     FOLDS,
@@ -348,13 +347,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--save-oof", type=Path, help="also write the out-of-fold scores and rows here (pickle: experiments in minutes)"
     )
     args = parser.parse_args(argv)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    if newsqa_missing(args.eval_dir):
-        return 2
     started = time.perf_counter()
-    engine, id_map, _ = build_engine(
-        args.eval_dir, args.data_dir, EngineConfig(data_dir=args.data_dir, reader_dir=None)
-    )
+    opened = open_benchmark(args.eval_dir, EngineConfig(data_dir=args.data_dir, reader_dir=None))
+    if opened is None:
+        return 2
+    engine, id_map, _ = opened
     questions = [q for q in load_jsonl(args.eval_dir / "newsqa" / "questions.jsonl") if str(q["article_id"]) in id_map]
     if args.limit:
         questions = random.Random(SEED).sample(questions, min(args.limit, len(questions)))
