@@ -1,4 +1,4 @@
-"""Which answerer the engine uses, and which of an answer's notes say what the language model did.
+"""Which answerer the engine uses, and which of an answer's notes are for whom.
 
 ``NEWSDESK_ANSWERER=extractive`` (the default) quotes the articles: with the trained reader
 (``retrieval/reader/``) when its model loads, else with the hand-tuned scorer. ``llm`` lets the
@@ -9,7 +9,7 @@ engine's ask path.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 from app.config import EngineConfig
 from index.encoder import Encoder
@@ -17,7 +17,7 @@ from index.store import Store
 from retrieval.answer import Answer, Answerer, ExtractiveAnswerer
 from retrieval.llm.answerer import FALLBACK, LEFT_OUT, LlmAnswerer
 from retrieval.llm.client import ChatClient
-from retrieval.reader.answerer import ReaderAnswerer
+from retrieval.reader.answerer import UPGRADE_NOTE, ReaderAnswerer
 from retrieval.reader.cross import CrossScorer, load_cross
 from retrieval.reader.model import ReaderModel, load_reader
 
@@ -47,11 +47,16 @@ def fallback_notes(answer: Answer) -> list[str]:
     return [note for note in answer.notes if note.endswith(FALLBACK)]
 
 
+def public_notes(answer: Answer) -> list[str]:
+    """What everyone reading the answer should know: all its notes but those for whoever runs the bot.
+
+    That is the engine's (no article from the asked dates, an answer the reader is unsure of) and
+    any fallback; left out are the model's dropped sentences and an index to upgrade, which the
+    asker can do nothing about.
+    """
+    return [note for note in answer.notes if not note.startswith(LEFT_OUT) and note != UPGRADE_NOTE]
+
+
 def dropped_notes(answer: Answer) -> list[str]:
     """How many model sentences were left out, and why (for whoever runs the bot)."""
     return [note for note in answer.notes if note.startswith(LEFT_OUT)]
-
-
-def model_notes(answer: Answer) -> Sequence[str]:
-    """Every note about the language model, in order: left-out sentences, then any fallback."""
-    return [note for note in answer.notes if note.startswith(LEFT_OUT) or note.endswith(FALLBACK)]

@@ -27,11 +27,12 @@ from typing import Any
 
 from discord.utils import escape_mentions
 
-from app.answerers import fallback_notes
+from app.answerers import public_notes
 from bot.controls import AnswerControls, PageControls
 from index.fetch import is_web_url
 from retrieval.answer import Answer, Citation, shorten
 from retrieval.llm.answerer import ModelAnswer
+from retrieval.reader.answerer import UNSURE
 
 CONTENT_LIMIT = 2000
 TITLE_LIMIT = 256
@@ -50,6 +51,7 @@ WHY_TITLE = "**Why this answer?** (only moderators see this)"
 
 ANSWERED_COLOUR = 0x2E7D6B
 UNANSWERED_COLOUR = 0x8A8F98
+UNSURE_COLOUR = 0xB7791F  # answered, but the reader is unsure the articles answer it (retrieval.reader.answerer.UNSURE)
 
 _MARKERS = re.compile(r"((?:\s*\[\d+\])+)\s*$")
 # What Discord would render in text: inline markup characters anywhere (``<`` opens mentions,
@@ -212,13 +214,13 @@ def _wording(answer: Answer) -> str:
 
 
 def _footer(answer: Answer) -> str:
-    """What the reader should know: why the model did not answer (if so), then whose words these are."""
+    """What the reader should know: the answer's notes for everyone (``public_notes``), then whose words these are."""
     last = (
         f"{_wording(answer)} · {answer.latency_ms:.0f} ms"
         if answer.answered
         else "Try other words, or /summary with a topic."
     )
-    return " · ".join([*fallback_notes(answer), last])
+    return " · ".join([*public_notes(answer), last])
 
 
 def _embed_size(embed: dict[str, Any]) -> int:
@@ -229,7 +231,7 @@ def _embed_size(embed: dict[str, Any]) -> int:
 
 def render_embeds(answer: Answer, *, title: str | None = None) -> list[Reply]:
     """The answer as one embed per message: title, quoted evidence, then a Sources field list."""
-    colour = ANSWERED_COLOUR if answer.answered else UNANSWERED_COLOUR
+    colour = (UNSURE_COLOUR if UNSURE in answer.notes else ANSWERED_COLOUR) if answer.answered else UNANSWERED_COLOUR
     footer = shorten(_footer(answer), FOOTER_LIMIT)
     parts, sources = _answer_parts(answer, DESCRIPTION_LIMIT)
     embeds: list[dict[str, Any]] = [{"description": part, "color": colour} for part in parts or ["…"]]
@@ -256,7 +258,7 @@ def render_plain(answer: Answer, *, title: str | None = None) -> list[Reply]:
     if sources:
         lines = [source_line(c, angle_links=True, limit=CONTENT_LIMIT - 20) for c in sources]
         units += ["\n**Sources**\n" + lines[0], *lines[1:]]
-    units += [f"-# {note}" for note in fallback_notes(answer)]
+    units += [f"-# {note}" for note in public_notes(answer)]
     if isinstance(answer, ModelAnswer):
         units.append(f"-# {_wording(answer)} · {answer.latency_ms:.0f} ms")
     elif answer.answered:

@@ -47,8 +47,7 @@ class SafeFormatter(logging.Formatter):
 
 
 def print_answer(answer: Answer) -> None:
-    """An answer as the CLI prints it: its lines, each cited article once with its id, and notes on the model."""
-    from app.answerers import model_notes
+    """An answer as the CLI prints it: its lines, each cited article once with its id, and all its notes."""
     from retrieval.llm.answerer import ModelAnswer
 
     echo(answer.text)
@@ -66,7 +65,7 @@ def print_answer(answer: Answer) -> None:
             date = c.published.date().isoformat() if c.published else "date unknown"
             where = f" <{c.url}>" if c.url else ""
             echo(f"[{c.n}] {c.title} ({c.source or 'unknown source'}, {date}){where} id={c.article_id}")
-    if notes := model_notes(answer):
+    if answer.notes:  # whoever runs the CLI runs newsdesk: every note, the engine's and the model's
         echo("\nNotes:")
-        for note in notes:
+        for note in answer.notes:
             echo(f"- {note}")

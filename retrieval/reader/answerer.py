@@ -42,6 +42,7 @@ UPGRADE_NOTE = "This index predates sentence vectors: run `newsdesk reindex` for
 DEPTH = 30  # passages retrieved per question: enough to name the best few stories
 MAX_QUOTES = 2
 NOTHING_MORE = "The indexed articles say no more on that than the quotes already shown."
+UNSURE = "Not sure the articles answer this: these are the sentences that come closest."
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,7 @@ class Ranked:
     speaks: np.ndarray  # per candidate: the speaker a "what did X say" question names is quoted here or just before
     threshold: float = 0.5  # the confidence from which to answer (the abstention model's, for how it was scored)
     own: np.ndarray | None = None  # per candidate: that speaker is quoted in this very sentence
+    sure: float | None = None  # from this confidence on, an answer is not flagged unsure (``ReaderModel.sure``)
 
 
 class ReaderAnswerer:
@@ -99,9 +101,11 @@ class ReaderAnswerer:
             top, weight = self.model.cross.top, self.model.cross.weight
             scores = rerank(scores, read(scorer, question.text, candidates, scores, top), weight, top)
         row = question_features(question, stories, matrix, scores, idf)
-        confidence, threshold = self.model.confidence(row, crossed=scorer is not None)
+        crossed = scorer is not None
+        confidence, threshold = self.model.confidence(row, crossed=crossed)
+        sure = self.model.sure if crossed or self.model.cross is None else None  # the curve is the crossed model's
         speaks, own = speaker_quoted(matrix), speaker_quoted(matrix, before=False)
-        return Ranked(stories, candidates, scores, confidence, speaks, threshold, own)
+        return Ranked(stories, candidates, scores, confidence, speaks, threshold, own, sure)
 
     def answer(
         self,
@@ -112,7 +116,7 @@ class ReaderAnswerer:
         abstain: bool = True,
         avoid: Sequence[tuple[str, int, int]] = (),
     ) -> Answer:
-        """Quote the best one or two sentences, or abstain.
+        """Quote the best one or two sentences, or abstain; an answer below the model's ``sure`` says it is unsure.
 
         Args:
             question: the analysed question.
@@ -134,7 +138,15 @@ class ReaderAnswerer:
             return Answer(question.text, False, NOTHING_MORE if avoid else NOT_FOUND, confidence=ranked.confidence)
         citations = cite((c.story.article, begin, c.end) for c, begin in chosen)
         lines = [f"> {c.quote} [{c.n}]" for c in citations]
-        return Answer(question.text, True, "\n".join(lines), tuple(citations), confidence=ranked.confidence)
+        unsure = abstain and ranked.sure is not None and ranked.confidence < ranked.sure
+        return Answer(
+            question.text,
+            True,
+            "\n".join(lines),
+            tuple(citations),
+            confidence=ranked.confidence,
+            notes=(UNSURE,) if unsure else (),
+        )
 
     def choose(self, ranked: Ranked, avoid: Sequence[tuple[str, int, int]] = ()) -> list[tuple[Candidate, int]]:
         """The quotes to show for ``ranked`` (see ``choose``)."""

@@ -6,7 +6,8 @@ by the answerer on first use); ``abstain.txt`` gives the probability that the in
 articles hold the answer (binary, over ``QUESTION_FEATURES`` of the re-scored candidates),
 and ``abstain_ranker_only.txt`` the same from the ranker's scores alone, for when the
 cross-encoder cannot be loaded. ``manifest.json`` records each file's SHA-256, the feature
-names, the abstention thresholds and the training report. The trees are evaluated with NumPy
+names, the abstention thresholds, the out-of-fold curve they were chosen on and the training
+report. The trees are evaluated with NumPy
 (``retrieval/reader/trees.py``): LightGBM is needed to train, not to answer. ``load_reader`` returns ``None``
 (and says why) when a file is missing, altered or built for other features: the caller then
 falls back to the hand-tuned extractive scorer, and nothing crashes.
@@ -35,6 +36,9 @@ MANIFEST = "manifest.json"
 RANKER = "ranker.txt"
 ABSTAIN = "abstain.txt"
 ABSTAIN_ALONE = "abstain_ranker_only.txt"
+#: The issue's limit on false answers: below the confidence whose out-of-fold false-answer rate meets it, an answer
+#: says it is unsure (``sure_from``).
+SURE_FALSE_ANSWER_RATE = 0.35
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ class ReaderModel:
     cross: CrossSpec | None = None
     abstain_alone: TreeModel | None = None  # on the ranker's scores alone (``cross`` set but not loadable)
     threshold_alone: float = 0.5
+    sure: float | None = None  # the confidence from which an answer is not flagged unsure (``sure_from``)
 
     def rank(self, matrix: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
         """A score per candidate row: higher is more likely the answer."""
@@ -62,6 +67,22 @@ class ReaderModel:
         if self.cross is not None and not crossed and self.abstain_alone is not None:
             return float(self.abstain_alone.predict(row)[0]), self.threshold_alone
         return float(self.abstain.predict(row)[0]), self.threshold
+
+
+def sure_from(curve: list[dict[str, float]], threshold: float) -> float | None:
+    """The lowest curve threshold, not below ``threshold``, whose out-of-fold false-answer rate is within the limit.
+
+    The answer threshold is set for the answer rate (87% of answerable questions answered), where
+    more than half of the questions whose article is gone still get an answer; from this
+    confidence on, at most ``SURE_FALSE_ANSWER_RATE`` of them do. Answers in between are shown
+    and say they are unsure. ``None`` (never flag) when the curve has no such point.
+    """
+    fitting = [
+        float(p["threshold"])
+        for p in curve
+        if float(p["threshold"]) >= threshold and float(p["false_answer_rate"]) <= SURE_FALSE_ANSWER_RATE
+    ]
+    return min(fitting, default=None)
 
 
 def sha256(path: Path) -> str:
@@ -92,6 +113,7 @@ def load_reader(directory: Path = MODEL_DIR) -> ReaderModel | None:
             cross=cross,
             abstain_alone=TreeModel.load(directory / ABSTAIN_ALONE) if cross else None,
             threshold_alone=float(manifest["ranker_only"]["threshold"]) if cross else 0.5,
+            sure=sure_from(manifest.get("curve", []), float(manifest["threshold"])),
         )
     except FileNotFoundError as exc:
         log.warning("no trained reader model (%s); using the fallback scorer", exc.filename)

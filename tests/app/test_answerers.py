@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.answerers import dropped_notes, fallback_notes, make_answerer, model_notes
+from app.answerers import dropped_notes, fallback_notes, make_answerer, public_notes
 from app.config import EngineConfig
 from app.deferred import DeferredModel, PendingAnswer, deferred
 from app.engine import Engine
@@ -17,7 +17,7 @@ from retrieval.answer import Answer, ExtractiveAnswerer
 from retrieval.llm.answerer import LlmAnswerer, ModelAnswer
 from retrieval.llm.client import LlmConfig
 from retrieval.llm.streaming import Draft
-from retrieval.reader.answerer import ReaderAnswerer
+from retrieval.reader.answerer import UNSURE, UPGRADE_NOTE, ReaderAnswerer
 from tests.conftest import MakeEngine
 from tests.fakes import FakeEncoder
 from tests.llm_cases import CONCERNED, OPPOSITE, PESKOV, faithful
@@ -54,11 +54,11 @@ def test_quoting_answerer_unless_a_model_is_configured(tmp_path: Path):
 
 
 def test_notes_are_sorted_by_audience():
-    """should tell fallback notes (for everyone) from notes on left-out sentences (for moderators)."""
-    answer = Answer("q", True, "a [1]", notes=(LEFT_OUT, UNDATED, FAILED))
+    """should show the asker the engine's notes and the fallback, and keep the moderators' notes from them."""
+    answer = Answer("q", True, "a [1]", notes=(LEFT_OUT, UNDATED, UNSURE, UPGRADE_NOTE, FAILED))
     assert fallback_notes(answer) == [FAILED]
     assert dropped_notes(answer) == [LEFT_OUT]
-    assert model_notes(answer) == [LEFT_OUT, FAILED]
+    assert public_notes(answer) == [UNDATED, UNSURE, FAILED]
 
 
 def test_engine_asks_the_configured_model(make_engine: MakeEngine, double: LlmDouble):

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import discord
 import pytest
 
 from bot.render import (
+    ANSWERED_COLOUR,
     CONTENT_LIMIT,
     DESCRIPTION_LIMIT,
     EMBED_TOTAL_LIMIT,
     FIELD_COUNT_LIMIT,
     FIELD_VALUE_LIMIT,
     TITLE_LIMIT,
+    UNSURE_COLOUR,
     Reply,
     escape_markdown,
     fit_line,
@@ -23,6 +26,9 @@ from bot.render import (
     split_text,
 )
 from retrieval.answer import NOT_FOUND, Answer
+from retrieval.reader.answerer import UNSURE, UPGRADE_NOTE
+from retrieval.timeexpr import TimeFilter
+from retrieval.timeframe import undated_note
 
 from .conftest import answer_of, citation
 
@@ -277,3 +283,18 @@ def test_escaping_long_quotes_stays_within_limits():
         text = _all_text(replies)
         assert re.search(r"\\\*word\\_… \[1\]", text)
         assert re.findall(r"(?<!\\)[*_|]", text.replace("**", "")) == []
+
+
+def test_an_unsure_answer_says_so_and_an_undated_one_says_why():
+    """should show the engine's notes to everyone, in the footer or as small text, and colour an unsure answer."""
+    undated = undated_note(TimeFilter(matched="last week", start=None, end=None))
+    base = answer_of(QUESTION, ["We are very concerned"])
+    unsure = replace(base, notes=(UNSURE, undated, UPGRADE_NOTE))
+    [embed] = render_answer(unsure, embeds=True)
+    assert embed.embed is not None and embed.embed["color"] == UNSURE_COLOUR
+    assert embed.embed["footer"]["text"] == f"{UNSURE} · {undated} · Quotes are verbatim from the articles · 12 ms"
+    [plain] = render_answer(unsure, embeds=False)
+    assert plain.content is not None and plain.content.endswith(f"\n-# {UNSURE}\n-# {undated}\n-# 12 ms")
+    assert UPGRADE_NOTE not in plain.content  # for whoever runs newsdesk, not the asker
+    [sure] = render_answer(replace(base, notes=(undated,)), embeds=True)
+    assert sure.embed is not None and sure.embed["color"] == ANSWERED_COLOUR

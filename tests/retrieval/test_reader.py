@@ -15,7 +15,7 @@ from app.engine import Engine
 from index.models import RawArticle
 from retrieval.answer import ExtractiveAnswerer
 from retrieval.question import analyse
-from retrieval.reader.answerer import NOTHING_MORE, UPGRADE_NOTE, ReaderAnswerer, choose
+from retrieval.reader.answerer import NOTHING_MORE, UNSURE, UPGRADE_NOTE, ReaderAnswerer, choose
 from retrieval.reader.cross import CROSS, read, rerank
 from retrieval.reader.features import (
     CANDIDATE_FEATURES,
@@ -27,7 +27,16 @@ from retrieval.reader.features import (
     speaker_quoted,
     stories_of,
 )
-from retrieval.reader.model import ABSTAIN, ABSTAIN_ALONE, MANIFEST, RANKER, load_reader, sha256
+from retrieval.reader.model import (
+    ABSTAIN,
+    ABSTAIN_ALONE,
+    MANIFEST,
+    RANKER,
+    SURE_FALSE_ANSWER_RATE,
+    load_reader,
+    sha256,
+    sure_from,
+)
 from retrieval.scope import Scope
 from tests.conftest import MakeEngine
 from tests.retrieval.test_cross import write_cross
@@ -51,11 +60,14 @@ BUDGET = RawArticle(
 )
 
 
-def _train_tiny_reader(directory: Path, *, threshold: float = 0.0, ranker_only: float | None = None) -> Path:
+def _train_tiny_reader(
+    directory: Path, *, threshold: float = 0.0, ranker_only: float | None = None, sure: float | None = None
+) -> Path:
     """A real (tiny) LightGBM ranker and abstention model with a valid manifest, trained on synthetic rows.
 
     ``ranker_only``: also a cross-encoder, the abstention model (a copy) and this threshold for
-    when it cannot be loaded, as training writes them.
+    when it cannot be loaded, as training writes them. ``sure``: an out-of-fold curve whose
+    false-answer rate meets the limit from that confidence on.
     """
     import lightgbm
 
@@ -75,6 +87,11 @@ def _train_tiny_reader(directory: Path, *, threshold: float = 0.0, ranker_only: 
         "threshold": threshold,
         "sha256": {RANKER: sha256(directory / RANKER), ABSTAIN: sha256(directory / ABSTAIN)},
     }
+    if sure is not None:
+        manifest["curve"] = [
+            {"threshold": t, "answer_rate": 0.9, "false_answer_rate": 0.2 if t >= sure else 0.6}
+            for t in (threshold, sure, sure + 0.1)
+        ]
     if ranker_only is not None:
         shutil.copy(directory / ABSTAIN, directory / ABSTAIN_ALONE)
         spec = write_cross(directory)
@@ -282,6 +299,29 @@ def test_reader_abstains_below_its_threshold(make_engine: MakeEngine, tmp_path: 
     engine = make_engine(TALKS, reader_dir=_train_tiny_reader(tmp_path / "reader", threshold=1.01), chunk_words=20)
     answer = engine.ask("What does the fishing dispute concern?")
     assert (answer.answered, answer.citations) == (False, ())
+
+
+def test_an_answer_below_the_sure_confidence_says_it_is_unsure(make_engine: MakeEngine, tmp_path: Path):
+    """should answer between the threshold and the curve's "sure" confidence, saying it is unsure; not above."""
+    question = "What does the fishing dispute concern?"
+    unsure = make_engine(TALKS, reader_dir=_train_tiny_reader(tmp_path / "a", sure=1.01), chunk_words=20)
+    answer = unsure.ask(question)
+    assert answer.answered and answer.notes == (UNSURE,)
+    sure = make_engine(TALKS, reader_dir=_train_tiny_reader(tmp_path / "b", sure=0.0), chunk_words=20)
+    assert sure.ask(question).answered and sure.ask(question).notes == ()
+
+
+def test_sure_is_the_lowest_curve_point_within_the_false_answer_limit():
+    """should take the first threshold (not below the answer threshold) whose false answers meet the limit."""
+    curve = [
+        {"threshold": 0.3, "answer_rate": 0.92, "false_answer_rate": 0.30},
+        {"threshold": 0.4, "answer_rate": 0.85, "false_answer_rate": 0.54},
+        {"threshold": 0.5, "answer_rate": 0.64, "false_answer_rate": SURE_FALSE_ANSWER_RATE},
+        {"threshold": 0.6, "answer_rate": 0.49, "false_answer_rate": 0.15},
+    ]
+    assert sure_from(curve, 0.38) == 0.5
+    assert sure_from(curve[:2], 0.38) is None
+    assert sure_from([], 0.38) is None
 
 
 def test_reader_can_be_told_not_to_abstain(make_engine: MakeEngine, tmp_path: Path):
