@@ -31,6 +31,7 @@ from retrieval.reader.model import (
     ABSTAIN,
     ABSTAIN_ALONE,
     MANIFEST,
+    MODEL_DIR,
     RANKER,
     SURE_FALSE_ANSWER_RATE,
     load_reader,
@@ -499,3 +500,11 @@ def test_a_year_the_story_cannot_report_is_a_question_feature(
     names = list(QUESTION_FEATURES)
     assert tuple(row[names.index(n)] for n in ("asks_year", "year_not_in_story", "year_after_story")) == expected
     assert row[names.index("chosen_speaker_match")] == matrix[0, CANDIDATE_FEATURES.index("speaker_match")]
+
+
+def test_the_shipped_reader_has_an_unsure_band_from_its_own_curve():
+    """should read "sure" from the shipped out-of-fold curve: above the answer threshold, within the limit."""
+    model = load_reader(MODEL_DIR)
+    assert model is not None and model.sure is not None and model.threshold < model.sure
+    (point,) = [p for p in model.manifest["curve"] if p["threshold"] == model.sure]
+    assert point["false_answer_rate"] <= SURE_FALSE_ANSWER_RATE
