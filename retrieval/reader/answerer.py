@@ -101,9 +101,8 @@ class ReaderAnswerer:
             top, weight = self.model.cross.top, self.model.cross.weight
             scores = rerank(scores, read(scorer, question.text, candidates, scores, top), weight, top)
         row = question_features(question, stories, matrix, scores, idf)
-        crossed = scorer is not None
-        confidence, threshold = self.model.confidence(row, crossed=crossed)
-        sure = self.model.sure if crossed or self.model.cross is None else None  # the curve is the crossed model's
+        confidence, threshold = self.model.confidence(row, crossed=scorer is not None)
+        sure = self.model.sure_at(crossed=scorer is not None)
         speaks, own = speaker_quoted(matrix), speaker_quoted(matrix, before=False)
         return Ranked(stories, candidates, scores, confidence, speaks, threshold, own, sure)
 

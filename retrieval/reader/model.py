@@ -64,9 +64,17 @@ class ReaderModel:
         ``crossed``: whether the candidates were re-scored by the cross-encoder (each way has its
         own model, calibrated on out-of-fold data).
         """
-        if self.cross is not None and not crossed and self.abstain_alone is not None:
-            return float(self.abstain_alone.predict(row)[0]), self.threshold_alone
+        if (alone := self._ranker_only(crossed)) is not None:
+            return float(alone.predict(row)[0]), self.threshold_alone
         return float(self.abstain.predict(row)[0]), self.threshold
+
+    def sure_at(self, *, crossed: bool) -> float | None:
+        """``sure`` when the main abstention model answers (the curve is its own); ``None`` for the ranker-only one."""
+        return None if self._ranker_only(crossed) is not None else self.sure
+
+    def _ranker_only(self, crossed: bool) -> TreeModel | None:
+        """The abstention model to use instead of the main one: a cross-encoder is expected but did not re-score."""
+        return self.abstain_alone if self.cross is not None and not crossed else None
 
 
 def sure_from(curve: list[dict[str, float]], threshold: float) -> float | None:

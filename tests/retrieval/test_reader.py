@@ -275,8 +275,11 @@ def test_the_cross_encoder_rescores_the_best_candidates_and_answers_at_its_own_t
 def test_without_its_cross_encoder_the_reader_ranks_alone_at_the_ranker_only_threshold(
     make_engine: MakeEngine, tmp_path: Path, caplog
 ):
-    """should say why, rank with the ranker alone and abstain by the model trained without the cross-encoder."""
-    directory = _train_tiny_reader(tmp_path / "reader", threshold=1.01, ranker_only=0.0)
+    """should say why, rank with the ranker alone and abstain by the model trained without the cross-encoder.
+
+    The crossed model's curve (its "sure" above every confidence) does not flag the ranker-only answer unsure.
+    """
+    directory = _train_tiny_reader(tmp_path / "reader", threshold=1.01, ranker_only=0.0, sure=1.5)
     with (directory / CROSS).open("ab") as fh:
         fh.write(b"\0")
     engine = make_engine(TALKS, BUDGET, reader_dir=directory, chunk_words=20, backend="torch")
@@ -284,6 +287,7 @@ def test_without_its_cross_encoder_the_reader_ranks_alone_at_the_ranker_only_thr
         answer = engine.ask("What does the fishing dispute concern?")
     assert "cross-encoder does not match its recorded hash" in caplog.text
     assert answer.answered  # at the ranker-only threshold (0.0): the crossed one (1.01) would refuse
+    assert answer.notes == ()
 
 
 @pytest.mark.slow
