@@ -81,11 +81,11 @@ def open_benchmark(eval_dir: Path, config: EngineConfig) -> tuple[Engine, dict[s
     if not (eval_dir / "newsqa" / "questions.jsonl").exists():
         print(f"eval data not found in {eval_dir}", file=sys.stderr)
         return None
-    return build_engine(eval_dir, config.data_dir, config)
+    return build_engine(eval_dir, config)
 
 
-def build_engine(eval_dir: Path, data_dir: Path, config: EngineConfig) -> tuple[Engine, dict[str, str], dict[str, str]]:
-    """Open (building when needed) the benchmark index.
+def build_engine(eval_dir: Path, config: EngineConfig) -> tuple[Engine, dict[str, str], dict[str, str]]:
+    """Open (building when needed) the benchmark index in ``config.data_dir``.
 
     Returns:
         The engine, a map from eval article id to newsdesk article id, and eval id -> raw text.
@@ -94,11 +94,11 @@ def build_engine(eval_dir: Path, data_dir: Path, config: EngineConfig) -> tuple[
     fingerprint = hashlib.sha256(
         json.dumps([config.model, config.chunk_words, config.chunk_overlap, len(records)]).encode()
     ).hexdigest()[:12]
-    marker = data_dir / "benchmark.json"
+    marker = config.data_dir / "benchmark.json"
     if marker.exists() and json.loads(marker.read_text()).get("fingerprint") != fingerprint:
         import shutil
 
-        shutil.rmtree(data_dir)
+        shutil.rmtree(config.data_dir)
     engine = Engine(config)
     raws = {str(r["id"]): RawArticle.model_validate(r) for r in records}
     if not marker.exists():
