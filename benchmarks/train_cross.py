@@ -40,6 +40,7 @@ BASE_MODEL = DEFAULT_MODEL
 TOP = 8  # candidates re-scored per question
 MAX_LENGTH = 96  # tokens of question and sentence together (news sentences rarely need more)
 FROZEN_LAYERS = 3  # of MiniLM's 6: the trained half is 5.5M parameters, 11 MB in float16
+EPOCHS = 1  # passes over the pairs (two: see the README's "A larger cross-encoder")
 NEGATIVES = 3  # negatives per positive
 BATCH = 16
 LEARNING_RATE = 3e-5
@@ -62,28 +63,44 @@ def pairs(asked: Sequence[Asked], seed: int) -> list[tuple[str, str, float]]:
     return chosen
 
 
-def fit(examples: Sequence[tuple[str, str, float]], seed: int, *, desc: str = "cross-encoder") -> TorchCross:
-    """One epoch over ``examples``; the weights are rounded to float16 as shipped, so scores match the file."""
+def fit(
+    examples: Sequence[tuple[str, str, float]],
+    seed: int,
+    *,
+    desc: str = "cross-encoder",
+    frozen_layers: int = FROZEN_LAYERS,
+    epochs: int = EPOCHS,
+) -> TorchCross:
+    """``epochs`` passes over ``examples``; the weights are rounded to float16 as shipped, so scores match the file.
+
+    The first pass keeps the given order; each later one is a copy shuffled by ``seed``, run on as one
+    stream of batches (so one epoch trains exactly as the shipped model was trained).
+    """
     import torch
 
     torch.manual_seed(seed)
     torch.set_num_threads(THREADS)
     base = Path(resolve_model(BASE_MODEL))
-    model = classifier(base, FROZEN_LAYERS)
+    model = classifier(base, frozen_layers)
     tokenizer = pair_tokenizer(base, MAX_LENGTH)
     optimiser = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=LEARNING_RATE)
     loss = torch.nn.BCEWithLogitsLoss()
     model.train()
+    stream = list(examples)
+    for epoch in range(1, epochs):
+        again = list(examples)
+        random.Random(seed + 100 + epoch).shuffle(again)
+        stream += again
     started = time.perf_counter()
-    for lo in tqdm(range(0, len(examples), BATCH), desc=desc, unit="batch", mininterval=30):
-        batch = examples[lo : lo + BATCH]
+    for lo in tqdm(range(0, len(stream), BATCH), desc=desc, unit="batch", mininterval=30):
+        batch = stream[lo : lo + BATCH]
         feed = torch_feed(tokenizer, [(q, s) for q, s, _ in batch])
         value = loss(model(**feed).logits[:, 0], torch.tensor([y for _, _, y in batch]))
         value.backward()
         optimiser.step()
         optimiser.zero_grad()
     load_weights(model, trained_weights(model))
-    tqdm.write(f"{desc}: {len(examples)} pairs in {time.perf_counter() - started:.0f} s")
+    tqdm.write(f"{desc}: {len(stream)} pairs in {time.perf_counter() - started:.0f} s")
     return TorchCross(model, base, MAX_LENGTH, THREADS)
 
 

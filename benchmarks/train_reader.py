@@ -1,6 +1,7 @@
 """Train the reader from NewsQA dev (read by path from ``../shared/eval``) and report it out of fold.
 
     python -m benchmarks.train_reader [--eval-dir DIR] [--data-dir DIR] [--out retrieval/reader/model] [--save-oof FILE]
+        [--cross-frozen-layers N] [--cross-epochs N]
 
 1. Index the benchmark corpus (``benchmarks.quality``: NewsQA + CNN/DailyMail + BBC + seed, with
    sentence vectors) and, for every NewsQA dev question, retrieve through the engine as a user's
@@ -268,12 +269,20 @@ def _abstention(
     return Abstention(x, y, w, threshold, result, curve(asked, confidence[:newsqa]))
 
 
-def _cross_out_of_fold(everything: Sequence[Asked], folds: np.ndarray) -> list[np.ndarray]:
+def _cross_out_of_fold(
+    everything: Sequence[Asked], folds: np.ndarray, frozen_layers: int, epochs: int
+) -> list[np.ndarray]:
     """Each question's cross-encoder logits from the model trained on the other folds."""
     out: list[np.ndarray] = [np.zeros(0, dtype=np.float32)] * len(everything)
     for k in range(FOLDS):
         training = train_cross.pairs([a for a, f in zip(everything, folds, strict=True) if f != k], SEED + k)
-        model = train_cross.fit(training, SEED + k, desc=f"cross-encoder (fold {k + 1}/{FOLDS})")
+        model = train_cross.fit(
+            training,
+            SEED + k,
+            desc=f"cross-encoder (fold {k + 1}/{FOLDS})",
+            frozen_layers=frozen_layers,
+            epochs=epochs,
+        )
         held = [i for i, f in enumerate(folds) if f == k]
         for i, value in zip(held, train_cross.logits(model, [everything[i] for i in held]), strict=True):
             out[i] = value
@@ -346,6 +355,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--save-oof", type=Path, help="also write the out-of-fold scores and rows here (pickle: experiments in minutes)"
     )
+    parser.add_argument(
+        "--cross-frozen-layers",
+        type=int,
+        choices=range(7),
+        default=train_cross.FROZEN_LAYERS,
+        help="MiniLM layers the cross-encoder leaves as they are (0: all six trained, a 21 MB file)",
+    )
+    parser.add_argument("--cross-epochs", type=int, choices=range(1, 6), default=train_cross.EPOCHS)
     args = parser.parse_args(argv)
     started = time.perf_counter()
     opened = open_benchmark(args.eval_dir, EngineConfig(data_dir=args.data_dir, reader_dir=None))
@@ -373,7 +390,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 a.oof = ranker.predict(a.matrix, num_threads=1) if len(a.candidates) else np.zeros(0)
     ranked = [a.oof for a in everything]
     cross_pairs = train_cross.pairs(everything, SEED)  # on the ranker's order: what the cross-encoder reads
-    cross_logits = _cross_out_of_fold(everything, folds)
+    cross_logits = _cross_out_of_fold(everything, folds, args.cross_frozen_layers, args.cross_epochs)
     weight = _cross_weight(everything, cross_logits)
     counts = (len(asked), len(speakers), len(decoys), len(development))
     alone = _abstention(everything, ranked, folds, engine, *counts)
@@ -396,7 +413,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     # each abstention model on out-of-fold scores: what it will see on new questions
     _train_abstain(crossed.x, crossed.y, crossed.w).save_model(str(args.out / ABSTAIN))
     _train_abstain(alone.x, alone.y, alone.w).save_model(str(args.out / ABSTAIN_ALONE))
-    cross = train_cross.fit(cross_pairs, SEED, desc="cross-encoder (all)")
+    cross = train_cross.fit(
+        cross_pairs,
+        SEED,
+        desc="cross-encoder (all)",
+        frozen_layers=args.cross_frozen_layers,
+        epochs=args.cross_epochs,
+    )
     _save_cross(cross, args.out / CROSS)
     import lightgbm
 
@@ -424,7 +447,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "sha256": sha256(args.out / CROSS),
             "base_model": train_cross.BASE_MODEL,
             "base_fingerprint": fingerprint(Path(resolve_model(train_cross.BASE_MODEL))),
-            "frozen_layers": train_cross.FROZEN_LAYERS,
+            "frozen_layers": args.cross_frozen_layers,
+            "epochs": args.cross_epochs,
             "weight": weight,
             "top": train_cross.TOP,
             "max_length": train_cross.MAX_LENGTH,
