@@ -3,10 +3,11 @@
 Used by ``benchmarks/train_reader.py``, once per fold (out-of-fold logits) and once on everything
 (the shipped weights). Pairs: each answerable question's ``TOP`` best candidates by out-of-fold
 ranker score, labelled as the ranker's (the sentence holds an answer, in the question's article);
-every positive and ``NEGATIVES`` negatives per positive (a seeded sample). One epoch of AdamW
-with binary cross-entropy over the bundled MiniLM, embeddings and lower ``FROZEN_LAYERS`` frozen:
-measured on one article split before shipping, these settings took the right sentence to the
-top more often than the ranker alone for NewsQA, speaker and fact questions alike.
+every positive and ``NEGATIVES`` negatives per positive (a seeded sample). ``EPOCHS`` passes of
+AdamW with binary cross-entropy over the bundled MiniLM, embeddings and lower ``FROZEN_LAYERS``
+frozen (the shipped settings; ``fit`` takes others): measured on one article split before
+shipping, these settings took the right sentence to the top more often than the ranker alone for
+NewsQA, speaker and fact questions alike.
 """
 
 from __future__ import annotations
