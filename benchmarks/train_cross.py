@@ -22,7 +22,7 @@ import numpy as np
 from tqdm import tqdm
 
 from benchmarks.reader_data import Asked
-from index.encoder import DEFAULT_MODEL, resolve_model
+from index.encoder import DEFAULT_MODEL, fingerprint, resolve_model
 from retrieval.reader.cross import (
     CrossScorer,
     OpenVINOCross,
@@ -48,9 +48,25 @@ LEARNING_RATE = 3e-5
 THREADS = 2
 
 
+def settings() -> dict[str, object]:
+    """What a fine-tuning depends on besides its pairs, seed, frozen layers and passes (for cache keys)."""
+    import torch
+
+    return {
+        "base_fingerprint": fingerprint(Path(resolve_model(BASE_MODEL))),
+        "max_length": MAX_LENGTH,
+        "negatives": NEGATIVES,
+        "batch": BATCH,
+        "learning_rate": LEARNING_RATE,
+        "threads": THREADS,
+        "torch": str(torch.__version__),
+    }
+
+
 def pairs(asked: Sequence[Asked], seed: int) -> list[tuple[str, str, float]]:
     """Labelled (question, sentence) pairs from the answerable questions' best candidates, shuffled."""
-    positive, negative = [], []
+    positive: list[tuple[str, str, float]] = []
+    negative: list[tuple[str, str, float]] = []
     for a in asked:
         if not a.full or not a.labels.any():
             continue

@@ -44,7 +44,7 @@ import numpy as np
 
 from app.config import EngineConfig
 from app.engine import Engine
-from benchmarks import train_cross
+from benchmarks import cross_folds, train_cross
 from benchmarks.metrics import contains_any
 from benchmarks.quality import DEFAULT_EVAL, ROOT, load_jsonl, open_benchmark
 from benchmarks.questions.sets import load_rows
@@ -269,22 +269,54 @@ def _abstention(
     return Abstention(x, y, w, threshold, result, curve(asked, confidence[:newsqa]))
 
 
+class FoldsLeft(Exception):
+    """Some folds are still to fine-tune: the run stops after ``--cross-fits`` of them (resume with the same cache)."""
+
+
 def _cross_out_of_fold(
-    everything: Sequence[Asked], folds: np.ndarray, frozen_layers: int, epochs: int
+    everything: Sequence[Asked],
+    folds: np.ndarray,
+    frozen_layers: int,
+    epochs: int,
+    cache: Path | None = None,
+    fits: int | None = None,
 ) -> list[np.ndarray]:
-    """Each question's cross-encoder logits from the model trained on the other folds."""
+    """Each question's cross-encoder logits from the model trained on the other folds.
+
+    With ``cache``, a fold whose logits are there under the same key is read, not fine-tuned, and
+    each fine-tuned fold is written there at once; ``fits`` bounds the fine-tunings of this run.
+    """
     out: list[np.ndarray] = [np.zeros(0, dtype=np.float32)] * len(everything)
+    settings = {
+        "seed": SEED,
+        "frozen_layers": frozen_layers,
+        "epochs": epochs,
+        "top": train_cross.TOP,
+        **train_cross.settings(),
+    }
+    fitted = 0
     for k in range(FOLDS):
         training = train_cross.pairs([a for a, f in zip(everything, folds, strict=True) if f != k], SEED + k)
-        model = train_cross.fit(
-            training,
-            SEED + k,
-            desc=f"cross-encoder (fold {k + 1}/{FOLDS})",
-            frozen_layers=frozen_layers,
-            epochs=epochs,
-        )
         held = [i for i, f in enumerate(folds) if f == k]
-        for i, value in zip(held, train_cross.logits(model, [everything[i] for i in held]), strict=True):
+        key = cross_folds.fold_key(training, [everything[i] for i in held], {**settings, "fold": k})
+        values = cross_folds.load(cache, k, key, len(held)) if cache else None
+        if values is None:
+            if fits is not None and fitted >= fits:
+                raise FoldsLeft(f"fold {k + 1} of {FOLDS} and any after it are still to fine-tune")
+            model = train_cross.fit(
+                training,
+                SEED + k,
+                desc=f"cross-encoder (fold {k + 1}/{FOLDS})",
+                frozen_layers=frozen_layers,
+                epochs=epochs,
+            )
+            values = train_cross.logits(model, [everything[i] for i in held])
+            fitted += 1
+            if cache:
+                print(f"wrote {cross_folds.save(cache, k, key, values)}", file=sys.stderr)
+        else:
+            print(f"fold {k + 1}/{FOLDS}: cross-encoder logits read from {cache}", file=sys.stderr)
+        for i, value in zip(held, values, strict=True):
             out[i] = value
     return out
 
@@ -363,7 +395,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="MiniLM layers the cross-encoder leaves as they are (0: all six trained, a 21 MB file)",
     )
     parser.add_argument("--cross-epochs", type=int, choices=range(1, 6), default=train_cross.EPOCHS)
+    parser.add_argument(
+        "--cross-cache",
+        type=Path,
+        help="keep each fold's out-of-fold cross-encoder logits here and reuse those made from the same inputs",
+    )
+    parser.add_argument(
+        "--cross-fits",
+        type=int,
+        help="fine-tune at most N folds in this run, then stop (finish later with the same --cross-cache)",
+    )
     args = parser.parse_args(argv)
+    if args.cross_fits is not None and args.cross_cache is None:
+        parser.error("--cross-fits needs --cross-cache (the folds it fine-tunes are kept there)")
     started = time.perf_counter()
     opened = open_benchmark(args.eval_dir, EngineConfig(data_dir=args.data_dir, reader_dir=None))
     if opened is None:
@@ -390,7 +434,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 a.oof = ranker.predict(a.matrix, num_threads=1) if len(a.candidates) else np.zeros(0)
     ranked = [a.oof for a in everything]
     cross_pairs = train_cross.pairs(everything, SEED)  # on the ranker's order: what the cross-encoder reads
-    cross_logits = _cross_out_of_fold(everything, folds, args.cross_frozen_layers, args.cross_epochs)
+    try:
+        cross_logits = _cross_out_of_fold(
+            everything, folds, args.cross_frozen_layers, args.cross_epochs, args.cross_cache, args.cross_fits
+        )
+    except FoldsLeft as left:
+        print(f"stopped after {args.cross_fits} fine-tuning(s): {left}; rerun with --cross-cache {args.cross_cache}")
+        return 3
     weight = _cross_weight(everything, cross_logits)
     counts = (len(asked), len(speakers), len(decoys), len(development))
     alone = _abstention(everything, ranked, folds, engine, *counts)

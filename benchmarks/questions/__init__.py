@@ -13,9 +13,10 @@ article got a question, in sampled order, except a CNN Student News page and a g
 hold nothing to ask: a speaker question where the article quotes someone, a fact question
 where it does not or where a number or name was the natural thing to ask.
 
-``dev.jsonl`` is the development set (the same kinds, 2,686 questions: 1,367 speaker, 690 facts, 629
+``dev.jsonl`` is the development set (the same kinds, 2,686 questions: 1,368 speaker, 690 facts, 628
 refusals, on about 2,100 other articles; keys written from the article text alone, never from
-newsdesk's answers): tuning and training on it are allowed (``benchmarks.train_reader`` reports it
+newsdesk's answers; ``re06``, written as a refusal, became a speaker question on 2026-12-02 when
+its article was found to answer it): tuning and training on it are allowed (``benchmarks.train_reader`` reports it
 out of fold). Its first 96 rows sampled ``random.Random(7)`` over the indexed CNN/DailyMail and BBC
 articles that no other set uses; the next 538 (``da``/``fa``/``ra``, ``db``..., ``dc``..., ``dd``...,
 ``de``..., ``dfx``/``ffx``/``rfx``, ``dg``...) took, in order, positions from 0-399, 400-799,
