@@ -26,11 +26,11 @@ def layers(weights: dict[str, object]) -> set[int]:
     return {int(n.split(".")[3]) for n in weights if n.startswith("bert.encoder.layer.")}
 
 
-def test_fit_trains_only_the_upper_layers_by_default_and_one_pass(capsys: pytest.CaptureFixture[str]) -> None:
-    """should leave the shipped number of lower layers as the base model's and read each pair once."""
+def test_fit_trains_only_the_upper_layers_by_default_and_the_shipped_passes(capsys: pytest.CaptureFixture[str]) -> None:
+    """should leave the shipped number of lower layers as the base model's and read each pair as often as shipped."""
     model = train_cross.fit(PAIRS, 7)
     assert layers(trained_weights(model.model)) == set(range(train_cross.FROZEN_LAYERS, 6))
-    assert f"{len(PAIRS)} pairs in" in capsys.readouterr().out
+    assert f"{train_cross.EPOCHS * len(PAIRS)} pairs in" in capsys.readouterr().out
 
 
 def test_fit_trains_every_layer_for_as_many_passes_as_asked_and_the_file_loads(
@@ -39,8 +39,8 @@ def test_fit_trains_every_layer_for_as_many_passes_as_asked_and_the_file_loads(
     """should train all six layers over two passes, and the saved weights score as the trained model does."""
     from safetensors.torch import save_file
 
-    model = train_cross.fit(PAIRS, 7, frozen_layers=0, epochs=2)
-    assert f"{2 * len(PAIRS)} pairs in" in capsys.readouterr().out
+    model = train_cross.fit(PAIRS, 7, frozen_layers=0, epochs=3)
+    assert f"{3 * len(PAIRS)} pairs in" in capsys.readouterr().out
     weights = trained_weights(model.model)
     assert layers(weights) == set(range(6))
     save_file(weights, str(tmp_path / CROSS))
