@@ -35,6 +35,7 @@ from index.models import Article
 FloatArray = npt.NDArray[np.float32]
 
 LEDE_CHARS = 600
+TIE = 1e-5  # closeness to the group mean within float32 noise of the best counts as a tie
 _NAME = re.compile(r"\b[A-Z][\w'’.-]*\w")
 
 
@@ -148,6 +149,11 @@ def group_at(sim: FloatArray, thresholds: Sequence[float]) -> list[list[list[int
 
 
 def central(rows: Sequence[int], vectors: FloatArray) -> int:
-    """The row of the group whose vector is closest to the group's mean: the story's most typical article."""
+    """The row of the group whose vector is closest to the group's mean: the story's most typical article.
+
+    Near-ties (two unit vectors are always equally close to their mean) go to the first row in ``rows``, so
+    that the choice never rests on the last bits of an embedding, which differ between CPUs.
+    """
     block = np.asarray(vectors, dtype=np.float32)[list(rows)]
-    return int(rows[int(np.argmax(block @ block.mean(axis=0)))])
+    closeness = block @ block.mean(axis=0)
+    return int(rows[int(np.flatnonzero(closeness >= closeness.max() - TIE)[0])])

@@ -74,3 +74,16 @@ def test_central_is_closest_to_the_group_mean():
     """should pick the article nearest the middle of its group."""
     vectors = np.array([[1.0, 0.0], [0.7071, 0.7071], [0.0, 1.0]], dtype=np.float32)
     assert central([0, 1, 2], vectors) == 1
+
+
+def test_central_gives_a_tie_to_the_first_row_whatever_the_last_bits():
+    """should pick the first of two unit vectors (equally close to their mean), with either rounding, and a clear
+    winner over it."""
+    a = np.asarray([0.6, 0.8, 0.0], dtype=np.float32)
+    b = np.asarray([0.0, 0.8, 0.6], dtype=np.float32)
+    nudged = b * np.float32(1.0000001)  # the last bit another CPU's kernel might round differently
+    assert central([0, 1], np.stack([a, b])) == 0
+    assert central([0, 1], np.stack([a, nudged])) == 0
+    assert central([1, 0], np.stack([a, nudged])) == 1
+    middle = np.asarray([0.3, 0.9, 0.3], dtype=np.float32) / np.float32(np.linalg.norm([0.3, 0.9, 0.3]))
+    assert central([0, 1, 2], np.stack([a, b, middle])) == 2
