@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks import train_cross
 from benchmarks.reader_data import Asked
 from retrieval.reader.cross import sentence_text
 
@@ -37,7 +38,7 @@ def fold_key(
         digest.update(json.dumps([question, sentence, label]).encode())
     digest.update(b"\0held\0")
     for a in held:
-        best = np.argsort(-a.oof, kind="stable")[: int(str(settings["top"]))]
+        best = np.argsort(-a.oof, kind="stable")[: train_cross.TOP]
         digest.update(json.dumps([a.question, [sentence_text(a.candidates[int(i)]) for i in best]]).encode())
     return digest.hexdigest()
 
