@@ -49,11 +49,15 @@ THREADS = 2
 
 
 def settings() -> dict[str, object]:
-    """What a fine-tuning depends on besides its pairs, seed, frozen layers and passes (for cache keys)."""
+    """What a fine-tuning and its scores depend on besides the pairs, seed, frozen layers and passes.
+
+    The fold cache's key and the manifest's record of the base weights and PyTorch both read it.
+    """
     import torch
 
     return {
         "base_fingerprint": fingerprint(Path(resolve_model(BASE_MODEL))),
+        "top": TOP,
         "max_length": MAX_LENGTH,
         "negatives": NEGATIVES,
         "batch": BATCH,

@@ -60,7 +60,6 @@ from benchmarks.reader_data import (
     off_topic,
     speaker_items,
 )
-from index.encoder import fingerprint, resolve_model
 from retrieval.question import analyse
 from retrieval.reader.answerer import choose
 from retrieval.reader.cross import CROSS, rerank, trained_weights
@@ -287,13 +286,7 @@ def _cross_out_of_fold(
     each fine-tuned fold is written there at once; ``fits`` bounds the fine-tunings of this run.
     """
     out: list[np.ndarray] = [np.zeros(0, dtype=np.float32)] * len(everything)
-    settings = {
-        "seed": SEED,
-        "frozen_layers": frozen_layers,
-        "epochs": epochs,
-        "top": train_cross.TOP,
-        **train_cross.settings(),
-    }
+    settings = {"seed": SEED, "frozen_layers": frozen_layers, "epochs": epochs, **train_cross.settings()}
     fitted = 0
     for k in range(FOLDS):
         training = train_cross.pairs([a for a, f in zip(everything, folds, strict=True) if f != k], SEED + k)
@@ -368,13 +361,6 @@ def _save_cross(scorer: Any, path: Path) -> None:
     from safetensors.torch import save_file
 
     save_file(trained_weights(scorer.model), str(path))
-
-
-def torch_version() -> str:
-    """The PyTorch the cross-encoder was trained with."""
-    import torch
-
-    return str(torch.__version__)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -473,6 +459,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _save_cross(cross, args.out / CROSS)
     import lightgbm
 
+    tuned = train_cross.settings()
     manifest = {
         "version": 1,
         "trained": datetime.now(UTC).date().isoformat(),
@@ -496,14 +483,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "cross": {
             "sha256": sha256(args.out / CROSS),
             "base_model": train_cross.BASE_MODEL,
-            "base_fingerprint": fingerprint(Path(resolve_model(train_cross.BASE_MODEL))),
+            "base_fingerprint": tuned["base_fingerprint"],
             "frozen_layers": args.cross_frozen_layers,
             "epochs": args.cross_epochs,
             "weight": weight,
             "top": train_cross.TOP,
             "max_length": train_cross.MAX_LENGTH,
             "pairs": len(cross_pairs),
-            "torch": torch_version(),
+            "torch": tuned["torch"],
         },
         "ranker_only": {"threshold": alone.threshold, "out_of_fold": alone.report},
         "seconds": round(time.perf_counter() - started, 1),
