@@ -53,15 +53,6 @@ class Outcome:
     in_conversation: Grade
 
 
-def reply_of(answer: Answer) -> Reply:
-    """The scoring view of an answer."""
-    return Reply(
-        answered=answer.answered,
-        quotes=tuple(c.quote for c in answer.citations),
-        cited=tuple(c.article_id for c in answer.citations),
-    )
-
-
 def first_turn(question: str, ask: Ask, now: datetime) -> tuple[Turn, Answer]:
     """Ask a conversation's opening question and record the turn it leaves."""
     opening = rewrite(question, Conversation(), now=now)
@@ -78,9 +69,9 @@ def evaluate(
         turn, first = first_turn(row.turns[0], ask, now)
         asked = rewrite(row.turns[1], Conversation().add(turn), now=now)
         expected = id_map[row.article_id] if row.article_id else None
-        alone = reply_of(ask(row.turns[1]))
-        again = reply_of(ask(asked.question)) if asked.rewritten else alone
-        talked = reply_of(converse(row.turns[1], Conversation().add(turn))) if converse else again
+        alone = Reply.of(ask(row.turns[1]))
+        again = Reply.of(ask(asked.question)) if asked.rewritten else alone
+        talked = Reply.of(converse(row.turns[1], Conversation().add(turn))) if converse else again
         out.append(
             Outcome(
                 qid=row.qid,

@@ -15,7 +15,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from app.engine import Engine
-from benchmarks.questions.score import Grade, Reply, format_table, grade, summarise
+from benchmarks.questions.score import Grade, Reply, format_table, format_unsure, grade, summarise, unsure_shares
 from benchmarks.questions.sets import Row
 from benchmarks.tutorial import TutorialPipeline
 
@@ -26,12 +26,7 @@ def engine_asker(engine: Engine, mode: str) -> Asker:
     """The engine's public ``ask`` with retrieval ``mode`` (``hybrid`` is what ships)."""
 
     def ask(question: str) -> Reply:
-        answer = engine.ask(question, mode=mode)
-        return Reply(
-            answered=answer.answered,
-            quotes=tuple(c.quote for c in answer.citations),
-            cited=tuple(c.article_id for c in answer.citations),
-        )
+        return Reply.of(engine.ask(question, mode=mode))
 
     return ask
 
@@ -77,7 +72,11 @@ def run(
     systems = {}
     for name, ask in askers.items():
         grades = evaluate(rows, ask, id_map, name)
-        systems[name] = {"summary": summarise(grades), "rows": [asdict(g) for g in grades]}
+        systems[name] = {
+            "summary": summarise(grades),
+            "unsure": unsure_shares(grades),
+            "rows": [asdict(g) for g in grades],
+        }
     followups = bool(rows) and all(hasattr(r, "turns") for r in rows)
     return {
         "questions": str(path),
@@ -95,3 +94,5 @@ def print_report(report: dict[str, object]) -> None:
     for name, result in systems.items():
         print()
         print(format_table(name, result["summary"]))
+        if line := format_unsure(result["unsure"]):
+            print(line)

@@ -9,10 +9,12 @@ import pytest
 from pydantic import ValidationError
 
 from benchmarks.questions.bench import evaluate, missing_articles, run, tutorial_asker
-from benchmarks.questions.score import Reply, format_table, grade, summarise
+from benchmarks.questions.score import Reply, format_table, format_unsure, grade, summarise, unsure_shares
 from benchmarks.questions.sets import Followup, UserQuestion, is_question_set, load_rows, parse_rows
 from benchmarks.questions.verify import absence_problems, corpus_texts, key_problems
 from benchmarks.tutorial import TutorialResult
+from retrieval.answer import NOT_FOUND, Answer, Citation
+from retrieval.reader.answerer import UNSURE
 from tests.conftest import EVAL_DIR
 
 SETS = Path(__file__).resolve().parents[2] / "benchmarks" / "questions"
@@ -123,6 +125,26 @@ def test_evaluate_maps_expected_eval_ids_to_newsdesk_ids():
     assert missing_articles([speaker(article="e9"), refusal()], {"e1": "nd-1"}) == ["e9"]
 
 
+def test_unsure_note_is_read_from_the_answer_and_split_by_outcome():
+    """should flag only answers carrying the reader's note, and share them among right, wrong and refusals."""
+    citation = Citation(1, "a1", "T", "src", None, None, "very concerned", 0, 14)
+    assert Reply.of(Answer("q", True, "> very concerned [1]", (citation,), notes=(UNSURE,))) == Reply(
+        True, ("very concerned",), ("a1",), unsure=True
+    )
+    assert Reply.of(Answer("q", False, NOT_FOUND, notes=(UNSURE,))).unsure is False
+    grades = [
+        grade(speaker("s1"), Reply(True, ("very concerned",), ("a1",)), "a1"),
+        grade(speaker("s2"), Reply(True, ("very concerned",), ("a1",), unsure=True), "a1"),
+        grade(speaker("s3"), Reply(True, ("other",), ("a1",), unsure=True), "a1"),
+        grade(refusal("r1"), Reply(True, ("x",), ("a3",)), None),
+        grade(refusal("r2"), Reply(False), None),
+    ]
+    shares = unsure_shares(grades)
+    assert shares == {"answered": 4, "right": 0.5, "wrong": 1.0, "refusals_answered": 0.0}
+    assert format_unsure(shares) == 'flagged "not sure": right 0.500, wrong 1.000, refusals answered 0.000'
+    assert format_unsure(unsure_shares(grades[:1])) == ""
+
+
 def test_run_reports_every_system_and_says_what_was_asked():
     """should name the asking mode: follow-up sets are asked their last turn alone."""
     rows = parse_rows(
@@ -132,7 +154,7 @@ def test_run_reports_every_system_and_says_what_was_asked():
     assert report["asked"] == "last turn alone (no conversation context)"
     assert report["systems"]["x"]["summary"]["fact"]["right"] == 1.0  # type: ignore[index]
     assert report["systems"]["x"]["rows"] == [  # type: ignore[index]
-        {"qid": "c1", "kind": "fact", "answered": True, "right": True, "cited_expected": True}
+        {"qid": "c1", "kind": "fact", "answered": True, "right": True, "cited_expected": True, "unsure": False}
     ]
 
 
