@@ -10,7 +10,9 @@ Two sources, both from data anyone can get:
   <surname> say about <title words>?" or "What did the <role> say about ...?"; the sentences
   quoting that person in that article are positive. Each also has a **decoy**: the same question
   about a person the corpus never mentions, which the abstention model must refuse (people
-  outside the news are what users ask about most when the news does not say). They train the
+  outside the news are what users ask about most when the news does not say), an **off-topic**
+  twin (the person asked about another article's topic) and a **gone** twin (the same question
+  asked with its own article removed: the person is still quoted on other stories). They train the
   models; every reported figure is on NewsQA questions out of fold.
 """
 
@@ -248,18 +250,34 @@ def decoy(item: SpeakerItem, name: str) -> SpeakerItem:
     return replace(item, qid=f"{item.qid}-decoy", who=name, sentences=frozenset())
 
 
-def ask_speakers(engine: Engine, items: Sequence[SpeakerItem], *, answerable: bool = True) -> list[Asked]:
-    """Speaker questions on the full index, featurised and labelled; ``answerable`` is false for decoys."""
+def ask_speakers(
+    engine: Engine, items: Sequence[SpeakerItem], *, answerable: bool = True, own_article: bool = True
+) -> list[Asked]:
+    """Speaker questions, featurised and labelled; ``answerable`` is false for decoys.
+
+    ``own_article=False`` asks each with its article removed from the index (``gone``).
+    """
     lexical = engine._current().snapshot.lexical
     out: list[Asked] = []
     for item in tqdm(items, desc="speaker questions", file=sys.stderr):
-        stories, candidates, matrix = featurise(engine, item.question, Scope(), lexical)
+        scope = Scope() if own_article else Scope(exclude_article_ids=(item.article_id,))
+        stories, candidates, matrix = featurise(engine, item.question, scope, lexical)
         labels = np.asarray(
             [c.story.article.id == item.article_id and c.index in item.sentences for c in candidates],
             dtype=np.float32,
         )
         out.append(Asked(item.qid, item.question, item.article_id, [], answerable, stories, candidates, matrix, labels))
     return out
+
+
+def gone(items: Sequence[SpeakerItem]) -> list[SpeakerItem]:
+    """The same questions, to be asked with their own article removed: nothing left answers them.
+
+    What a Discord refusal most often is: the person is in the news, quoted on other stories,
+    but the story asked about is not indexed ("what did Arum say about the drug test demands").
+    NewsQA's questions are asked that way too; these give abstention the speaker-question kind.
+    """
+    return [replace(item, qid=f"{item.qid}-gone", sentences=frozenset()) for item in items]
 
 
 def folds_by_article(asked: Sequence[Asked], seed: int) -> dict[str, int]:

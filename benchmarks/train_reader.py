@@ -11,7 +11,8 @@
    answerer runs). A candidate is positive when it lies in the question's article and holds
    one of its crowd answers. Speaker questions and their decoys (people the news never mentions;
    the same people asked about another article's topic)
-   are added from the attribution tables (``benchmarks/reader_data.py``), and the Discord-style
+   are added from the attribution tables (``benchmarks/reader_data.py``), the same speaker questions asked
+   with their own article removed (for abstention only: nothing answers them), and the Discord-style
    development questions of ``benchmarks/questions/dev.jsonl`` (an expected phrase in the expected
    article is positive; refusals are unanswerable); the held-out ``user.jsonl`` and ``heldout.jsonl`` are never read.
 3. Five folds by article (fixed seed): LambdaRank on candidates gives out-of-fold sentence
@@ -20,11 +21,14 @@
    model on question features (full index = 1; article removed, or a decoy speaker = 0) gives
    out-of-fold confidences, once on the re-scored candidates and once on the ranker's alone (the
    fallback); each threshold is chosen so that 87% of the NewsQA questions are answered.
-4. Train every model on everything, write them with a manifest of hashes, features, the
-   cross-encoder's settings, thresholds and the out-of-fold reports.
+   The final ranker and cross-encoder are trained on everything before the abstention models, as the
+   cross-encoder's logits of the questions asked without their article come from it.
+4. Write every model with a manifest of hashes, features, the cross-encoder's settings, thresholds
+   and the out-of-fold reports.
 
-Deterministic: fixed seeds, deterministic LightGBM on one thread, seeded PyTorch on two. About
-65 minutes on 2 cores, most of it fine-tuning the cross-encoder (six times: five folds, then all).
+Deterministic: fixed seeds, deterministic LightGBM on one thread, seeded PyTorch on two. About two
+hours on 2 cores, most of it fine-tuning the cross-encoder (six times, two passes each: five folds,
+then all); with ``--cross-cache`` holding the five folds' logits, about half an hour (the final one).
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ from benchmarks.reader_data import (
     decoy,
     decoy_names,
     folds_by_article,
+    gone,
     off_topic,
     speaker_items,
 )
@@ -75,6 +80,10 @@ SEED = 20261130
 SPEAKER_ARTICLES = 600  # CNN/DailyMail and BBC articles whose quoted people make speaker questions
 DEVELOPMENT = ROOT / "benchmarks" / "questions" / "dev.jsonl"
 DEVELOPMENT_WEIGHT = 3.0  # a Discord-style question counts three times in the abstention model (1: 0.609, 3: 0.615)
+# A speaker question asked with its own article removed counts twice in the abstention model. Replayed on the
+# twelfth training's out-of-fold rows at 0 / 0.5 / 1 / 2 / 3 / 4: development refusals refused 0.624 / 0.632 / 0.634 /
+# 0.643 / 0.642 / 0.653, speaker questions right 0.804 / 0.800 / 0.803 / 0.800 / 0.796 / 0.794 (the README).
+GONE_WEIGHT = 2.0
 CROSS_WEIGHTS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0)  # candidates for the cross-encoder logit's weight
 TARGET_ANSWER_RATE = 0.87  # the threshold keeps this share of answerable questions answered (target: >= 0.85)
 RANKER_PARAMS: dict[str, Any] = {
@@ -225,6 +234,20 @@ class Abstention:
     curve: list[dict[str, float]]
 
 
+@dataclass
+class Gone:
+    """Speaker questions asked with their own article removed: abstention training rows only.
+
+    They are kept out of ``everything`` because they add no cross-encoder pairs (nothing answers
+    them) and the kept folds' logits are keyed by the questions each fold scores; their logits
+    come from the final cross-encoder, their ranker scores from the fold's ranker, as the others'.
+    """
+
+    asked: list[Asked]
+    folds: np.ndarray
+    scores: list[np.ndarray]
+
+
 def _abstention(
     everything: Sequence[Asked],
     scores: Sequence[np.ndarray],
@@ -234,38 +257,51 @@ def _abstention(
     speakers: int,
     decoys: int,
     development: int,
+    removed: Gone,
 ) -> Abstention:
     """Out-of-fold confidences and figures with candidates scored by ``scores``.
 
     ``everything`` holds, in order: NewsQA, speaker questions, decoys, off-topic speaker questions, development.
+    ``removed`` adds training rows (to be refused) and is reported apart, never in the figures above.
     """
-    for a, s in zip(everything, scores, strict=True):
+    for a, s in zip([*everything, *removed.asked], [*scores, *removed.scores], strict=True):
         a.oof = s
     keep = [i for i, a in enumerate(everything) if len(a.candidates)]
-    x = _question_rows([everything[i] for i in keep], engine)
-    y = np.asarray([float(everything[i].full) for i in keep])
-    w = np.asarray([DEVELOPMENT_WEIGHT if everything[i].kind else 1.0 for i in keep])
+    extra = [i for i, a in enumerate(removed.asked) if len(a.candidates)]
+    x = _question_rows([everything[i] for i in keep] + [removed.asked[i] for i in extra], engine)
+    y = np.asarray([float(everything[i].full) for i in keep] + [0.0] * len(extra))
+    w = np.asarray([DEVELOPMENT_WEIGHT if everything[i].kind else 1.0 for i in keep] + [GONE_WEIGHT] * len(extra))
+    row_folds = np.concatenate([folds[keep], removed.folds[extra]]).astype(int)
+    own = np.arange(len(x)) < len(keep)
     confidence = np.zeros(len(everything))
-    kept_folds = folds[keep]
+    refused = np.zeros(len(removed.asked))
     for k in range(FOLDS):
-        model = _train_abstain(x[kept_folds != k], y[kept_folds != k], w[kept_folds != k])
-        confidence[np.asarray(keep)[kept_folds == k]] = model.predict(x[kept_folds == k], num_threads=1)
+        model = _train_abstain(x[row_folds != k], y[row_folds != k], w[row_folds != k])
+        held = row_folds == k
+        confidence[np.asarray(keep, dtype=int)[held[own]]] = model.predict(x[held & own], num_threads=1)
+        refused[np.asarray(extra, dtype=int)[held[~own]]] = model.predict(x[held & ~own], num_threads=1)
     asked = everything[:newsqa]
     full_conf = np.sort(confidence[[i for i, a in enumerate(asked) if a.full]])
     threshold = float(full_conf[int((1 - TARGET_ANSWER_RATE) * len(full_conf))])
     result: dict[str, Any] = dict(report(asked, confidence[:newsqa], threshold))
-    result["speaker_questions_answered"] = float(np.mean(confidence[newsqa : newsqa + speakers] >= threshold))
+    result["speaker_questions_answered"] = (
+        1.0 - _share_below(confidence[newsqa : newsqa + speakers], threshold) if speakers else 0.0
+    )
     first_development = len(everything) - development
     first_off_topic = newsqa + speakers + decoys
-    result["decoy_speaker_questions_refused"] = float(
-        np.mean(confidence[newsqa + speakers : first_off_topic] < threshold)
+    result["decoy_speaker_questions_refused"] = _share_below(confidence[newsqa + speakers : first_off_topic], threshold)
+    result["off_topic_speaker_questions_refused"] = _share_below(
+        confidence[first_off_topic:first_development], threshold
     )
-    result["off_topic_speaker_questions_refused"] = float(
-        np.mean(confidence[first_off_topic:first_development] < threshold)
-    )
+    result["gone_speaker_questions_refused"] = _share_below(refused, threshold)
     development_rows = everything[first_development:]
     result["development"] = development_report(development_rows, confidence[first_development:], threshold)
     return Abstention(x, y, w, threshold, result, curve(asked, confidence[:newsqa]))
+
+
+def _share_below(confidence: np.ndarray, threshold: float) -> float:
+    """The share of ``confidence`` under ``threshold`` (refused); 0 for none (a ``--limit`` run may have none)."""
+    return float(np.mean(confidence < threshold)) if len(confidence) else 0.0
 
 
 class FoldsLeft(Exception):
@@ -409,16 +445,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     speakers = ask_speakers(engine, items)
     decoys = ask_speakers(engine, [decoy(i, names[n % len(names)]) for n, i in enumerate(items)], answerable=False)
     off = ask_speakers(engine, off_topic(items, random.Random(SEED)), answerable=False)
+    removed = ask_speakers(engine, gone(items), answerable=False, own_article=False)
     development = ask_rows(engine, load_rows(DEVELOPMENT), id_map)
     everything = [*asked, *speakers, *decoys, *off, *development]  # NewsQA first: the report reads its rows only
     fold_of = folds_by_article(everything, SEED)
     folds = np.asarray([fold_of[a.gold] for a in everything])
+    removed_folds = np.asarray([fold_of[a.gold] for a in removed], dtype=int)
     for k in range(FOLDS):
         ranker = _train_ranker([a for a, f in zip(everything, folds, strict=True) if f != k and a.labels.any()])
-        for a, f in zip(everything, folds, strict=True):
+        for a, f in zip([*everything, *removed], [*folds, *removed_folds], strict=True):
             if f == k:
                 a.oof = ranker.predict(a.matrix, num_threads=1) if len(a.candidates) else np.zeros(0)
     ranked = [a.oof for a in everything]
+    removed_ranked = [a.oof for a in removed]
     cross_pairs = train_cross.pairs(everything, SEED)  # on the ranker's order: what the cross-encoder reads
     try:
         cross_logits = _cross_out_of_fold(
@@ -428,27 +467,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"stopped after {args.cross_fits} fine-tuning(s): {left}; rerun with --cross-cache {args.cross_cache}")
         return 3
     weight = _cross_weight(everything, cross_logits)
-    counts = (len(asked), len(speakers), len(decoys), len(development))
-    alone = _abstention(everything, ranked, folds, engine, *counts)
-    crossed = _abstention(
-        everything,
-        [rerank(r, c, weight, train_cross.TOP) for r, c in zip(ranked, cross_logits, strict=True)],
-        folds,
-        engine,
-        *counts,
-    )
-    print(json.dumps({"out_of_fold": crossed.report, "ranker_only": alone.report, "curve": crossed.curve}, indent=2))
-    if args.save_oof:
-        _save_oof(args.save_oof, everything, folds, ranked, cross_logits, alone, crossed)
-
-    for a, r in zip(everything, ranked, strict=True):
-        a.oof = r
     ranker = _train_ranker([a for a in everything if a.labels.any()])
-    args.out.mkdir(parents=True, exist_ok=True)
-    ranker.save_model(str(args.out / RANKER))
-    # each abstention model on out-of-fold scores: what it will see on new questions
-    _train_abstain(crossed.x, crossed.y, crossed.w).save_model(str(args.out / ABSTAIN))
-    _train_abstain(alone.x, alone.y, alone.w).save_model(str(args.out / ABSTAIN_ALONE))
     cross = train_cross.fit(
         cross_pairs,
         SEED,
@@ -456,6 +475,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         frozen_layers=args.cross_frozen_layers,
         epochs=args.cross_epochs,
     )
+    removed_logits = train_cross.logits(cross, removed)  # on their fold rankers' order (``oof``)
+    counts = (len(asked), len(speakers), len(decoys), len(development))
+    alone = _abstention(everything, ranked, folds, engine, *counts, Gone(removed, removed_folds, removed_ranked))
+    crossed = _abstention(
+        everything,
+        [rerank(r, c, weight, train_cross.TOP) for r, c in zip(ranked, cross_logits, strict=True)],
+        folds,
+        engine,
+        *counts,
+        Gone(
+            removed,
+            removed_folds,
+            [rerank(r, c, weight, train_cross.TOP) for r, c in zip(removed_ranked, removed_logits, strict=True)],
+        ),
+    )
+    print(json.dumps({"out_of_fold": crossed.report, "ranker_only": alone.report, "curve": crossed.curve}, indent=2))
+    if args.save_oof:
+        _save_oof(args.save_oof, everything, folds, ranked, cross_logits, alone, crossed)
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    ranker.save_model(str(args.out / RANKER))
+    # each abstention model on out-of-fold scores: what it will see on new questions
+    _train_abstain(crossed.x, crossed.y, crossed.w).save_model(str(args.out / ABSTAIN))
+    _train_abstain(alone.x, alone.y, alone.w).save_model(str(args.out / ABSTAIN_ALONE))
     _save_cross(cross, args.out / CROSS)
     import lightgbm
 
@@ -464,13 +507,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "version": 1,
         "trained": datetime.now(UTC).date().isoformat(),
         "data": "NewsQA dev (MRQA 2019) questions over the benchmark index of benchmarks.quality, plus speaker "
-        "questions made from the attribution tables of CNN/DailyMail and BBC articles and their decoys "
-        "(the same questions about people the corpus never mentions), plus the Discord-style development "
+        "questions made from the attribution tables of CNN/DailyMail and BBC articles, their decoys "
+        "(the same questions about people the corpus never mentions, or about another article's topic) and the "
+        "same questions asked with their article removed, plus the Discord-style development "
         "questions of benchmarks/questions/dev.jsonl (never the held-out user.jsonl or heldout.jsonl)",
         "questions": len(questions),
         "speaker_questions": len(speakers),
         "decoy_questions": len(decoys),
         "off_topic_questions": len(off),
+        "gone_questions": len(removed),
         "development_questions": len(development),
         "folds": FOLDS,
         "seed": SEED,

@@ -20,10 +20,11 @@ from benchmarks.reader_data import (
     decoy,
     decoy_names,
     folds_by_article,
+    gone,
     off_topic,
     speaker_items,
 )
-from benchmarks.train_reader import auc, development_report
+from benchmarks.train_reader import GONE_WEIGHT, Gone, _abstention, auc, development_report
 from index.models import RawArticle
 from retrieval.reader.cross import sentence_text
 from tests.conftest import MakeEngine
@@ -116,6 +117,50 @@ def test_off_topic_questions_ask_a_quoted_speaker_about_another_articles_topic(m
     (asked,) = ask_speakers(engine, off[:1], answerable=False)
     assert (asked.question, asked.full, asked.labels.sum()) == ("What did Berg say about budget vote?", False, 0)
     assert off_topic(items[:2], random.Random(0)) == []  # one article: no other topic to take
+
+
+def test_gone_questions_ask_a_quoted_speaker_with_their_own_article_removed(make_engine: MakeEngine):
+    """should keep the question and its article (its fold), label nothing, and never retrieve that article."""
+    engine = make_engine(TALKS, BUDGET, reader_dir=None, chunk_words=20)
+    talks = next(a for a in engine.store.iter_articles() if a.title.startswith("Fishing"))
+    item = SpeakerItem("q1", "Berg", "fishing quotas", talks.id, frozenset({2}))
+    (removed,) = gone([item])
+    assert (removed.qid, removed.question, removed.article_id, removed.sentences) == (
+        "q1-gone",
+        "What did Berg say about fishing quotas?",
+        talks.id,
+        frozenset(),
+    )
+    (there,) = ask_speakers(engine, [item])
+    (asked,) = ask_speakers(engine, [removed], answerable=False, own_article=False)
+    assert any(c.story.article.id == talks.id for c in there.candidates)
+    assert (asked.full, asked.gold, asked.labels.sum()) == (False, talks.id, 0)
+    assert all(c.story.article.id != talks.id for c in asked.candidates)
+
+
+def test_gone_questions_train_abstention_and_are_reported_apart(make_engine: MakeEngine):
+    """should add the gone questions as rows to refuse (weighted), keep them out of the NewsQA figures and
+    report their own refusal rate."""
+    engine = make_engine(TALKS, BUDGET, reader_dir=None, chunk_words=20)
+    ids = {a.title: a.id for a in engine.store.iter_articles()}
+    question = {"qid": "q1", "question": "What do the fishing rights earn?", "answers": ["40 million euros"]}
+    newsqa = ask_newsqa(engine, [{**question, "article_id": "eval-talks"}], {"eval-talks": ids[TALKS.title]})
+    item = SpeakerItem("s1", "Berg", "fishing quotas", ids[TALKS.title], frozenset({2}))
+    removed = ask_speakers(engine, gone([item, item]), answerable=False, own_article=False)
+    everything = newsqa * 5  # five folds of the same two rows: every fold trains on the others
+    folds = np.repeat(np.arange(FOLDS), 2)
+    scores = [a.labels.copy() if len(a.candidates) else np.zeros(0) for a in everything]
+    kept = [i for i, a in enumerate(removed) if len(a.candidates)]
+    result = _abstention(
+        everything, scores, folds, engine, len(everything), 0, 0, 0,
+        Gone(removed, np.asarray([0, 1]), [np.zeros(len(a.candidates)) for a in removed]),
+    )  # fmt: skip
+    newsqa_rows = sum(1 for a in everything if len(a.candidates))
+    assert len(result.x) == newsqa_rows + len(kept)
+    assert list(result.y[newsqa_rows:]) == [0.0] * len(kept)
+    assert list(result.w[newsqa_rows:]) == [GONE_WEIGHT] * len(kept)
+    assert result.report["questions"] == 5  # the NewsQA figures read NewsQA rows only
+    assert 0.0 <= result.report["gone_speaker_questions_refused"] <= 1.0
 
 
 def test_newsqa_questions_are_labelled_in_their_article_only(make_engine: MakeEngine):
