@@ -373,7 +373,10 @@ def _save_oof(
     alone: Abstention,
     crossed: Abstention,
 ) -> None:
-    """Per question: its kind, labels, fold, out-of-fold ranker scores and logits; both abstention models' rows."""
+    """Per question: its kind, labels, fold, out-of-fold ranker scores and logits; both abstention models' rows.
+
+    The rows are those of ``everything``'s questions that have candidates, in order, then the gone questions'.
+    """
     import pickle
 
     questions = [
