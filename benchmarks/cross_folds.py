@@ -7,6 +7,10 @@ so a long training can be finished in parts. The key hashes the fold's training 
 the held-out questions are scored on (question and best candidates, in order), the fine-tuning
 settings, the base weights' fingerprint and the PyTorch version: if any of them differs, the fold
 is fine-tuned again, so a cached fold never stands in for one the run would not have made.
+
+The final cross-encoder (trained on every fold) is kept the same way, without a copy: the manifest
+of a trained reader records its key (``cross.key``), and a run whose final key matches reuses that
+reader's ``cross.safetensors`` when the file still has the hash the manifest gives it.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ import numpy as np
 
 from benchmarks import train_cross
 from benchmarks.reader_data import Asked
-from retrieval.reader.cross import sentence_text
+from retrieval.reader.cross import CROSS, sentence_text
+from retrieval.reader.model import MANIFEST, sha256
 
 FORMAT = 1
 
@@ -41,6 +46,25 @@ def fold_key(
         best = np.argsort(-a.oof, kind="stable")[: train_cross.TOP]
         digest.update(json.dumps([a.question, [sentence_text(a.candidates[int(i)]) for i in best]]).encode())
     return digest.hexdigest()
+
+
+def final_model(readers: Sequence[Path], key: str) -> Path | None:
+    """The first reader's cross-encoder file made under ``key`` and unchanged since; None (saying why) if none."""
+    for folder in dict.fromkeys(readers):
+        try:
+            manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+            entry = manifest["cross"]
+            if entry.get("key") != key:
+                print(f"{folder}: its cross-encoder has another key (other pairs or settings, or none recorded)")
+                continue
+            if sha256(folder / CROSS) != entry["sha256"]:
+                print(f"{folder / CROSS}: does not match its manifest's hash")
+                continue
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            print(f"{folder}: no reader to reuse ({exc})")
+            continue
+        return folder / CROSS
+    return None
 
 
 def _path(folder: Path, fold: int) -> Path:

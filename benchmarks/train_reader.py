@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -67,7 +68,7 @@ from benchmarks.reader_data import (
 )
 from retrieval.question import analyse
 from retrieval.reader.answerer import choose
-from retrieval.reader.cross import CROSS, rerank, trained_weights
+from retrieval.reader.cross import CROSS, CrossSpec, TorchCross, rerank, trained_weights
 from retrieval.reader.features import (
     CANDIDATE_FEATURES,
     QUESTION_FEATURES,
@@ -313,16 +314,17 @@ def _cross_out_of_fold(
     folds: np.ndarray,
     frozen_layers: int,
     epochs: int,
+    settings: dict[str, object],
     cache: Path | None = None,
     fits: int | None = None,
 ) -> list[np.ndarray]:
     """Each question's cross-encoder logits from the model trained on the other folds.
 
-    With ``cache``, a fold whose logits are there under the same key is read, not fine-tuned, and
-    each fine-tuned fold is written there at once; ``fits`` bounds the fine-tunings of this run.
+    With ``cache``, a fold whose logits are there under the same key (``settings`` and its inputs)
+    is read, not fine-tuned, and each fine-tuned fold is written there at once; ``fits`` bounds the
+    fine-tunings of this run.
     """
     out: list[np.ndarray] = [np.zeros(0, dtype=np.float32)] * len(everything)
-    settings = {"seed": SEED, "frozen_layers": frozen_layers, "epochs": epochs, **train_cross.settings()}
     fitted = 0
     for k in range(FOLDS):
         training = train_cross.pairs([a for a, f in zip(everything, folds, strict=True) if f != k], SEED + k)
@@ -396,6 +398,11 @@ def _save_oof(
     path.write_bytes(pickle.dumps(data))
 
 
+def _spec(frozen_layers: int) -> CrossSpec:
+    """What loading a kept cross-encoder file needs (the base model, its frozen layers and the length)."""
+    return CrossSpec("", train_cross.BASE_MODEL, frozen_layers, 1.0, train_cross.TOP, train_cross.MAX_LENGTH)
+
+
 def _save_cross(scorer: Any, path: Path) -> None:
     from safetensors.torch import save_file
 
@@ -462,22 +469,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     ranked = [a.oof for a in everything]
     removed_ranked = [a.oof for a in removed]
     cross_pairs = train_cross.pairs(everything, SEED)  # on the ranker's order: what the cross-encoder reads
+    tuned = {
+        "seed": SEED,
+        "frozen_layers": args.cross_frozen_layers,
+        "epochs": args.cross_epochs,
+        **train_cross.settings(),
+    }
     try:
         cross_logits = _cross_out_of_fold(
-            everything, folds, args.cross_frozen_layers, args.cross_epochs, args.cross_cache, args.cross_fits
+            everything,
+            folds,
+            args.cross_frozen_layers,
+            args.cross_epochs,
+            tuned,
+            args.cross_cache,
+            args.cross_fits,
         )
     except FoldsLeft as left:
         print(f"stopped after {args.cross_fits} fine-tuning(s): {left}; rerun with --cross-cache {args.cross_cache}")
         return 3
     weight = _cross_weight(everything, cross_logits)
     ranker = _train_ranker([a for a in everything if a.labels.any()])
-    cross = train_cross.fit(
-        cross_pairs,
-        SEED,
-        desc="cross-encoder (all)",
-        frozen_layers=args.cross_frozen_layers,
-        epochs=args.cross_epochs,
-    )
+    final_key = cross_folds.fold_key(cross_pairs, [], {**tuned, "fold": "all"})
+    kept = cross_folds.final_model([args.out, MODEL_DIR], final_key) if args.cross_cache else None
+    if kept is not None:
+        print(f"cross-encoder (all): {kept} was made from the same pairs and settings; reused", file=sys.stderr)
+        cross = TorchCross.load(kept, _spec(args.cross_frozen_layers))
+    else:
+        cross = train_cross.fit(
+            cross_pairs,
+            SEED,
+            desc="cross-encoder (all)",
+            frozen_layers=args.cross_frozen_layers,
+            epochs=args.cross_epochs,
+        )
     removed_logits = train_cross.logits(cross, removed)  # on their fold rankers' order (``oof``)
     counts = (len(asked), len(speakers), len(decoys), len(development))
     alone = _abstention(everything, ranked, folds, engine, *counts, Gone(removed, removed_folds, removed_ranked))
@@ -502,10 +527,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     # each abstention model on out-of-fold scores: what it will see on new questions
     _train_abstain(crossed.x, crossed.y, crossed.w).save_model(str(args.out / ABSTAIN))
     _train_abstain(alone.x, alone.y, alone.w).save_model(str(args.out / ABSTAIN_ALONE))
-    _save_cross(cross, args.out / CROSS)
+    if kept is None:
+        _save_cross(cross, args.out / CROSS)
+    elif kept.resolve() != (args.out / CROSS).resolve():
+        shutil.copyfile(kept, args.out / CROSS)
     import lightgbm
 
-    tuned = train_cross.settings()
     manifest = {
         "version": 1,
         "trained": datetime.now(UTC).date().isoformat(),
@@ -539,6 +566,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "max_length": train_cross.MAX_LENGTH,
             "pairs": len(cross_pairs),
             "torch": tuned["torch"],
+            "key": final_key,
         },
         "ranker_only": {"threshold": alone.threshold, "out_of_fold": alone.report},
         "seconds": round(time.perf_counter() - started, 1),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,8 @@ import pytest
 
 from benchmarks import cross_folds, train_cross, train_reader
 from benchmarks.reader_data import FOLDS, Asked, ask_rows
+from retrieval.reader.cross import CROSS
+from retrieval.reader.model import MANIFEST, sha256
 from tests.benchmarks.test_reader_data import BUDGET, DEV_ROWS, TALKS
 from tests.conftest import MakeEngine
 
@@ -76,13 +79,32 @@ def test_a_run_in_parts_fine_tunes_each_fold_once(
     monkeypatch.setattr(train_cross, "fit", fit)
     monkeypatch.setattr(train_cross, "logits", logits)
     folds = np.arange(FOLDS)
+    two, one = {**SETTINGS, "epochs": 2}, {**SETTINGS, "epochs": 1}
     with pytest.raises(train_reader.FoldsLeft, match="fold 3 of 5"):
-        train_reader._cross_out_of_fold(asked, folds, 3, 2, cache, fits=2)
+        train_reader._cross_out_of_fold(asked, folds, 3, 2, two, cache, fits=2)
     assert fitted == [0, 1] and sorted(p.name for p in cache.iterdir()) == ["fold-1.npz", "fold-2.npz"]
-    out = train_reader._cross_out_of_fold(asked, folds, 3, 2, cache)
+    out = train_reader._cross_out_of_fold(asked, folds, 3, 2, two, cache)
     assert fitted == [0, 1, 2, 3, 4]
     assert [float(v[0]) for v in out] == [0.0, 1.0, 2.0, 3.0, 4.0]  # each question from its own fold's model
-    train_reader._cross_out_of_fold(asked, folds, 3, 2, cache)  # all kept now
+    train_reader._cross_out_of_fold(asked, folds, 3, 2, two, cache)  # all kept now
     assert fitted == [0, 1, 2, 3, 4]
-    train_reader._cross_out_of_fold(asked, folds, 3, 1, cache)  # one pass: other settings, fine-tuned again
+    train_reader._cross_out_of_fold(asked, folds, 3, 1, one, cache)  # one pass: other settings, fine-tuned again
     assert fitted == [0, 1, 2, 3, 4] * 2
+
+
+def test_the_final_model_is_reused_only_under_its_key_and_hash(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    """should find the first reader whose manifest records the key and whose file still has its hash, and say why
+    the others do not fit."""
+    readers = [tmp_path / name for name in ("other", "old", "same")]
+    for folder, key in zip(readers, ("another", None, "key"), strict=True):
+        folder.mkdir()
+        (folder / CROSS).write_bytes(folder.name.encode())
+        entry = {"sha256": sha256(folder / CROSS), **({"key": key} if key else {})}
+        (folder / MANIFEST).write_text(json.dumps({"cross": entry}), encoding="utf-8")
+    assert cross_folds.final_model(readers, "key") == readers[2] / CROSS
+    assert capsys.readouterr().out.count("has another key") == 2
+    (readers[2] / CROSS).write_bytes(b"retrained since")
+    assert cross_folds.final_model(readers, "key") is None
+    assert "does not match its manifest's hash" in capsys.readouterr().out
+    assert cross_folds.final_model([tmp_path / "missing"], "key") is None
+    assert "no reader to reuse" in capsys.readouterr().out
