@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -55,13 +56,16 @@ def final_model(readers: Sequence[Path], key: str) -> Path | None:
             manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
             entry = manifest["cross"]
             if entry.get("key") != key:
-                print(f"{folder}: its cross-encoder has another key (other pairs or settings, or none recorded)")
+                print(
+                    f"{folder}: its cross-encoder has another key (other pairs or settings, or none recorded)",
+                    file=sys.stderr,
+                )
                 continue
             if sha256(folder / CROSS) != entry["sha256"]:
-                print(f"{folder / CROSS}: does not match its manifest's hash")
+                print(f"{folder / CROSS}: does not match its manifest's hash", file=sys.stderr)
                 continue
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            print(f"{folder}: no reader to reuse ({exc})")
+            print(f"{folder}: no reader to reuse ({exc})", file=sys.stderr)
             continue
         return folder / CROSS
     return None
@@ -80,10 +84,10 @@ def load(folder: Path, fold: int, key: str, count: int) -> list[np.ndarray] | No
         with np.load(path, allow_pickle=False) as data:
             stored, lengths, values = str(data["key"]), data["lengths"], data["values"]
     except (OSError, ValueError, KeyError) as exc:
-        print(f"{path}: unreadable ({exc}); fine-tuning this fold again")
+        print(f"{path}: unreadable ({exc}); fine-tuning this fold again", file=sys.stderr)
         return None
     if stored != key or len(lengths) != count or int(lengths.sum()) != len(values):
-        print(f"{path}: made from other inputs or settings; fine-tuning this fold again")
+        print(f"{path}: made from other inputs or settings; fine-tuning this fold again", file=sys.stderr)
         return None
     return [part.astype(np.float32) for part in np.split(values, np.cumsum(lengths)[:-1])] if count else []
 

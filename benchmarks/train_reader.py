@@ -486,7 +486,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.cross_fits,
         )
     except FoldsLeft as left:
-        print(f"stopped after {args.cross_fits} fine-tuning(s): {left}; rerun with --cross-cache {args.cross_cache}")
+        print(
+            f"stopped after {args.cross_fits} fine-tuning(s): {left}; rerun with --cross-cache {args.cross_cache}",
+            file=sys.stderr,
+        )
         return 3
     weight = _cross_weight(everything, cross_logits)
     ranker = _train_ranker([a for a in everything if a.labels.any()])
@@ -574,7 +577,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     (args.out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {args.out} ({sum(p.stat().st_size for p in args.out.iterdir()) / 1e6:.1f} MB)", file=sys.stderr)
+    if args.out.resolve() != MODEL_DIR.resolve():
+        for line in against_shipped(args.out, MODEL_DIR):
+            print(line, file=sys.stderr)
     return 0
+
+
+def against_shipped(out: Path, shipped: Path) -> list[str]:
+    """Whether each model file of ``out`` is byte for byte the shipped one: a rerun says if it reproduced."""
+    lines = []
+    for name in (RANKER, CROSS, ABSTAIN, ABSTAIN_ALONE):
+        if not (shipped / name).is_file():
+            lines.append(f"{name}: no shipped file to compare with")
+        elif sha256(out / name) == sha256(shipped / name):
+            lines.append(f"{name}: byte for byte the shipped reader's")
+        else:
+            lines.append(f"{name}: differs from the shipped reader's")
+    return lines
 
 
 if __name__ == "__main__":

@@ -46,10 +46,10 @@ def test_logits_from_other_inputs_or_a_broken_file_are_not_read(tmp_path: Path, 
     cross_folds.save(tmp_path, 0, "key", [np.ones(2, np.float32)])
     assert cross_folds.load(tmp_path, 0, "other", 1) is None
     assert cross_folds.load(tmp_path, 0, "key", 2) is None
-    assert capsys.readouterr().out.count("made from other inputs or settings") == 2
+    assert capsys.readouterr().err.count("made from other inputs or settings") == 2
     (tmp_path / "fold-1.npz").write_bytes(b"not an npz")
     assert cross_folds.load(tmp_path, 0, "key", 1) is None
-    assert "unreadable" in capsys.readouterr().out
+    assert "unreadable" in capsys.readouterr().err
 
 
 def test_the_key_follows_pairs_settings_and_what_is_scored(asked: list[Asked]):
@@ -102,9 +102,30 @@ def test_the_final_model_is_reused_only_under_its_key_and_hash(tmp_path: Path, c
         entry = {"sha256": sha256(folder / CROSS), **({"key": key} if key else {})}
         (folder / MANIFEST).write_text(json.dumps({"cross": entry}), encoding="utf-8")
     assert cross_folds.final_model(readers, "key") == readers[2] / CROSS
-    assert capsys.readouterr().out.count("has another key") == 2
+    assert capsys.readouterr().err.count("has another key") == 2
     (readers[2] / CROSS).write_bytes(b"retrained since")
     assert cross_folds.final_model(readers, "key") is None
-    assert "does not match its manifest's hash" in capsys.readouterr().out
+    assert "does not match its manifest's hash" in capsys.readouterr().err
     assert cross_folds.final_model([tmp_path / "missing"], "key") is None
-    assert "no reader to reuse" in capsys.readouterr().out
+    assert "no reader to reuse" in capsys.readouterr().err
+
+
+def test_a_rerun_says_which_files_reproduced_the_shipped_reader(tmp_path: Path):
+    out, shipped = tmp_path / "out", tmp_path / "shipped"
+    out.mkdir()
+    shipped.mkdir()
+    names = (train_reader.RANKER, CROSS, train_reader.ABSTAIN, train_reader.ABSTAIN_ALONE)
+    for name in names:
+        (out / name).write_bytes(b"model " + name.encode())
+    for name in names[:2]:
+        (shipped / name).write_bytes(b"model " + name.encode())
+    (shipped / names[2]).write_bytes(b"another model")
+
+    lines = train_reader.against_shipped(out, shipped)
+
+    assert lines == [
+        f"{names[0]}: byte for byte the shipped reader's",
+        f"{names[1]}: byte for byte the shipped reader's",
+        f"{names[2]}: differs from the shipped reader's",
+        f"{names[3]}: no shipped file to compare with",
+    ]
