@@ -192,7 +192,37 @@ def report(asked: Sequence[Asked], confidence: np.ndarray, threshold: float) -> 
         "false_answer_rate": float(np.mean(answered[removed])),
         "confidence_auc": auc(labels, np.concatenate([confidence[full], confidence[removed]])),
         "threshold": threshold,
+        **reach_report(asked, confidence, threshold),
     }
+
+
+def reach_report(asked: Sequence[Asked], confidence: np.ndarray, threshold: float) -> dict[str, float]:
+    """Abstention split by whether an answer sentence is among the answerable question's candidates at all.
+
+    When it is not (its story was not retrieved), the question looks like its twin asked with the article
+    removed, so the two are answered alike; the share of such questions bounds what abstention can separate
+    (see the README's "Where the misses sit").
+    """
+    full = [a.full for a in asked]
+    removed = confidence[[not f for f in full]]
+    split = {
+        "among": confidence[[f and bool(a.labels.any()) for a, f in zip(asked, full, strict=True)]],
+        "not_among": confidence[[f and not a.labels.any() for a, f in zip(asked, full, strict=True)]],
+    }
+    twin = {a.qid: c for a, c, f in zip(asked, confidence, full, strict=True) if not f}
+    lost = [twin[a.qid] for a, f in zip(asked, full, strict=True) if f and not a.labels.any() and a.qid in twin]
+    out = {"answer_among_candidates": len(split["among"]) / max(sum(full), 1)}
+    for name, conf in split.items():
+        out[f"answer_rate_answer_{name}_candidates"] = _share_at_least(conf, threshold)
+        labels = np.asarray([1] * len(conf) + [0] * len(removed))
+        out[f"confidence_auc_answer_{name}_candidates"] = auc(labels, np.concatenate([conf, removed]))
+    out["false_answer_rate_twins_of_answer_not_among_candidates"] = _share_at_least(np.asarray(lost), threshold)
+    return out
+
+
+def _share_at_least(confidence: np.ndarray, threshold: float) -> float:
+    """The share of ``confidence`` at or over ``threshold`` (answered); 0 for none."""
+    return float(np.mean(confidence >= threshold)) if len(confidence) else 0.0
 
 
 def development_report(asked: Sequence[Asked], confidence: np.ndarray, threshold: float) -> dict[str, float]:

@@ -24,7 +24,7 @@ from benchmarks.reader_data import (
     off_topic,
     speaker_items,
 )
-from benchmarks.train_reader import GONE_WEIGHT, Gone, _abstention, auc, development_report
+from benchmarks.train_reader import GONE_WEIGHT, Gone, _abstention, auc, development_report, reach_report
 from index.models import RawArticle
 from retrieval.reader.cross import sentence_text
 from tests.conftest import MakeEngine
@@ -200,6 +200,26 @@ def test_folds_keep_an_articles_questions_together():
 def test_auc(labels: list[int], scores: list[float], expected: float):
     """should be the probability that a positive outranks a negative, ties counting half."""
     assert auc(np.asarray(labels), np.asarray(scores)) == pytest.approx(expected)
+
+
+def test_reach_report_splits_answerable_questions_by_whether_an_answer_is_a_candidate():
+    """should report abstention apart for questions whose answer is among the candidates and those whose is not,
+    each against every removed question, and how often the latter's own removed twins are answered."""
+
+    def asked(qid: str, full: bool, labels: list[float]) -> Asked:
+        return Asked(qid, "?", "a", [], full, [], [], np.zeros((len(labels), 1)), np.asarray(labels))
+
+    rows = [asked("q1", True, [1, 0]), asked("q2", True, [0, 0]), asked("q3", True, [])]
+    rows += [asked(q, False, [0]) for q in ("q1", "q2", "q3")]
+    result = reach_report(rows, np.asarray([0.9, 0.6, 0.2, 0.1, 0.7, 0.3]), 0.5)
+    assert result == {
+        "answer_among_candidates": pytest.approx(1 / 3),
+        "answer_rate_answer_among_candidates": 1.0,
+        "confidence_auc_answer_among_candidates": 1.0,
+        "answer_rate_answer_not_among_candidates": 0.5,
+        "confidence_auc_answer_not_among_candidates": pytest.approx(3 / 6),
+        "false_answer_rate_twins_of_answer_not_among_candidates": 0.5,
+    }
 
 
 DEV_ROWS = [
