@@ -203,15 +203,13 @@ def reach_report(asked: Sequence[Asked], confidence: np.ndarray, threshold: floa
     removed, so the two are answered alike; the share of such questions bounds what abstention can separate
     (see the README's "Where the misses sit").
     """
-    full = [a.full for a in asked]
-    removed = confidence[[not f for f in full]]
-    split = {
-        "among": confidence[[f and bool(a.labels.any()) for a, f in zip(asked, full, strict=True)]],
-        "not_among": confidence[[f and not a.labels.any() for a, f in zip(asked, full, strict=True)]],
-    }
-    twin = {a.qid: c for a, c, f in zip(asked, confidence, full, strict=True) if not f}
-    lost = [twin[a.qid] for a, f in zip(asked, full, strict=True) if f and not a.labels.any() and a.qid in twin]
-    out = {"answer_among_candidates": len(split["among"]) / max(sum(full), 1)}
+    full = np.asarray([a.full for a in asked], dtype=bool)
+    reached = np.asarray([a.full and bool(a.labels.any()) for a in asked], dtype=bool)
+    removed = confidence[~full]
+    split = {"among": confidence[reached], "not_among": confidence[full & ~reached]}
+    twin = {a.qid: c for a, c in zip(asked, confidence, strict=True) if not a.full}
+    lost = [twin[a.qid] for a, r in zip(asked, reached, strict=True) if a.full and not r and a.qid in twin]
+    out = {"answer_among_candidates": int(reached.sum()) / max(int(full.sum()), 1)}
     for name, conf in split.items():
         out[f"answer_rate_answer_{name}_candidates"] = _share_at_least(conf, threshold)
         labels = np.asarray([1] * len(conf) + [0] * len(removed))
