@@ -65,6 +65,13 @@ def _top_scaled(values: Floats, depth: int = DENSE_DEPTH) -> Floats:
     return out
 
 
+def _best_per_article(owner: npt.NDArray[np.int64], scores: Floats, articles: int) -> Floats:
+    """Each article's best score among its rows (-1 for an article with none)."""
+    best: Floats = np.full(articles, -1.0, dtype=np.float32)
+    np.maximum.at(best, owner, scores)
+    return best
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Print each fusion's article recall on NewsQA and on the development questions."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
@@ -106,10 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             question = analyse(text)
             query = engine.query_encoder.encode([question.text])[0].astype(np.float32)
             s = searcher.article_signals(question, query)
-            best_cosine = np.full(len(snap.article_ids), -1.0, dtype=np.float32)
-            np.maximum.at(best_cosine, snap.row_article, vectors @ query)
-            best_sentence = np.full(len(snap.article_ids), -1.0, dtype=np.float32)
-            np.maximum.at(best_sentence, sentence_article, sentence_vectors @ query)
+            best_cosine = _best_per_article(snap.row_article, vectors @ query, len(snap.article_ids))
+            best_sentence = _best_per_article(sentence_article, sentence_vectors @ query, len(snap.article_ids))
             signals = (
                 s.whole,
                 s.best_passage,

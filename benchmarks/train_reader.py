@@ -181,7 +181,6 @@ def report(asked: Sequence[Asked], confidence: np.ndarray, threshold: float) -> 
         two.append(float(answered[i] and any(contains_any(q, a.answers) for q in quotes)))
         best = a.candidates[int(np.argmax(a.oof))].story.article.id if len(a.candidates) else None
         hit1.append(float(best == a.gold))
-    labels = np.asarray([1] * len(full) + [0] * len(removed))
     return {
         "questions": len(full),
         "answer_sentence@1": float(np.mean(first)),
@@ -190,7 +189,7 @@ def report(asked: Sequence[Asked], confidence: np.ndarray, threshold: float) -> 
         "article_hit@1": float(np.mean(hit1)),
         "answer_rate": float(np.mean(answered[full])),
         "false_answer_rate": float(np.mean(answered[removed])),
-        "confidence_auc": auc(labels, np.concatenate([confidence[full], confidence[removed]])),
+        "confidence_auc": separation(confidence[full], confidence[removed]),
         "threshold": threshold,
         **reach_report(asked, confidence, threshold),
     }
@@ -211,16 +210,21 @@ def reach_report(asked: Sequence[Asked], confidence: np.ndarray, threshold: floa
     lost = [twin[a.qid] for a, r in zip(asked, reached, strict=True) if a.full and not r and a.qid in twin]
     out = {"answer_among_candidates": int(reached.sum()) / max(int(full.sum()), 1)}
     for name, conf in split.items():
-        out[f"answer_rate_answer_{name}_candidates"] = _share_at_least(conf, threshold)
-        labels = np.asarray([1] * len(conf) + [0] * len(removed))
-        out[f"confidence_auc_answer_{name}_candidates"] = auc(labels, np.concatenate([conf, removed]))
-    out["false_answer_rate_twins_of_answer_not_among_candidates"] = _share_at_least(np.asarray(lost), threshold)
+        out[f"answer_rate_answer_{name}_candidates"] = _share(conf >= threshold)
+        out[f"confidence_auc_answer_{name}_candidates"] = separation(conf, removed)
+    out["false_answer_rate_twins_of_answer_not_among_candidates"] = _share(np.asarray(lost) >= threshold)
     return out
 
 
-def _share_at_least(confidence: np.ndarray, threshold: float) -> float:
-    """The share of ``confidence`` at or over ``threshold`` (answered); 0 for none."""
-    return float(np.mean(confidence >= threshold)) if len(confidence) else 0.0
+def separation(positive: np.ndarray, negative: np.ndarray) -> float:
+    """``auc`` of ``positive`` scores against ``negative`` ones."""
+    labels = np.asarray([1] * len(positive) + [0] * len(negative))
+    return auc(labels, np.concatenate([positive, negative]))
+
+
+def _share(flags: np.ndarray) -> float:
+    """The share of true ``flags``; 0 for none (a ``--limit`` run may have none)."""
+    return float(np.mean(flags)) if len(flags) else 0.0
 
 
 def development_report(asked: Sequence[Asked], confidence: np.ndarray, threshold: float) -> dict[str, float]:
@@ -329,8 +333,8 @@ def _abstention(
 
 
 def _share_below(confidence: np.ndarray, threshold: float) -> float:
-    """The share of ``confidence`` under ``threshold`` (refused); 0 for none (a ``--limit`` run may have none)."""
-    return float(np.mean(confidence < threshold)) if len(confidence) else 0.0
+    """The share of ``confidence`` under ``threshold`` (refused); 0 for none."""
+    return _share(confidence < threshold)
 
 
 class FoldsLeft(Exception):
