@@ -40,6 +40,7 @@ from retrieval._phrases import (
     words,
 )
 from retrieval.answer import Answer
+from retrieval.chat import plain
 from retrieval.question import MAX_QUESTION_CHARS, SPEECH_VERBS
 
 MAX_TURNS = 5
@@ -165,7 +166,7 @@ def rewrite(question: str, conversation: Conversation, *, now: datetime | None =
     """
     standalone = Rewrite(question, question, False)
     previous = conversation.last(now)
-    text = " ".join(question.split())
+    text = plain(" ".join(question.split()))  # "what else did he say lol <:kekw:...>" is read without the chatter
     if previous is None or not text:
         return standalone
     frame = parse_frame(previous.rewritten)

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from index.clean import normalise
 from index.lexical import terms
+from retrieval.chat import plain
 from retrieval.errors import BadQuestionError
 from retrieval.speaker_question import SpeakerQuestion, question_speaker
 from retrieval.timeexpr import TimeFilter, parse_time_filter
@@ -108,20 +109,27 @@ def _collapse(text: str) -> str:
 def validate(text: str) -> str:
     """Normalise a question as article text is normalised (quotes, invisible characters), and check it.
 
+    What a chat message adds around the question (mentions, emoji, links, Markdown, "lol") is taken
+    off first (``retrieval.chat.plain``): none of it is asked.
+
     Raises:
-        BadQuestionError: when it is empty, longer than ``MAX_QUESTION_CHARS`` or holds code points that are not text.
+        BadQuestionError: when it is empty (or holds nothing but such chatter), longer than
+            ``MAX_QUESTION_CHARS`` or holds code points that are not text.
     """
     if bad := _NOT_TEXT.search(text or ""):
         raise BadQuestionError(
             f"That question holds a character that is not text (U+{ord(bad.group()):04X}); please type it again."
         )
-    text = _collapse(normalise(text or ""))
-    if not text:
+    typed = _collapse(normalise(text or ""))
+    if not typed:
         raise BadQuestionError("Please ask a question: the text is empty.")
-    if len(text) > MAX_QUESTION_CHARS:
+    if len(typed) > MAX_QUESTION_CHARS:
         raise BadQuestionError(
-            f"That question is {len(text):,} characters long; please keep it under {MAX_QUESTION_CHARS:,}."
+            f"That question is {len(typed):,} characters long; please keep it under {MAX_QUESTION_CHARS:,}."
         )
+    text = plain(typed)
+    if not text:
+        raise BadQuestionError("Please ask a question in words: that message holds only mentions, links or emoji.")
     return text
 
 
