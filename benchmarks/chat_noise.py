@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from app.config import EngineConfig
-from benchmarks.quality import DEFAULT_EVAL, ROOT, open_benchmark
+from benchmarks.quality import DEFAULT_EVAL, ROOT, load_jsonl, open_benchmark
 from benchmarks.questions import bench
 from benchmarks.questions.sets import KINDS, parse_rows
 from retrieval.reader.model import MODEL_DIR
@@ -69,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if opened is None:
         return 2
     engine, id_map, _ = opened
-    rows = parse_rows([json.loads(line) for line in args.questions.read_text(encoding="utf-8").splitlines() if line])
+    rows = parse_rows(load_jsonl(args.questions))
     if missing := bench.missing_articles(rows, id_map):
         print(f"expected articles not in the benchmark index: {missing}", file=sys.stderr)
         return 2
