@@ -38,9 +38,10 @@ from index.store import Store
 from retrieval.answer import Answer, Answerer
 from retrieval.errors import IndexNotReadyError, RetrievalError
 from retrieval.hybrid import Hit, HybridSearcher
-from retrieval.question import Question, analyse
+from retrieval.question import Question, analyse, validate
 from retrieval.reader.answerer import ReaderAnswerer
 from retrieval.scope import Scope
+from retrieval.spelling import Respelt, respell
 from retrieval.summarize import summarize_article, summarize_topic
 from retrieval.timeframe import dated_scopes, prefer_recent, undated_note
 from retrieval.vector_cache import CachedEncoder
@@ -176,6 +177,14 @@ class Engine:
         vector = self.query_encoder.encode([question.text])[0]
         return searcher.search(question, vector, k=k, articles=mask, mode=mode)
 
+    @staticmethod
+    def _respell(snap: Snapshot, question: str, scope: Scope) -> Respelt:
+        """``question`` with a word one slip from a word of the scope's articles read as that word."""
+        if snap.rows == 0:
+            return Respelt(question)
+        mask = select_articles(snap, collections=scope.collections, exclude_article_ids=scope.exclude_article_ids)
+        return respell(question, snap.lexical, None if mask is None else mask[snap.row_article])
+
     def ask(self, question: str, scope: Scope | None = None, *, mode: str = "hybrid", abstain: bool = True) -> Answer:
         """Answer a question with quoted, cited evidence (or say the articles do not answer it).
 
@@ -188,9 +197,10 @@ class Engine:
         """
         started = time.perf_counter()
         scope = scope or Scope()
-        q = analyse(question, now=None if scope.has_dates else datetime.now(UTC))
         searcher = self._current()
-        k, window, notes = self.depth, q.time, []
+        respelt = self._respell(searcher.snapshot, validate(question), scope)
+        q = analyse(respelt.text, now=None if scope.has_dates else datetime.now(UTC))
+        k, window, notes = self.depth, q.time, [respelt.note()] if respelt.changes else []
         if window is not None and (window.start or window.end):
             strict, undated = dated_scopes(scope, window)
             hits = self._search(searcher, q, strict, k, mode)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -24,8 +25,31 @@ from retrieval.reader.model import MODEL_DIR
 
 SEED = 20261203
 
+
+def _longest(question: str) -> str | None:
+    """The question's longest word of 6 letters or more (the name it usually turns on), if any."""
+    words = re.findall(r"[A-Za-z]{6,}", question)
+    return max(words, key=len) if words else None
+
+
+def swapped(question: str) -> str:
+    """Two neighbouring letters swapped in the middle of the longest word ("mourinho" -> "mouirnho")."""
+    if (word := _longest(question)) is None:
+        return question
+    i = len(word) // 2
+    return question.replace(word, word[: i - 1] + word[i] + word[i - 1] + word[i + 1 :], 1)
+
+
+def dropped(question: str) -> str:
+    """A letter dropped from the middle of the longest word ("mourinho" -> "mournho")."""
+    if (word := _longest(question)) is None:
+        return question
+    i = len(word) // 2
+    return question.replace(word, word[:i] + word[i + 1 :], 1)
+
+
 #: The wrappings, each as a chat message adds it; "as written" is the baseline.
-NOISE: dict[str, Callable[[str], str]] = {
+WRAPPINGS: dict[str, Callable[[str], str]] = {
     "as written": lambda q: q,
     "a user mentioned first": lambda q: f"<@!398127398127398127> {q}",
     "a custom emoji after": lambda q: f"{q} <:thonk:812345678901234567>",
@@ -36,6 +60,12 @@ NOISE: dict[str, Callable[[str], str]] = {
     "a link after": lambda q: f"{q} https://www.example.com/news/story-123456",
     "a greeting line first": lambda q: f"hey @newsdesk\n{q}",
 }
+#: Typing slips in the word a question usually turns on (``retrieval.spelling`` reads them back).
+SLIPS: dict[str, Callable[[str], str]] = {
+    "two letters swapped in the longest word": swapped,
+    "a letter dropped from the longest word": dropped,
+}
+NOISE = {**WRAPPINGS, **SLIPS}
 
 
 def noisy(ask: bench.Asker, wrap: Callable[[str], str]) -> bench.Asker:

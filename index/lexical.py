@@ -94,6 +94,17 @@ class LexicalIndex:
             return cls(None)
         return cls(bm25s.BM25.load(str(path), mmap=False))
 
+    def doc_freq(self, term: str, mask: npt.NDArray[np.bool_] | None = None) -> int:
+        """How many rows (of ``mask``, or all) hold ``term``."""
+        if term not in self._vocab or self._bm25 is None:
+            return 0
+        t = self._vocab[term]
+        if mask is None:
+            return int(self._doc_freq[t])
+        indptr = self._bm25.scores["indptr"]
+        rows = np.asarray(self._bm25.scores["indices"][indptr[t] : indptr[t + 1]])
+        return int(np.count_nonzero(mask[rows]))
+
     def known(self, query_terms: Sequence[str]) -> list[str]:
         """The terms the index has seen (others score nothing)."""
         return [t for t in query_terms if t in self._vocab]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.chat_noise import NOISE
+from benchmarks.chat_noise import WRAPPINGS
 from retrieval.chat import plain
 from retrieval.errors import BadQuestionError
 from retrieval.question import analyse, validate
@@ -65,7 +65,7 @@ def test_a_question_without_chat_is_unchanged(question: str):
 
 def test_every_benchmark_wrapping_comes_off():
     """should undo each wrapping that ``benchmarks.chat_noise`` measures (up to a question mark)."""
-    for name, wrap in NOISE.items():
+    for name, wrap in WRAPPINGS.items():
         assert plain(wrap(QUESTION)).rstrip("?") == QUESTION, name
 
 
