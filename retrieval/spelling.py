@@ -4,7 +4,7 @@ Search, the reader's coverage features and the speaker tables all match words ex
 name a question turns on lost the answer: on the held-out Discord-style questions, two letters swapped in
 each question's longest word took the speaker questions from 0.767 right to 0.488. ``respell`` changes
 only a word the index (in the asker's scope) has never seen, only into a word at least ``MIN_ROWS`` of
-the scope's passages hold, and only by one edit (from ``MIN_LETTERS`` letters a letter dropped, added,
+the scope's passages hold, and only by one edit (from ``MIN_LETTERS_ANY_EDIT`` letters a letter dropped, added,
 changed or two swapped; shorter words only two swapped or one put back). The answer says what it read
 ("Read ... as ..."), so a wrong guess is visible.
 """
@@ -22,8 +22,8 @@ from index.lexical import LexicalIndex, terms
 
 #: Shorter words are too often another real word one slip away ("vaping", "raping"): from 8 letters any one
 #: edit is tried; from 6, only two neighbouring letters swapped or a dropped letter put back.
-MIN_LETTERS = 8
-MIN_LETTERS_SWAPPED = 6
+MIN_LETTERS_ANY_EDIT = 8
+MIN_LETTERS = 6
 #: A correction must be a word the scope's passages hold this often (a one-off typo in an article is not one).
 MIN_ROWS = 3
 #: Unknown words looked at per question (each costs a few hundred lookups); a question of gibberish stays cheap.
@@ -66,7 +66,7 @@ def _one_edit(word: str, *, short: bool = False) -> Iterator[str]:
 def _correction(lowered: str, lexical: LexicalIndex, mask: npt.NDArray[np.bool_] | None) -> str | None:
     """The word one edit from unknown ``lowered`` whose stem the scope holds most often (at least ``MIN_ROWS``)."""
     best, best_rows = None, MIN_ROWS - 1
-    short = len(lowered) < MIN_LETTERS
+    short = len(lowered) < MIN_LETTERS_ANY_EDIT
     for candidate in sorted(set(_one_edit(lowered, short=short))):
         stem = terms(candidate)
         if len(stem) != 1 or (short and len(candidate) > len(lowered) > len(stem[0])):
@@ -92,7 +92,7 @@ def respell(text: str, lexical: LexicalIndex, mask: npt.NDArray[np.bool_] | None
         nonlocal looked
         word = match.group()
         stems = terms(word.lower())
-        if len(word) < MIN_LETTERS_SWAPPED or len(stems) != 1 or looked >= MAX_UNKNOWN or word.lower() in _CONTRACTIONS:
+        if len(word) < MIN_LETTERS or len(stems) != 1 or looked >= MAX_UNKNOWN or word.lower() in _CONTRACTIONS:
             return word
         if lexical.doc_freq(stems[0], mask):
             return word
