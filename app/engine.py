@@ -38,6 +38,7 @@ from index.store import Store
 from retrieval.answer import Answer, Answerer
 from retrieval.errors import IndexNotReadyError, RetrievalError
 from retrieval.hybrid import Hit, HybridSearcher
+from retrieval.intent import GENERAL_NEWS, HELP, Intent, intent
 from retrieval.question import Question, analyse, validate
 from retrieval.reader.answerer import ReaderAnswerer
 from retrieval.scope import Scope
@@ -189,7 +190,8 @@ class Engine:
         """Answer a question with quoted, cited evidence (or say the articles do not answer it).
 
         A time expression in the question ("last week") filters by publication date, unless
-        ``scope`` sets a date range itself.
+        ``scope`` sets a date range itself. A message asking for help or for the news in general
+        ("any news?") is answered with a pointer to what does that job (``retrieval.intent``).
 
         Raises:
             BadQuestionError: for an empty or oversized question, or one holding code points that are not text.
@@ -198,7 +200,10 @@ class Engine:
         started = time.perf_counter()
         scope = scope or Scope()
         searcher = self._current()
-        respelt = self._respell(searcher.snapshot, validate(question), scope)
+        text = validate(question)
+        if (asked := intent(text)) is not Intent.QUESTION:  # "help", "any news?": no quote answers these
+            return _timed(Answer(text, False, HELP if asked is Intent.HELP else GENERAL_NEWS), started)
+        respelt = self._respell(searcher.snapshot, text, scope)
         q = analyse(respelt.text, now=None if scope.has_dates else datetime.now(UTC))
         k, window, notes = self.depth, q.time, [respelt.note()] if respelt.changes else []
         if window is not None and (window.start or window.end):
