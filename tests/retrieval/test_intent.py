@@ -6,47 +6,36 @@ import pytest
 
 from retrieval.intent import Intent, intent
 
-
-@pytest.mark.parametrize("text", ["help", "help me", "what can you do", "how do I use this", "commands", "who are you"])
-def test_requests_for_help(text: str):
-    """should read a request for help as help."""
-    assert intent(text) is Intent.HELP
+HELP, NEWS, QUESTION = Intent.HELP, Intent.GENERAL_NEWS, Intent.QUESTION
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "expected"),
     [
-        "any news?",
-        "whats the latest news",
-        "what happened today",
-        "give me a summary of today's news",
-        "What's going on in the world?",
-        "tell me everything",
-        "summarise the news",
-        "what's the big story this week",
+        *((t, HELP) for t in ("help", "help me", "what can you do", "how do I use this", "commands", "who are you")),
+        # only request, news, time and filler words: the news at large
+        ("any news?", NEWS),
+        ("whats the latest news", NEWS),
+        ("what happened today", NEWS),
+        ("give me a summary of today's news", NEWS),
+        ("What's going on in the world?", NEWS),
+        ("tell me everything", NEWS),
+        ("summarise the news", NEWS),
+        ("what's the big story this week", NEWS),
+        # one word naming a person, place, event or action makes it a question
+        ("What did Peskov say about the strikes?", QUESTION),
+        ("any news on ukraine?", QUESTION),
+        ("what happened to the hostages", QUESTION),
+        ("what's new with the nhs", QUESTION),
+        ("did the government help the miners", QUESTION),
+        ("help me find the peskov quote", QUESTION),
+        ("who won today", QUESTION),
+        ("what did he say", QUESTION),
+        ("what is it", QUESTION),
+        ("", QUESTION),
+        ("news " * 13, QUESTION),  # a long message is a question, whatever its words
     ],
 )
-def test_requests_for_the_news_in_general(text: str):
-    """should read a message made only of request, news, time and filler words as asking for the news at large."""
-    assert intent(text) is Intent.GENERAL_NEWS
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "What did Peskov say about the strikes?",
-        "any news on ukraine?",
-        "what happened to the hostages",
-        "what's new with the nhs",
-        "did the government help the miners",
-        "help me find the peskov quote",
-        "who won today",
-        "what did he say",
-        "what is it",
-        "",
-        "news " * 13,  # a long message is a question, whatever its words
-    ],
-)
-def test_questions_stay_questions(text: str):
-    """should leave a message with any word naming something (a person, place, event, action) a question."""
-    assert intent(text) is Intent.QUESTION
+def test_what_a_message_asks_for(text: str, expected: Intent):
+    """should read help as help, a message of news and filler words as the news in general, the rest as questions."""
+    assert intent(text) is expected
