@@ -191,7 +191,8 @@ class Engine:
 
         A time expression in the question ("last week") filters by publication date, unless
         ``scope`` sets a date range itself. A message asking for help or for the news in general
-        ("any news?") is answered with a pointer to what does that job (``retrieval.intent``).
+        ("any news?") is answered with a pointer to what does that job (``retrieval.intent``), unless
+        ``scope`` names the articles: then it asks about them ("what's the latest?" in a follow-up).
 
         Raises:
             BadQuestionError: for an empty or oversized question, or one holding code points that are not text.
@@ -201,7 +202,8 @@ class Engine:
         scope = scope or Scope()
         searcher = self._current()
         text = validate(question)
-        if (asked := intent(text)) is not Intent.QUESTION:  # "help", "any news?": no quote answers these
+        # "help", "any news?": no quote answers these, unless the articles are given (a follow-up's story)
+        if scope.article_ids is None and (asked := intent(text)) is not Intent.QUESTION:
             return _timed(Answer(text, False, HELP if asked is Intent.HELP else GENERAL_NEWS), started)
         respelt = self._respell(searcher.snapshot, text, scope)
         q = analyse(respelt.text, now=None if scope.has_dates else datetime.now(UTC))
