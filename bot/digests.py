@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -38,6 +39,8 @@ from index.models import GLOBAL_COLLECTION
 from retrieval.answer import Citation, shorten
 from retrieval.digest import Digest, Story, Window, build_digest, make_window
 from retrieval.errors import BadQuestionError
+from retrieval.intent import Intent, intent
+from retrieval.question import validate
 
 if TYPE_CHECKING:
     from app.engine import Engine
@@ -142,6 +145,27 @@ def render_digest(digest: Digest, *, embeds: bool) -> list[Reply]:
 
 
 # -- /digest --------------------------------------------------------------------------------------
+#: The window a request for the news in general covers, by the first time word it holds (else the last day).
+_ASKED_WINDOWS = (("yesterday", "yesterday"), ("week", "7 days"), ("weekend", "3 days"), ("month", "30 days"))
+
+
+def asked_window(question: str) -> str | None:
+    """The digest's ``since`` when ``question`` asks for the news in general ("any news?"), else ``None``.
+
+    ``retrieval.intent`` decides; "what happened this week" covers 7 days, "yesterday" yesterday, anything
+    else the last 24 hours. A mention or ``/ask`` reading this way is answered with the digest, which is
+    what it asks for, rather than with quotes that share a word with it.
+    """
+    try:
+        text = validate(question)
+    except BadQuestionError:
+        return None
+    if intent(text) is not Intent.GENERAL_NEWS:
+        return None
+    words = set(re.findall(r"[a-z]+", text.casefold()))
+    return next((since for word, since in _ASKED_WINDOWS if word in words or f"{word}s" in words), "24h")
+
+
 def _topic(topic: str | None) -> str | None:
     topic = " ".join((topic or "").split())
     if len(topic) > MAX_TOPIC_CHARS:

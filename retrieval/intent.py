@@ -7,7 +7,8 @@ quotes. ``intent`` recognises such a message when every word of it is from a sho
 news words, time words, fillers); a single other word ("any news on ukraine", "what happened to the
 hostages") makes it a question as before. The engine answers these with a pointer to what does the
 job (the digest, the summary, an example question) instead of quotes; the text is plain, as the
-bot escapes an answer's Markdown.
+bot escapes an answer's Markdown. The bot goes one step further for the news in general outside a
+conversation and posts the digest itself (``bot.digests.asked_window``).
 """
 
 from __future__ import annotations

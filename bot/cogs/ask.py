@@ -6,10 +6,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import reads, talk
+from bot import digests, reads, talk
 from bot.client import NewsdeskBot
+from bot.desk import Asker
 from bot.errors import report_failure
-from bot.responders import InteractionResponder, MessageResponder
+from bot.responders import InteractionResponder, MessageResponder, Responder
 from bot.talk import Where
 from retrieval.question import MAX_QUESTION_CHARS
 
@@ -40,14 +41,22 @@ class AskCog(commands.Cog, name="Ask"):
         # Asked in a thread: it continues (or starts) the conversation that thread carries.
         in_thread = isinstance(interaction.channel, discord.Thread)
         where = Where(thread_id=interaction.channel_id if in_thread else None)
-        await talk.ask(
-            self.bot.desk,
-            InteractionResponder(interaction),
-            self.bot.asker(interaction),
-            question,
-            where=where,
-            since=since,
-        )
+        responder, asker = InteractionResponder(interaction), self.bot.asker(interaction)
+        if await self._digest_instead(question, where, responder, asker, since=since):
+            return
+        await talk.ask(self.bot.desk, responder, asker, question, where=where, since=since)
+
+    async def _digest_instead(
+        self, question: str, where: Where, responder: Responder, asker: Asker, *, since: str | None = None
+    ) -> bool:
+        """Answer "any news?" outside a conversation with the digest of the window it asks for; False if not that."""
+        cog = self.bot.get_cog("Digest")
+        built = getattr(cog, "digests", None)
+        window = digests.asked_window(question) if where.thread_id is None else None
+        if window is None or not isinstance(built, digests.Digests):
+            return False
+        await digests.digest(self.bot.desk, built, responder, asker, since=since or window)
+        return True
 
     @app_commands.command(name="summary")
     @app_commands.describe(
@@ -91,11 +100,10 @@ class AskCog(commands.Cog, name="Ask"):
         channel = message.channel
         held_here = isinstance(channel, discord.Thread | discord.DMChannel)
         where = Where(thread_id=channel.id if held_here else None)
-        responder = MessageResponder(message)
+        responder, asker = MessageResponder(message), self.bot.message_asker(message)
         try:
-            await talk.ask(
-                self.bot.desk, responder, self.bot.message_asker(message), question, where=where, command="mention"
-            )
+            if not await self._digest_instead(question, where, responder, asker):
+                await talk.ask(self.bot.desk, responder, asker, question, where=where, command="mention")
         except Exception as exc:  # the listener's central handler: apologise with an error id, keep running
             await report_failure(responder, exc, command="mention")
 

@@ -153,3 +153,21 @@ async def test_a_schedule_posts_then_repeats_a_story_only_with_news(
     again = await handlers.run_schedule(desk, digests, first, post)
     assert len(again.stories) == 1 and again.stories[0].updated
     assert "updated" in (posts[2][1][0].embed or {})["description"]
+
+
+@pytest.mark.parametrize(
+    ("question", "since"),
+    [
+        ("any news?", "24h"),
+        ("<@123456789012345678> whats the latest news lol", "24h"),
+        ("what happened this week", "7 days"),
+        ("any news from yesterday", "yesterday"),
+        ("give me the headlines of the month", "30 days"),
+        ("What did Peskov say about the strikes?", None),
+        ("any news on ukraine?", None),
+        ("", None),
+    ],
+)
+def test_a_request_for_the_news_in_general_names_its_digest_window(question: str, since: str | None):
+    """should give the digest's window for "any news?"-style messages, and None for questions and bad input."""
+    assert handlers.asked_window(question) == since

@@ -194,20 +194,6 @@ async def test_a_mention_gets_a_reply(bot: BotProcess, double: DiscordDouble) ->
     assert_cites_verbatim(reply.response, SEED_TITLE, SEED_TEXT, PESKOV_QUOTES)
 
 
-async def test_a_mention_asking_for_the_news_in_general_is_pointed_to_the_digest(
-    bot: BotProcess, double: DiscordDouble
-) -> None:
-    d = double
-    since = len(d.requests)
-    await d.send_message(author=new_user(d), content=f"<@{d.bot_user['id']}> any news?")
-    reply = await d.wait_for(
-        lambda r: r.route == "POST /channels/{cid}/messages" and r.params["cid"] == d.channel_id, 30, since=since
-    )
-    assert reply.status == 200
-    shown = json.dumps(reply.json)
-    assert "/digest" in shown and "Sources" not in shown  # a pointer, not quotes sharing the word "news"
-
-
 # ---------------------------------------------------------------------------------------------- 3. moderation
 async def test_ingest_is_refused_to_a_member_without_permission(bot: BotProcess, double: DiscordDouble) -> None:
     d = double

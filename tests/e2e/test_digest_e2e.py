@@ -107,6 +107,15 @@ async def test_digest_answers_with_the_days_stories_cited(bot: BotProcess, doubl
         assert _norm(quote.rsplit(" [", 1)[0]) in texts
 
 
+async def test_a_mention_asking_for_the_news_gets_the_digest(bot: BotProcess, double: DiscordDouble) -> None:
+    """should answer "@newsdesk any news today?" with the day's stories, not with quotes sharing the word "news"."""
+    d = double
+    since = len(d.requests)
+    await d.send_message(author=new_user(d), content=f"<@{d.bot_user['id']}> any news today?")
+    shown = _norm(json.dumps(await channel_reply(d, d.channel_id, since, timeout=60)))
+    assert DAM in shown and "Kelso ferry makes first crossing" in shown, shown
+
+
 def _next_run(db: Path) -> datetime:
     """The schedule's next run as the bot last saved it."""
     with contextlib.closing(sqlite3.connect(db, timeout=30)) as conn:
