@@ -55,7 +55,9 @@ def print_digest(digest: Digest) -> None:
         echo(digest.quiet_line())
         return
     since, until = (f"{t:%Y-%m-%d %H:%M}" for t in (digest.window.since, digest.window.until))
-    echo(f"{len(digest.stories)} stories from {digest.articles} articles, {since} to {until} UTC")
+    stories, articles = len(digest.stories), digest.articles
+    counts = f"{stories} stor{'ies' if stories != 1 else 'y'} from {articles} article{'s' * (articles != 1)}"
+    echo(f"{counts}, {since} to {until} UTC")
     for n, story in enumerate(digest.stories, 1):
         echo()
         _print_story(n, story)

@@ -1,10 +1,10 @@
 """``newsdesk chat`` (a conversation in the terminal) and ``newsdesk feedback export``.
 
 ``chat`` reads a question per line, answers it like the bot does (a follow-up is read in
-context, shown as "Read as: ...", and searched in the previous answer's articles first), and
-loops until end of input (Ctrl-D). ``/new`` starts a new conversation. Input is read as UTF-8
-bytes, so a line that is not UTF-8 gets a message, not a traceback; everything printed goes
-through ``bot.terminal``.
+context, shown as "Read as: ...", and searched in the previous answer's articles first; "any
+news?" outside a story gets the digest of the window it names), and loops until end of input
+(Ctrl-D). ``/new`` starts a new conversation. Input is read as UTF-8 bytes, so a line that is
+not UTF-8 gets a message, not a traceback; everything printed goes through ``bot.terminal``.
 
 ``feedback export`` writes users' votes and reports as a question set (``app.feedback_export``)
 for ``python -m benchmarks.quality --questions FILE``. It reads the database only, loading no
@@ -64,10 +64,14 @@ def _read_line(prompt: str) -> bytes | None:
 
 def run_chat(engine: Engine, scope: Scope, settings: Settings) -> int:
     """Answer questions from standard input, one conversation at a time, until end of input."""
-    from datetime import timedelta
+    from datetime import UTC, datetime, timedelta
 
     from app.conversations import ask_in_conversation, new_conversation
+    from bot.cli_digest import print_digest
+    from bot.digests import asked_window
+    from retrieval.digest import build_digest, make_window
     from retrieval.errors import RetrievalError
+    from retrieval.intent import GENERAL_NEWS
 
     ttl = timedelta(minutes=settings.conversation_minutes)
     interactive = sys.stdin.isatty()
@@ -97,7 +101,12 @@ def run_chat(engine: Engine, scope: Scope, settings: Settings) -> int:
         conversation = exchange.conversation
         if exchange.asked.read_as:
             echo(exchange.asked.read_as)
-        print_answer(exchange.answer)
+        if exchange.answer.text == GENERAL_NEWS and (since := asked_window(question)):
+            # "any news?" outside a story: the digest of the window it names is the answer, as in Discord
+            window = make_window(since, now=datetime.now(UTC))
+            print_digest(build_digest(engine.store, engine.query_encoder, window, collections=scope.collections))
+        else:
+            print_answer(exchange.answer)
         echo()
     if interactive:
         echo()

@@ -102,6 +102,24 @@ def test_chat_escapes_stored_text(newsdesk: Run, tmp_path: Path, monkeypatch, ca
     assert "\x1b" not in out and "\x07" not in out
 
 
+def test_chat_answers_any_news_with_the_digest(newsdesk: Run, tmp_path: Path, monkeypatch, capsys):
+    """should print the day's stories for "any news?", not quotes that share the word "news"."""
+    published = datetime.now(UTC).isoformat()
+    record = {
+        "title": "Harbour reopens",
+        "text": "The harbour reopened on Monday, officials said.",
+        "published": published,
+    }
+    path = tmp_path / "in.jsonl"
+    path.write_text(json.dumps(record) + "\n")
+    assert newsdesk("ingest", str(path)) == 0
+    capsys.readouterr()
+    assert chat(newsdesk, monkeypatch, b"any news?\n") == 0
+    out = capsys.readouterr().out
+    assert "1 story from 1 article," in out and "Harbour reopens" in out
+    assert "Sources:" not in out
+
+
 def judged(data_dir: Path) -> None:
     store = Store(data_dir)
     try:
