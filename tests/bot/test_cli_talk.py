@@ -89,15 +89,22 @@ def test_chat_reads_follow_ups_in_context_until_end_of_input(seeded: Run, monkey
     assert "newsdesk: that line is not UTF-8 (byte 0xe9 at 4)" in captured.err
 
 
-def test_chat_escapes_stored_text(newsdesk: Run, tmp_path: Path, monkeypatch, capsys):
-    """should print an article's control characters as visible escapes, never raw."""
-    record = {"title": HOSTILE_TITLE, "text": "Harbour master Jenna Cole said the first boats left before dawn."}
+def chat_about(record: dict[str, str], line: bytes, newsdesk: Run, tmp_path: Path, monkeypatch, capsys) -> str:
+    """What ``newsdesk chat`` prints for ``line`` over an index of the one article ``record``."""
     path = tmp_path / "in.jsonl"
     path.write_text(json.dumps(record) + "\n")
     assert newsdesk("ingest", str(path)) == 0
     capsys.readouterr()
-    assert chat(newsdesk, monkeypatch, b"What did Jenna Cole say about the boats?\n") == 0
-    out = capsys.readouterr().out
+    assert chat(newsdesk, monkeypatch, line) == 0
+    out: str = capsys.readouterr().out
+    return out
+
+
+def test_chat_escapes_stored_text(newsdesk: Run, tmp_path: Path, monkeypatch, capsys):
+    """should print an article's control characters as visible escapes, never raw."""
+    record = {"title": HOSTILE_TITLE, "text": "Harbour master Jenna Cole said the first boats left before dawn."}
+    asked = b"What did Jenna Cole say about the boats?\n"
+    out = chat_about(record, asked, newsdesk, tmp_path, monkeypatch, capsys)
     assert "Jenna Cole said" in out
     assert "\x1b" not in out and "\x07" not in out
 
@@ -110,12 +117,7 @@ def test_chat_answers_any_news_with_the_digest(newsdesk: Run, tmp_path: Path, mo
         "text": "The harbour reopened on Monday, officials said.",
         "published": published,
     }
-    path = tmp_path / "in.jsonl"
-    path.write_text(json.dumps(record) + "\n")
-    assert newsdesk("ingest", str(path)) == 0
-    capsys.readouterr()
-    assert chat(newsdesk, monkeypatch, b"any news?\n") == 0
-    out = capsys.readouterr().out
+    out = chat_about(record, b"any news?\n", newsdesk, tmp_path, monkeypatch, capsys)
     assert "1 story from 1 article," in out and "Harbour reopens" in out
     assert "Sources:" not in out
 
