@@ -42,17 +42,19 @@ class AskCog(commands.Cog, name="Ask"):
         in_thread = isinstance(interaction.channel, discord.Thread)
         where = Where(thread_id=interaction.channel_id if in_thread else None)
         responder, asker = InteractionResponder(interaction), self.bot.asker(interaction)
-        if await self._digest_instead(question, where, responder, asker, since=since):
+        if await self._digest_instead(question, responder, asker, since=since):
             return
         await talk.ask(self.bot.desk, responder, asker, question, where=where, since=since)
 
     async def _digest_instead(
-        self, question: str, where: Where, responder: Responder, asker: Asker, *, since: str | None = None
+        self, question: str, responder: Responder, asker: Asker, *, since: str | None = None
     ) -> bool:
-        """Answer "any news?" outside a conversation with the digest of the window it asks for; False if not that."""
-        cog = self.bot.get_cog("Digest")
-        built = getattr(cog, "digests", None)
-        window = digests.asked_window(question) if where.thread_id is None else None
+        """Answer "any news?" with the digest of the window it asks for; False if the question is not that.
+
+        In a conversation's thread too: such a message is never read as a follow-up (it names no story).
+        """
+        built = getattr(self.bot.get_cog("Digest"), "digests", None)
+        window = digests.asked_window(question)
         if window is None or not isinstance(built, digests.Digests):
             return False
         await digests.digest(self.bot.desk, built, responder, asker, since=since or window)
@@ -102,7 +104,7 @@ class AskCog(commands.Cog, name="Ask"):
         where = Where(thread_id=channel.id if held_here else None)
         responder, asker = MessageResponder(message), self.bot.message_asker(message)
         try:
-            if not await self._digest_instead(question, where, responder, asker):
+            if not await self._digest_instead(question, responder, asker):
                 await talk.ask(self.bot.desk, responder, asker, question, where=where, command="mention")
         except Exception as exc:  # the listener's central handler: apologise with an error id, keep running
             await report_failure(responder, exc, command="mention")
