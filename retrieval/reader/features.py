@@ -44,6 +44,11 @@ from retrieval.speaker_question import SpeakerQuestion
 STORIES = 5  # candidate stories per question (5 over 3: article hit@1 0.574 over 0.562, out of fold)
 _NUMBER = re.compile(r"\d[\d,.]*")
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+#: How something turned out later: a story reports the plan or the charge, rarely the outcome asked about.
+_OUTCOME = re.compile(
+    r"\b(?:end(?:ed|s|ing)?\s+up|ever|eventually|finally|in\s+the\s+end|anymore|any\s+more|still|so\s+far|yet)\b",
+    re.IGNORECASE,
+)
 SPEAKS = 0.5  # a speaker match from which a quote counts as the asked speaker's (a surname, a role, a spokesman)
 ANSWER_TYPES = ("number", "time", "person", "place")
 CANDIDATE_FEATURES = (
@@ -136,6 +141,8 @@ QUESTION_FEATURES = (
     "year_not_in_story",
     "year_after_story",
     *(f"chosen_{name}" for name in CANDIDATE_FEATURES),
+    # Added in the fourteenth training: asks how something turned out ("did X ever", "end up", "finally").
+    "asks_outcome",
 )
 
 
@@ -416,5 +423,6 @@ def question_features(
     row["topic_cov_best"] = float(topic.max())  # -1: no topic asked
     row["speaker_topic_cov"] = float(topic[speaks].max()) if speaks.any() else -1.0 if topic.max() < 0 else -0.5
     row |= _year_features(question, story)
+    row["asks_outcome"] = float(bool(_OUTCOME.search(question.text)))
     row |= {f"chosen_{name}": float(best[i]) for i, name in enumerate(CANDIDATE_FEATURES)}
     return np.asarray([[row[name] for name in QUESTION_FEATURES]], dtype=np.float32)

@@ -506,6 +506,26 @@ def test_a_year_the_story_cannot_report_is_a_question_feature(
     assert row[names.index("chosen_speaker_match")] == matrix[0, CANDIDATE_FEATURES.index("speaker_match")]
 
 
+@pytest.mark.parametrize(
+    ("asked", "expected"),
+    [
+        ("What did Berg say about the fishing treaty?", 0.0),
+        ("Was the fishing treaty ever signed?", 1.0),
+        ("did the treaty talks end up anywhere", 1.0),
+        ("Has Norway finally signed the treaty?", 1.0),
+        ("Is Berg still the mediator?", 1.0),
+        ("What did Berg say about the treaty so far?", 1.0),
+        ("How long did the everlasting dispute last?", 0.0),  # a word, not "ever"
+    ],
+)
+def test_a_question_about_how_something_turned_out_is_a_question_feature(
+    make_engine: MakeEngine, asked: str, expected: float
+):
+    """should mark questions about a later outcome ("ever", "end up", "finally", "still"): stories rarely hold it."""
+    _, _, rows = _question_over(make_engine, asked, TREATY)
+    assert rows[0][list(QUESTION_FEATURES).index("asks_outcome")] == expected
+
+
 def test_the_shipped_reader_has_an_unsure_band_from_its_own_curve():
     """should read "sure" from the shipped out-of-fold curve: above the answer threshold, within the limit."""
     model = load_reader(MODEL_DIR)
