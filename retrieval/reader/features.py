@@ -45,8 +45,10 @@ STORIES = 5  # candidate stories per question (5 over 3: article hit@1 0.574 ove
 _NUMBER = re.compile(r"\d[\d,.]*")
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 #: How something turned out later: a story reports the plan or the charge, rarely the outcome asked about.
+#: "any more" only where it ends the question ("is he at chelsea any more?"): "any more details?" asks for more.
 _OUTCOME = re.compile(
-    r"\b(?:end(?:ed|s|ing)?\s+up|ever|eventually|finally|in\s+the\s+end|anymore|any\s+more|still|so\s+far|yet)\b",
+    r"\b(?:end(?:ed|s|ing)?\s+up|ever|eventually|finally|in\s+the\s+end|anymore|still|so\s+far|yet)\b"
+    r"|\bany\s+more\W*$",
     re.IGNORECASE,
 )
 SPEAKS = 0.5  # a speaker match from which a quote counts as the asked speaker's (a surname, a role, a spokesman)

@@ -516,6 +516,8 @@ def test_a_year_the_story_cannot_report_is_a_question_feature(
         ("Is Berg still the mediator?", 1.0),
         ("What did Berg say about the treaty so far?", 1.0),
         ("How long did the everlasting dispute last?", 0.0),  # a word, not "ever"
+        ("Does Berg chair the treaty talks any more?", 1.0),
+        ("any more details on the fishing treaty?", 0.0),  # asks for more, not for an outcome
     ],
 )
 def test_a_question_about_how_something_turned_out_is_a_question_feature(
